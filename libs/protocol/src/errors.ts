@@ -1,0 +1,63 @@
+/**
+ * The small, closed set of errors a client can see, in acks, in `connect_error.data` and in
+ * `chat:error` events. `retryable` tells a client whether sending the same thing again later
+ * can succeed (a Redis outage, a rate limit) or never will (bad input).
+ */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'UNKNOWN_EVENT',
+  'EMPTY_TEXT',
+  'TEXT_TOO_LONG',
+  'INVALID_NAME',
+  'NAME_TAKEN',
+  'INVALID_ROOM',
+  'NOT_JOINED',
+  'USER_NOT_FOUND',
+  'RATE_LIMITED',
+  'UNAUTHORIZED',
+  'VERSION_MISMATCH',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ChatError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+}
+
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']);
+
+const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
+  BAD_REQUEST: 'malformed request',
+  UNKNOWN_EVENT: 'unknown event',
+  EMPTY_TEXT: 'message text is empty',
+  TEXT_TOO_LONG: 'message text is too long',
+  INVALID_NAME: 'invalid name',
+  NAME_TAKEN: 'name is taken',
+  INVALID_ROOM: 'invalid room name',
+  NOT_JOINED: 'not joined',
+  USER_NOT_FOUND: 'no such user online',
+  RATE_LIMITED: 'too many messages, slow down',
+  UNAUTHORIZED: 'authentication failed',
+  VERSION_MISMATCH: 'unsupported protocol version',
+  UNAVAILABLE: 'service temporarily unavailable, retry',
+  INTERNAL: 'internal error',
+};
+
+export function chatError(code: ErrorCode, message: string = DEFAULT_MESSAGES[code]): ChatError {
+  return { code, message, retryable: RETRYABLE.has(code) };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** True for anything shaped like a ChatError (e.g. `connect_error.data` from a gateway). */
+export function isChatError(value: unknown): value is ChatError {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return isErrorCode(v.code) && typeof v.message === 'string' && typeof v.retryable === 'boolean';
+}

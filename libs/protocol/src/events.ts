@@ -1,0 +1,168 @@
+import type { ChatError } from './errors';
+
+/** A user as others see them. `id` is unique in the cluster; `name` among online users. */
+export interface UserRef {
+  id: number;
+  name: string;
+}
+
+/**
+ * Socket.IO handshake `auth` payload. Every field is optional: an empty handshake joins
+ * `lobby` as `User <id>` and receives the recent history.
+ */
+export interface Handshake {
+  /** Protocol version the client speaks. @default PROTOCOL_VERSION */
+  v?: number;
+  /** Display name to claim; unique among online users, case-insensitively. */
+  name?: string;
+  /** JWT, required when the cluster runs with authentication. */
+  token?: string;
+  /** `resumeToken` from an earlier `welcome`: come back as the same user (same id and name). */
+  resume?: string;
+  /** Room to join first. @default 'lobby' */
+  room?: string;
+  /** Last sequence number seen in `room`: replay what was missed instead of recent history. */
+  since?: number;
+}
+
+export interface Welcome {
+  v: number;
+  user: UserRef;
+  /** Id of the gateway node holding this connection. */
+  node: string;
+  room: string;
+  /** Secret to present as `auth.resume` when reconnecting, to any node. */
+  resumeToken: string;
+}
+
+export interface ChatMessage {
+  /** Unique message id (also in the sender's ack). */
+  id: string;
+  room: string;
+  /** Position in the room, assigned by the cluster: strictly increasing, no reuse. */
+  seq: number;
+  from: UserRef;
+  text: string;
+  /** Milliseconds since the epoch, when the gateway accepted the message. */
+  ts: number;
+  /** Present and true when replayed from history rather than delivered live. */
+  history?: true;
+}
+
+export interface DirectMessage {
+  id: string;
+  from: UserRef;
+  to: UserRef;
+  text: string;
+  ts: number;
+}
+
+export type LeaveReason = 'quit' | 'disconnected' | 'moved' | 'node-failure';
+
+export interface PresenceNotice {
+  room: string;
+  user: UserRef;
+}
+
+export interface LeftNotice extends PresenceNotice {
+  reason: LeaveReason;
+}
+
+/** Ends the history or replay that follows a join: from here on, messages are live. */
+export interface Synced {
+  room: string;
+  /** Highest sequence number of the room the client has now been given (0: empty room). */
+  seq: number;
+  /** How many messages were replayed or sent as history. */
+  replayed: number;
+  /** Messages the client asked for (`since`) that are older than the history window. */
+  lost: number;
+}
+
+/** Messages of `room` that were lost to this client and cannot be replayed. */
+export interface Gap {
+  room: string;
+  /** First and last lost sequence numbers, inclusive. */
+  from: number;
+  to: number;
+}
+
+export interface Draining {
+  /** The node is shutting down; reconnect (any node) after about this long. */
+  retryInMs: number;
+}
+
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ChatError };
+
+export interface SendRequest {
+  text: string;
+  /** Must be the current room when given. */
+  room?: string;
+  /**
+   * Client-chosen id (1-64 characters, unique per sender) that makes a retry safe: a send whose
+   * `cid` the cluster has already stored in the last 10 minutes is not stored again, and its ack
+   * repeats the first one's `id` and `seq`.
+   */
+  cid?: string;
+}
+export interface SendResult {
+  id: string;
+  seq: number;
+}
+
+export interface JoinRequest {
+  room: string;
+  /** Last sequence number seen in `room`: replay from there instead of recent history. */
+  since?: number;
+}
+export interface JoinResult {
+  room: string;
+  seq: number;
+}
+
+export interface DmRequest {
+  to: string;
+  text: string;
+}
+export interface DmResult {
+  id: string;
+  to: UserRef;
+}
+
+export interface WhoRequest {
+  /** @default the current room */
+  room?: string;
+}
+export interface WhoResult {
+  room: string;
+  members: UserRef[];
+}
+
+export type RoomsRequest = Record<string, never>;
+export interface RoomsResult {
+  rooms: { room: string; members: number }[];
+}
+
+export interface ClientToServerEvents {
+  send: (req: SendRequest, ack: (res: Ack<SendResult>) => void) => void;
+  join: (req: JoinRequest, ack: (res: Ack<JoinResult>) => void) => void;
+  dm: (req: DmRequest, ack: (res: Ack<DmResult>) => void) => void;
+  who: (req: WhoRequest, ack: (res: Ack<WhoResult>) => void) => void;
+  rooms: (req: RoomsRequest, ack: (res: Ack<RoomsResult>) => void) => void;
+}
+
+export interface ServerToClientEvents {
+  welcome: (welcome: Welcome) => void;
+  message: (message: ChatMessage) => void;
+  dm: (message: DirectMessage) => void;
+  joined: (notice: PresenceNotice) => void;
+  left: (notice: LeftNotice) => void;
+  synced: (synced: Synced) => void;
+  gap: (gap: Gap) => void;
+  draining: (draining: Draining) => void;
+  /** An event that carried no ack callback was refused. */
+  error: (error: ChatError & { event?: string }) => void;
+}
+
+export type ClientEventName = keyof ClientToServerEvents;
+export const CLIENT_EVENTS: readonly ClientEventName[] = ['send', 'join', 'dm', 'who', 'rooms'];

@@ -1,0 +1,202 @@
+import { chatError, type ChatError } from './errors';
+import type { DmRequest, Handshake, JoinRequest, SendRequest, WhoRequest } from './events';
+import { LIMITS, NAME_PATTERN, RESERVED_NAME, ROOM_PATTERN } from './limits';
+import { PROTOCOL_VERSION } from './version';
+
+/** Outcome of validating untrusted input: the cleaned value, or the error to send back. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ChatError };
+
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+const fail = <T>(error: ChatError): Result<T> => ({ ok: false, error });
+const bad = <T>(message: string): Result<T> => fail(chatError('BAD_REQUEST', message));
+
+type Fields = Record<string, unknown>;
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Counts code points without allocating, so an oversized text costs no more than its length. */
+function codePointLength(text: string, stopAfter: number): number {
+  let count = 0;
+  for (let i = 0; i < text.length && count <= stopAfter; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Message text: a non-blank string of at most `LIMITS.maxTextLength` code points. The text is
+ * kept exactly as sent (control characters included); rendering it safely is the client's job.
+ */
+export function validateText(text: unknown): Result<string> {
+  if (typeof text !== 'string') return bad('text must be a string');
+  if (text.trim().length === 0) return fail(chatError('EMPTY_TEXT'));
+  if (
+    text.length > LIMITS.maxTextLength &&
+    codePointLength(text, LIMITS.maxTextLength) > LIMITS.maxTextLength
+  ) {
+    return fail(
+      chatError('TEXT_TOO_LONG', `message text is longer than ${LIMITS.maxTextLength} characters`),
+    );
+  }
+  return ok(text);
+}
+
+/** Display name: NFC-normalised, 1-24 letters, digits, `_`, `-`, `.`; not `user<digits>`. */
+export function validateName(name: unknown): Result<string> {
+  if (typeof name !== 'string') return fail(chatError('INVALID_NAME', 'name must be a string'));
+  const normalized = name.normalize('NFC');
+  const length = codePointLength(normalized, LIMITS.maxNameLength);
+  if (length === 0 || length > LIMITS.maxNameLength || !NAME_PATTERN.test(normalized)) {
+    return fail(
+      chatError(
+        'INVALID_NAME',
+        `name must be 1-${LIMITS.maxNameLength} letters, digits, '_', '-' or '.'`,
+      ),
+    );
+  }
+  if (RESERVED_NAME.test(normalized)) {
+    return fail(chatError('INVALID_NAME', `'${normalized}' is reserved for unnamed users`));
+  }
+  return ok(normalized);
+}
+
+/** The key names are unique under: two names that differ only in case are the same name. */
+export function nameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+/** Room name: lower-cased, then 1-32 of `a-z0-9_-` starting with a letter or digit. */
+export function validateRoom(room: unknown): Result<string> {
+  if (typeof room !== 'string') return fail(chatError('INVALID_ROOM', 'room must be a string'));
+  const normalized = room.toLowerCase();
+  if (
+    normalized.length === 0 ||
+    normalized.length > LIMITS.maxRoomLength ||
+    !ROOM_PATTERN.test(normalized)
+  ) {
+    return fail(
+      chatError(
+        'INVALID_ROOM',
+        `room must be 1-${LIMITS.maxRoomLength} of a-z, 0-9, '_', '-', starting with a letter or digit`,
+      ),
+    );
+  }
+  return ok(normalized);
+}
+
+function validateSeq(value: unknown, field: string): Result<number> {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    return bad(`${field} must be a non-negative integer`);
+  }
+  return ok(value);
+}
+
+function optional<T>(
+  fields: Fields,
+  key: string,
+  check: (v: unknown) => Result<T>,
+): Result<T | undefined> {
+  return fields[key] === undefined ? ok(undefined) : check(fields[key]);
+}
+
+export function parseSend(payload: unknown): Result<SendRequest> {
+  if (!isObject(payload)) return bad('send expects { text }');
+  const text = validateText(payload.text);
+  if (!text.ok) return text;
+  const room = optional(payload, 'room', validateRoom);
+  if (!room.ok) return room;
+  const cid = optional(payload, 'cid', validateCid);
+  if (!cid.ok) return cid;
+  const request: SendRequest = { text: text.value };
+  if (room.value !== undefined) request.room = room.value;
+  if (cid.value !== undefined) request.cid = cid.value;
+  return ok(request);
+}
+
+function validateCid(value: unknown): Result<string> {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 64) {
+    return bad('cid must be a string of 1-64 characters');
+  }
+  return ok(value);
+}
+
+export function parseJoin(payload: unknown): Result<JoinRequest> {
+  if (!isObject(payload)) return bad('join expects { room, since? }');
+  const room = validateRoom(payload.room);
+  if (!room.ok) return room;
+  const since = optional(payload, 'since', (v) => validateSeq(v, 'since'));
+  if (!since.ok) return since;
+  return ok(
+    since.value === undefined ? { room: room.value } : { room: room.value, since: since.value },
+  );
+}
+
+export function parseDm(payload: unknown): Result<DmRequest> {
+  if (!isObject(payload)) return bad('dm expects { to, text }');
+  if (typeof payload.to !== 'string') return bad('to must be a string');
+  const text = validateText(payload.text);
+  if (!text.ok) return text;
+  return ok({ to: payload.to, text: text.value });
+}
+
+export function parseWho(payload: unknown): Result<WhoRequest> {
+  if (payload === undefined) return ok({});
+  if (!isObject(payload)) return bad('who expects { room? }');
+  const room = optional(payload, 'room', validateRoom);
+  if (!room.ok) return room;
+  return ok(room.value === undefined ? {} : { room: room.value });
+}
+
+export function parseRooms(payload: unknown): Result<Record<string, never>> {
+  if (payload !== undefined && !isObject(payload)) return bad('rooms expects {}');
+  return ok({});
+}
+
+/** The handshake is validated as a whole; any bad field refuses the connection. */
+export function parseHandshake(auth: unknown): Result<Handshake> {
+  if (auth === undefined || auth === null) return ok({});
+  if (!isObject(auth)) return bad('handshake auth must be an object');
+  const result: Handshake = {};
+  if (auth.v !== undefined) {
+    if (auth.v !== PROTOCOL_VERSION) {
+      return fail(
+        chatError(
+          'VERSION_MISMATCH',
+          `protocol version ${String(auth.v)} is not supported (this gateway speaks ${PROTOCOL_VERSION})`,
+        ),
+      );
+    }
+    result.v = PROTOCOL_VERSION;
+  }
+  if (auth.name !== undefined) {
+    const name = validateName(auth.name);
+    if (!name.ok) return name;
+    result.name = name.value;
+  }
+  for (const key of ['token', 'resume'] as const) {
+    const value = auth[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.length === 0 || value.length > 4096) {
+      return bad(`${key} must be a non-empty string`);
+    }
+    result[key] = value;
+  }
+  if (auth.room !== undefined) {
+    const room = validateRoom(auth.room);
+    if (!room.ok) return room;
+    result.room = room.value;
+  }
+  if (auth.since !== undefined) {
+    const since = validateSeq(auth.since, 'since');
+    if (!since.ok) return since;
+    result.since = since.value;
+  }
+  return ok(result);
+}
