@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** A Lua script run by EVALSHA, loaded on first use and again after a Redis restart. */
+export class LuaScript {
+  private readonly sha: string;
+
+  constructor(
+    private readonly source: string,
+    private readonly keyCount: number,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: Redis, args: (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, this.keyCount, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval(this.source, this.keyCount, ...args);
+    }
+  }
+}
+
+/** Token bucket, the same arithmetic as token-bucket.ts. Defines take(key, perSecond, burst). */
+const TAKE_TOKEN = `
+local function take(key, per_second, burst)
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local state = redis.call('HMGET', key, 't', 'a')
+  local tokens = tonumber(state[1]) or burst
+  local at = tonumber(state[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * per_second)
+  local allowed = tokens >= 1
+  if allowed then tokens = tokens - 1 end
+  redis.call('HSET', key, 't', tostring(tokens), 'a', now)
+  redis.call('PEXPIRE', key, math.ceil(burst / per_second * 1000) + 1000)
+  return allowed
+end
+`;
+
+/**
+ * Stores and publishes one room message. The seq is taken, the entry stored under stream id
+ * `<seq>-0` and the envelope published in one atomic step, so pub/sub order is seq order.
+ * KEYS: seq counter, stream, cid key, rate bucket.
+ * ARGV: channel, draft JSON (without seq), max stream length, use cid (1/0), message id,
+ *       cid ttl ms, use rate limit (1/0), per second, burst.
+ * Returns {0, seq} stored | {1, id, seq} duplicate cid | {2} rate limited.
+ */
+export const APPEND = new LuaScript(
+  `${TAKE_TOKEN}
+if ARGV[4] == '1' then
+  local previous = redis.call('GET', KEYS[3])
+  if previous then
+    local split = string.find(previous, ' ', 1, true)
+    return {1, string.sub(previous, 1, split - 1), tonumber(string.sub(previous, split + 1))}
+  end
+end
+if ARGV[7] == '1' and not take(KEYS[4], tonumber(ARGV[8]), tonumber(ARGV[9])) then
+  return {2}
+end
+local seq = redis.call('INCR', KEYS[1])
+local payload = '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'e', payload)
+redis.call('PUBLISH', ARGV[1], payload)
+if ARGV[4] == '1' then
+  redis.call('SET', KEYS[3], ARGV[5] .. ' ' .. seq, 'PX', ARGV[6])
+end
+return {0, seq}
+`,
+  4,
+);
+
+/**
+ * Publishes one envelope after taking a token. KEYS: rate bucket. ARGV: channel, payload,
+ * per second, burst. Returns the number of receivers, or -1 when rate limited.
+ */
+export const PUBLISH_LIMITED = new LuaScript(
+  `${TAKE_TOKEN}
+if not take(KEYS[1], tonumber(ARGV[3]), tonumber(ARGV[4])) then return -1 end
+return redis.call('PUBLISH', ARGV[1], ARGV[2])
+`,
+  1,
+);
+
+/**
+ * A consistent snapshot of a room's log. KEYS: seq counter, stream. ARGV: after, limit, mode
+ * ('after' | 'latest'). Returns {head, first, payload...} with payloads oldest first.
+ */
+export const RANGE = new LuaScript(
+  `
+local head = tonumber(redis.call('GET', KEYS[1]) or '0')
+local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+local first = head + 1
+if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
+local entries
+if ARGV[2] == '0' then
+  entries = {}
+elseif ARGV[3] == 'latest' then
+  entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', ARGV[2])
+else
+  entries = redis.call('XRANGE', KEYS[2], '(' .. ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])
+end
+local out = {head, first}
+local n = #entries
+for i = 1, n do
+  local entry = entries[i]
+  if ARGV[3] == 'latest' then entry = entries[n - i + 1] end
+  out[#out + 1] = entry[2][2]
+end
+return out
+`,
+  2,
+);

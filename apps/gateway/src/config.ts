@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { NODE_ID_PATTERN } from './bus/topics';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Every setting of a gateway, read from the environment by {@link loadConfig}. */
+export interface GatewayConfig {
+  /** HTTP and Socket.IO port. @default 3000 */
+  port: number;
+  /** Interface to listen on. @default '0.0.0.0' */
+  host: string;
+  /** Unset: the embedded in-memory bus (a single node). Set: the Redis bus (multi-node). */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel. @default 'chat' */
+  redisPrefix: string;
+  /** Unique id of this node. @default host name plus a short random suffix */
+  nodeId: string;
+  /** @default 'info' */
+  logLevel: LogLevel;
+  /** Messages kept per room for history and resume. @default 1_000 */
+  historyLimit: number;
+  /** Messages a client receives when it joins a room without `since`. @default 50 */
+  historyOnJoin: number;
+  /** Messages per second per user, across all sessions and nodes. @default 20 */
+  ratePerSecond: number;
+  /** Burst size of the per-user token bucket. @default 40 */
+  rateBurst: number;
+  /** How long a node's lease lives without a heartbeat (dead-node detection). @default 8_000 */
+  nodeTtlMs: number;
+  /** Lease of a claimed name, renewed by the owning node. @default 30_000 */
+  nameTtlMs: number;
+  /** A disconnected user's presence is kept this long for them to come back. @default 5_000 */
+  leaveGraceMs: number;
+  /** Bound on a graceful shutdown after SIGTERM. @default 10_000 */
+  drainTimeoutMs: number;
+  /** How long a resume token stays valid after its session ends. @default 3_600_000 */
+  resumeTtlMs: number;
+  /** A Redis command slower than this fails the request with UNAVAILABLE. @default 2_000 */
+  commandTimeoutMs: number;
+}
+
+/** Bad configuration: the message names the setting, and main exits before serving. */
+export class ConfigError extends Error {
+  constructor(setting: string, value: string, expected: string) {
+    super(`invalid ${setting}=${JSON.stringify(value)}: expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, raw, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL', raw, 'a URL like redis://host:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL', raw, 'a redis:// or rediss:// URL');
+  }
+  return raw;
+}
+
+function defaultNodeId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 48) || 'node';
+  return `${host}-${randomBytes(3).toString('hex')}`;
+}
+
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const nodeId = env.NODE_ID || defaultNodeId();
+  if (!NODE_ID_PATTERN.test(nodeId)) {
+    throw new ConfigError('NODE_ID', nodeId, "1-64 of letters, digits, '_', '.', '-'");
+  }
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', logLevel, `one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const redisPrefix = env.REDIS_PREFIX || 'chat';
+  if (!/^[A-Za-z0-9_.-]{1,32}$/.test(redisPrefix)) {
+    throw new ConfigError('REDIS_PREFIX', redisPrefix, "1-32 of letters, digits, '_', '.', '-'");
+  }
+  const config: GatewayConfig = {
+    port: integer(env, 'PORT', 3000, 0, 65_535),
+    host: env.HOST || '0.0.0.0',
+    redisUrl: redisUrl(env),
+    redisPrefix,
+    nodeId,
+    logLevel: logLevel as LogLevel,
+    historyLimit: integer(env, 'HISTORY_LIMIT', 1_000, 1, 1_000_000),
+    historyOnJoin: integer(env, 'HISTORY_ON_JOIN', 50, 0, 1_000_000),
+    ratePerSecond: integer(env, 'RATE_PER_SEC', 20, 1, 1_000_000),
+    rateBurst: integer(env, 'RATE_BURST', 40, 1, 1_000_000),
+    nodeTtlMs: integer(env, 'NODE_TTL_MS', 8_000, 500, 3_600_000),
+    nameTtlMs: integer(env, 'NAME_TTL_MS', 30_000, 1_000, 86_400_000),
+    leaveGraceMs: integer(env, 'LEAVE_GRACE_MS', 5_000, 0, 600_000),
+    drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
+    resumeTtlMs: integer(env, 'RESUME_TTL_MS', 3_600_000, 1_000, 30 * 86_400_000),
+    commandTimeoutMs: integer(env, 'COMMAND_TIMEOUT_MS', 2_000, 50, 60_000),
+  };
+  if (config.historyOnJoin > config.historyLimit) {
+    throw new ConfigError(
+      'HISTORY_ON_JOIN',
+      String(config.historyOnJoin),
+      `at most HISTORY_LIMIT (${config.historyLimit})`,
+    );
+  }
+  return config;
+}

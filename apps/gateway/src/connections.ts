@@ -1,0 +1,216 @@
+import {
+  chatError,
+  CLIENT_EVENTS,
+  DEFAULT_ROOM,
+  PROTOCOL_VERSION,
+  type ChatError,
+  type ClientEventName,
+} from '@chat/protocol';
+import type { Socket } from 'socket.io';
+import { type GatewayContext, leftTemplate, sessionRef, userLock } from './context';
+import { toChatError } from './errors';
+import type { SocketData } from './handshake';
+import { HANDLERS, type AnyAck } from './handlers';
+import type { ChatSocket, LocalSession } from './registry';
+import { leaveLocally } from './room-sync';
+import type { LeaveReason } from '@chat/protocol';
+
+/** Events a client may have waiting before it is refused with RATE_LIMITED. @default 64 */
+const MAX_QUEUED_EVENTS = 64;
+
+/** The reason Socket.IO gives when the client itself disconnected: an intentional quit. */
+const CLIENT_QUIT = 'client namespace disconnect';
+
+const isClientEvent = (event: string): event is ClientEventName =>
+  (CLIENT_EVENTS as readonly string[]).includes(event);
+
+/**
+ * A connection's life on this node: set-up after the handshake, its events one at a time, and
+ * its end. A client that quits leaves at once; one that vanishes keeps its presence for
+ * `leaveGraceMs`, so that reconnecting (to any node) shows no `left`/`joined` to others.
+ */
+export class Connections {
+  private readonly closing = new Map<
+    string,
+    { timer: NodeJS.Timeout; close: () => Promise<void> }
+  >();
+  /** Closes that failed (Redis away); retried until they succeed. */
+  private failed: LocalSession[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private abandoned = false;
+
+  constructor(private readonly ctx: GatewayContext) {}
+
+  accept(socket: ChatSocket): void {
+    const identity = (socket.data as SocketData).identity;
+    if (!identity) {
+      socket.disconnect(true);
+      return;
+    }
+    const session: LocalSession = {
+      socket,
+      user: identity.user,
+      sid: identity.sid,
+      resumeToken: identity.resumeToken,
+      room: undefined,
+      pending: undefined,
+      queue: Promise.resolve(),
+      queued: 0,
+    };
+    // Listeners first: events that arrive during set-up wait on the queue, in order.
+    (socket as Socket).onAny((event: string, ...args: unknown[]) =>
+      this.dispatch(session, event, args),
+    );
+    socket.on('disconnect', (reason) =>
+      this.run(session, () => this.disconnected(session, reason)),
+    );
+    this.run(session, () => this.setup(session, identity.handshake.room, identity.handshake.since));
+  }
+
+  /** Resolves once no session is connected here and none is waiting out its grace period. */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdle();
+    });
+  }
+
+  /** Stops all bookkeeping without telling the cluster anything (a simulated crash). */
+  abandon(): void {
+    this.abandoned = true;
+    for (const { timer } of this.closing.values()) clearTimeout(timer);
+    this.closing.clear();
+  }
+
+  private checkIdle(): void {
+    if (this.ctx.registry.size > 0 || this.closing.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Ends every pending grace period now (shutdown): those users are announced as left. */
+  async flush(): Promise<void> {
+    const pending = [...this.closing.values()];
+    this.closing.clear();
+    for (const { timer } of pending) clearTimeout(timer);
+    await Promise.all(pending.map(({ close }) => close()));
+  }
+
+  /** Retries the cluster-wide close of sessions whose close failed while Redis was away. */
+  async retryFailedCloses(): Promise<void> {
+    const failed = this.failed;
+    this.failed = [];
+    for (const session of failed) await this.closeShared(session, 'disconnected');
+  }
+
+  /** Sessions waiting out their grace period. */
+  get lingering(): number {
+    return this.closing.size;
+  }
+
+  private async setup(session: LocalSession, room: string | undefined, since: number | undefined) {
+    const { ctx } = this;
+    try {
+      await ctx.lock.run(userLock(session.user), async () => {
+        await ctx.relay.retainUser(session.user.id);
+        ctx.registry.add(session);
+        await ctx.state.saveResume(
+          session.resumeToken,
+          { user: session.user, sid: session.sid },
+          ctx.config.resumeTtlMs,
+        );
+      });
+      session.socket.emit('welcome', {
+        v: PROTOCOL_VERSION,
+        user: session.user,
+        node: ctx.nodeId,
+        room: room ?? DEFAULT_ROOM,
+        resumeToken: session.resumeToken,
+      });
+      ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
+      await HANDLERS.join(ctx, session, { room: room ?? DEFAULT_ROOM, since });
+    } catch (error) {
+      this.fail(session, toChatError(error, ctx.logger, { phase: 'setup', user: session.user }));
+    }
+  }
+
+  private dispatch(session: LocalSession, event: string, args: unknown[]): void {
+    const last = args.at(-1);
+    const ack = typeof last === 'function' ? (last as (response: AnyAck) => void) : undefined;
+    const reply = (error: ChatError) =>
+      ack ? ack({ ok: false, error }) : session.socket.emit('error', { ...error, event });
+    if (!isClientEvent(event)) {
+      reply(chatError('UNKNOWN_EVENT', `unknown event '${event}'`));
+      return;
+    }
+    if (session.queued >= MAX_QUEUED_EVENTS) {
+      reply(chatError('RATE_LIMITED', 'too many requests in flight; wait for acks'));
+      return;
+    }
+    this.run(session, async () => {
+      try {
+        const result = await HANDLERS[event](this.ctx, session, args[0]);
+        ack?.({ ok: true, ...result });
+      } catch (error) {
+        const failure = toChatError(error, this.ctx.logger, { event, user: session.user });
+        reply(failure);
+        // A join that failed half-way leaves the client unsure where it is: make it reconnect.
+        if (event === 'join' && failure.code === 'UNAVAILABLE') session.socket.disconnect(true);
+      }
+    });
+  }
+
+  private run(session: LocalSession, task: () => Promise<void>): void {
+    session.queued++;
+    session.queue = session.queue.then(task).finally(() => {
+      session.queued--;
+    });
+  }
+
+  private fail(session: LocalSession, error: ChatError): void {
+    session.socket.emit('error', error);
+    session.socket.disconnect(true);
+  }
+
+  private async disconnected(session: LocalSession, reason: string): Promise<void> {
+    const { ctx } = this;
+    if (this.abandoned) return;
+    await ctx.lock.run(userLock(session.user), async () => {
+      leaveLocally(ctx, session);
+      if (ctx.registry.delete(session)) ctx.relay.releaseUser(session.user.id);
+    });
+    ctx.logger.info({ user: session.user, socket: session.socket.id, reason }, 'user disconnected');
+    const close = () => this.closeShared(session, reason === CLIENT_QUIT ? 'quit' : 'disconnected');
+    if (reason === CLIENT_QUIT || ctx.config.leaveGraceMs === 0) {
+      await close();
+      this.checkIdle();
+      return;
+    }
+    const key = session.socket.id;
+    const timer = setTimeout(() => {
+      this.closing.delete(key);
+      void close().finally(() => this.checkIdle());
+    }, ctx.config.leaveGraceMs);
+    this.closing.set(key, { timer, close });
+  }
+
+  /** Ends the session cluster-wide; `left` goes out if it was the user's last in the room. */
+  private async closeShared(session: LocalSession, reason: LeaveReason): Promise<void> {
+    const { ctx } = this;
+    try {
+      await ctx.lock.run(userLock(session.user), () =>
+        ctx.state.closeSession(
+          sessionRef(ctx, session),
+          leftTemplate(ctx.nodeId, session.user, reason),
+        ),
+      );
+    } catch (error) {
+      ctx.logger.warn(
+        { user: session.user, err: String(error) },
+        'could not close session; will retry',
+      );
+      this.failed.push(session);
+    }
+  }
+}

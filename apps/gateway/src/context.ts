@@ -1,0 +1,50 @@
+import type { LeaveReason, UserRef } from '@chat/protocol';
+import type { Bus, RateLimit } from './bus/bus';
+import { ENVELOPE_VERSION, type JoinedEnvelope } from './bus/envelope';
+import type { LeftTemplate, ClusterState, SessionRef } from './state/cluster-state';
+import type { GatewayConfig } from './config';
+import type { KeyedLock } from './keyed-lock';
+import type { Logger } from './logger';
+import type { LocalSession, Registry } from './registry';
+import type { Relay } from './relay';
+
+/** The parts of a gateway that connection handling works with. */
+export interface GatewayContext {
+  config: GatewayConfig;
+  nodeId: string;
+  bus: Bus;
+  state: ClusterState;
+  relay: Relay;
+  registry: Registry;
+  /** Per-user lock: a user's connects, joins and leaves happen one at a time, in order. */
+  lock: KeyedLock;
+  logger: Logger;
+  /** A new cluster-unique message id. */
+  nextMessageId(): string;
+  isDraining(): boolean;
+}
+
+export function userLock(user: UserRef): string {
+  return `user:${user.id}`;
+}
+
+export function sessionRef(ctx: GatewayContext, session: LocalSession): SessionRef {
+  return { nodeId: ctx.nodeId, key: session.socket.id, user: session.user };
+}
+
+export function joinedEnvelope(ctx: GatewayContext, room: string, user: UserRef): JoinedEnvelope {
+  return { v: ENVELOPE_VERSION, type: 'joined', origin: ctx.nodeId, room, user };
+}
+
+export function leftTemplate(nodeId: string, user: UserRef, reason: LeaveReason): LeftTemplate {
+  return { v: ENVELOPE_VERSION, type: 'left', origin: nodeId, user, reason };
+}
+
+/** One bucket per user, shared by all their sessions on all nodes. */
+export function userRateLimit(ctx: GatewayContext, user: UserRef): RateLimit {
+  return {
+    bucket: `user:${user.id}`,
+    perSecond: ctx.config.ratePerSecond,
+    burst: ctx.config.rateBurst,
+  };
+}

@@ -1,0 +1,26 @@
+import { chatError, type ChatError } from '@chat/protocol';
+import { BusUnavailableError } from './bus/bus';
+import type { Logger } from './logger';
+
+/** An error meant for the client, with its code; anything else is logged and reported as INTERNAL. */
+export class ClientError extends Error {
+  constructor(readonly error: ChatError) {
+    super(error.message);
+    this.name = 'ClientError';
+  }
+}
+
+export function clientError(...args: Parameters<typeof chatError>): ClientError {
+  return new ClientError(chatError(...args));
+}
+
+/** Maps any failure to what the client is told: coded, never a stack trace. */
+export function toChatError(error: unknown, logger: Logger, context: object = {}): ChatError {
+  if (error instanceof ClientError) return error.error;
+  if (error instanceof BusUnavailableError) {
+    logger.warn({ ...context, err: error.message }, 'request failed: message bus unavailable');
+    return chatError('UNAVAILABLE');
+  }
+  logger.error({ ...context, err: error }, 'request failed unexpectedly');
+  return chatError('INTERNAL');
+}

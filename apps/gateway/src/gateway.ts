@@ -1,0 +1,152 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LIMITS, type ClientToServerEvents, type ServerToClientEvents } from '@chat/protocol';
+import { Server } from 'socket.io';
+import type { Bus } from './bus/bus';
+import type { GatewayConfig } from './config';
+import { Connections } from './connections';
+import type { GatewayContext } from './context';
+import { handshakeMiddleware, type Authenticate, type SocketData } from './handshake';
+import { messageIds } from './handlers';
+import { createHttpApp } from './http';
+import { KeyedLock } from './keyed-lock';
+import type { Logger } from './logger';
+import { PresenceKeeper } from './presence';
+import { Readiness } from './readiness';
+import { Registry } from './registry';
+import { Relay } from './relay';
+import type { ClusterState } from './state/cluster-state';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  bus: Bus;
+  state: ClusterState;
+  logger: Logger;
+  authenticate?: Authenticate;
+}
+
+export interface Gateway {
+  readonly http: HttpServer;
+  readonly io: Server<
+    ClientToServerEvents,
+    ServerToClientEvents,
+    Record<string, never>,
+    SocketData
+  >;
+  readonly readiness: Readiness;
+  /** Starts listening on config.port (0: any free port); resolves to the port. */
+  listen(): Promise<number>;
+  /**
+   * Graceful shutdown: not ready, refuse new clients, tell connected ones to go elsewhere, let
+   * their grace periods run (bounded by drainTimeoutMs), withdraw from the cluster, close.
+   */
+  drain(): Promise<void>;
+  /** Stops at once, without announcing anything (the cluster reaps this node's sessions). */
+  close(): Promise<void>;
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, bus, state, logger } = deps;
+  const registry = new Registry();
+  let draining = false;
+  const readiness = new Readiness(bus, config.nodeId, logger);
+  const http = createServer();
+  const io = new Server<
+    ClientToServerEvents,
+    ServerToClientEvents,
+    Record<string, never>,
+    SocketData
+  >(http, {
+    transports: ['websocket'],
+    serveClient: false,
+    perMessageDeflate: false,
+    maxHttpBufferSize: LIMITS.maxFrameBytes,
+    pingInterval: 10_000,
+    pingTimeout: 10_000,
+  });
+  const relay = new Relay({
+    bus,
+    io,
+    registry,
+    nodeId: config.nodeId,
+    logger,
+    onCanary: () => readiness.received(),
+  });
+  const ctx: GatewayContext = {
+    config,
+    nodeId: config.nodeId,
+    bus,
+    state,
+    relay,
+    registry,
+    lock: new KeyedLock(),
+    logger,
+    nextMessageId: messageIds(config.nodeId),
+    isDraining: () => draining,
+  };
+  const connections = new Connections(ctx);
+  const presence = new PresenceKeeper(ctx, { onRound: () => connections.retryFailedCloses() });
+  http.on(
+    'request',
+    createHttpApp({ nodeId: config.nodeId, readiness, registry, startedAt: Date.now() }),
+  );
+  bus.setHandler(relay);
+  io.use(handshakeMiddleware(ctx, deps.authenticate));
+  io.on('connection', (socket) => connections.accept(socket));
+
+  async function stop(): Promise<void> {
+    presence.close();
+    readiness.close();
+    await io.close().catch(() => undefined);
+    await bus.close();
+    await state.close();
+  }
+
+  return {
+    http,
+    io,
+    readiness,
+    async listen() {
+      readiness.start();
+      await presence.start();
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => resolve());
+      });
+      const port = (http.address() as AddressInfo).port;
+      logger.info({ port, bus: config.redisUrl ? 'redis' : 'memory' }, 'gateway listening');
+      return port;
+    },
+    async drain() {
+      draining = true;
+      readiness.drain();
+      logger.info({ clients: registry.size }, 'draining');
+      const deadline = Date.now() + config.drainTimeoutMs;
+      const retryInMs = 250;
+      for (const session of registry.all()) {
+        session.socket.emit('draining', { retryInMs });
+        session.socket.conn.close();
+      }
+      // Grace periods end by themselves; whatever is left at the deadline is ended now.
+      const budget = Math.max(0, deadline - Date.now() - 1_000);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        connections.idle(),
+        new Promise((resolve) => (timer = setTimeout(resolve, budget))),
+      ]);
+      clearTimeout(timer);
+      await connections.flush();
+      await state
+        .leaveCluster(config.nodeId)
+        .catch((error: unknown) =>
+          logger.warn({ err: String(error) }, 'could not withdraw from the cluster'),
+        );
+      await stop();
+      logger.info('drained');
+    },
+    async close() {
+      connections.abandon();
+      await stop();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { parseHandshake, type ChatError, type Handshake } from '@chat/protocol';
+import type { Socket } from 'socket.io';
+import { ClientError, clientError, toChatError } from './errors';
+import { type GatewayContext, userLock } from './context';
+import type { ResumeRecord } from './state/cluster-state';
+
+/** Who a connection is, settled during the handshake. */
+export interface Identity extends ResumeRecord {
+  resumeToken: string;
+  handshake: Handshake;
+}
+
+/** Socket.IO's per-socket data, typed. */
+export interface SocketData {
+  identity?: Identity;
+}
+
+/** Checks a token and returns the name it proves, or throws a ClientError (UNAUTHORIZED). */
+export type Authenticate = (token: string | undefined) => Promise<string | undefined>;
+
+type ConnectError = Error & { data?: ChatError };
+
+function connectError(error: ChatError): ConnectError {
+  const failure: ConnectError = new Error(error.message);
+  failure.data = error;
+  return failure;
+}
+
+/**
+ * Socket.IO middleware: validates the handshake, authenticates, resumes or allocates the user,
+ * and opens the session cluster-wide (claiming the name). A refusal reaches the client as
+ * `connect_error` with `data` = { code, message, retryable }.
+ */
+export function handshakeMiddleware(ctx: GatewayContext, authenticate?: Authenticate) {
+  return (socket: Socket, next: (error?: Error) => void): void => {
+    identify(ctx, socket, authenticate).then(
+      (identity) => {
+        (socket.data as SocketData).identity = identity;
+        next();
+      },
+      (error: unknown) =>
+        next(connectError(toChatError(error, ctx.logger, { phase: 'handshake' }))),
+    );
+  };
+}
+
+async function identify(
+  ctx: GatewayContext,
+  socket: Socket,
+  authenticate: Authenticate | undefined,
+): Promise<Identity> {
+  if (ctx.isDraining()) {
+    throw clientError('UNAVAILABLE', 'this node is shutting down; connect to another');
+  }
+  const parsed = parseHandshake(socket.handshake.auth);
+  if (!parsed.ok) throw new ClientError(parsed.error);
+  const handshake = parsed.value;
+  const provenName = authenticate ? await authenticate(handshake.token) : undefined;
+  const record = handshake.resume ? await ctx.state.loadResume(handshake.resume) : undefined;
+  let identity: Identity;
+  if (record && (provenName === undefined || provenName === record.user.name)) {
+    identity = { ...record, resumeToken: handshake.resume ?? '', handshake };
+  } else {
+    const id = await ctx.state.nextUserId();
+    identity = {
+      user: { id, name: provenName ?? handshake.name ?? `User ${id}` },
+      sid: randomBytes(8).toString('base64url'),
+      resumeToken: randomBytes(18).toString('base64url'),
+      handshake,
+    };
+  }
+  const session = { nodeId: ctx.nodeId, key: socket.id, user: identity.user };
+  const opened = await ctx.lock.run(userLock(identity.user), () =>
+    ctx.state.openSession(session, ctx.config.nameTtlMs),
+  );
+  if (!opened) {
+    throw clientError('NAME_TAKEN', `the name '${identity.user.name}' is taken`);
+  }
+  return identity;
+}

@@ -1,0 +1,32 @@
+import express, { type Express } from 'express';
+import type { Readiness } from './readiness';
+import type { Registry } from './registry';
+
+export interface HttpDeps {
+  nodeId: string;
+  readiness: Readiness;
+  registry: Registry;
+  startedAt: number;
+}
+
+/**
+ * The node's HTTP face besides Socket.IO: `/healthz` (200 while the process serves: for
+ * restarts) and `/readyz` (200 only while it can take part in the cluster: for balancers).
+ */
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({
+      status: 'ok',
+      node: deps.nodeId,
+      uptimeMs: Date.now() - deps.startedAt,
+      clients: deps.registry.size,
+    });
+  });
+  app.get('/readyz', (_req, res) => {
+    const report = deps.readiness.report();
+    res.status(report.ready ? 200 : 503).json(report);
+  });
+  return app;
+}

@@ -1,0 +1,160 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Bus, BusHandler } from '../../src/bus/bus';
+import type { Envelope, MessageDraft } from '../../src/bus/envelope';
+import type { Topic } from '../../src/bus/topics';
+
+/** A pair of nodes' buses on one broker, fresh for each test. */
+export interface BusFixture {
+  nodes: [Bus, Bus];
+  /** Messages the broker keeps per room in this fixture. */
+  historyLimit: number;
+}
+
+function recorder(bus: Bus) {
+  const received: { envelope: Envelope; topic: Topic }[] = [];
+  const handler: BusHandler = {
+    envelope: (envelope, topic) => received.push({ envelope, topic }),
+    down: () => undefined,
+    resumed: () => undefined,
+  };
+  bus.setHandler(handler);
+  return received;
+}
+
+let counter = 0;
+function draft(room: string, text: string, userId = 1): MessageDraft {
+  return {
+    v: 1,
+    type: 'message',
+    origin: 'n1',
+    id: `id-${++counter}`,
+    room,
+    from: { id: userId, name: `u${userId}` },
+    sid: 's1',
+    text,
+    ts: Date.now(),
+  };
+}
+
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 10 });
+
+/** The Bus contract; run against every implementation. */
+export function busContract(name: string, fixture: () => Promise<BusFixture>) {
+  describe(`Bus contract: ${name}`, () => {
+    it('delivers room messages only to subscribers, with increasing seqs, in order', async () => {
+      const { nodes } = await fixture();
+      const [a, b] = nodes;
+      const seenA = recorder(a);
+      const seenB = recorder(b);
+      const room = `r${++counter}`;
+      await b.subscribe({ kind: 'room', room });
+      const outcomes = [];
+      for (let i = 0; i < 20; i++) outcomes.push(await a.append(draft(room, `m${i}`)));
+      expect(outcomes.map((o) => o.status === 'stored' && o.seq)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      await eventually(() => expect(seenB).toHaveLength(20));
+      expect(seenB.map((r) => r.envelope.type === 'message' && r.envelope.text)).toEqual(
+        Array.from({ length: 20 }, (_, i) => `m${i}`),
+      );
+      expect(seenB[0]?.topic).toEqual({ kind: 'room', room });
+      expect(seenA).toHaveLength(0);
+    });
+
+    it('stops delivering after unsubscribe', async () => {
+      const { nodes } = await fixture();
+      const [a, b] = nodes;
+      const seenB = recorder(b);
+      const room = `r${++counter}`;
+      await b.subscribe({ kind: 'room', room });
+      await a.append(draft(room, 'one'));
+      await eventually(() => expect(seenB).toHaveLength(1));
+      await b.unsubscribe({ kind: 'room', room });
+      await a.append(draft(room, 'two'));
+      await b.subscribe({ kind: 'room', room: `${room}x` });
+      await a.append(draft(`${room}x`, 'three'));
+      await eventually(() => expect(seenB).toHaveLength(2));
+      expect(seenB.map((r) => r.envelope.type === 'message' && r.envelope.text)).toEqual([
+        'one',
+        'three',
+      ]);
+    });
+
+    it('publishes unstored envelopes and counts receiving nodes', async () => {
+      const { nodes } = await fixture();
+      const [a, b] = nodes;
+      const seenB = recorder(b);
+      const topic: Topic = { kind: 'user', userId: 7 + ++counter };
+      expect(await a.publish(topic, { v: 1, type: 'canary', origin: 'n1', nonce: 'x' })).toBe(0);
+      await b.subscribe(topic);
+      expect(await a.publish(topic, { v: 1, type: 'canary', origin: 'n1', nonce: 'y' })).toBe(1);
+      await eventually(() =>
+        expect(seenB).toEqual([{ envelope: expect.objectContaining({ nonce: 'y' }), topic }]),
+      );
+    });
+
+    it('stores history: range after a seq, latest N, first and head', async () => {
+      const { nodes } = await fixture();
+      const room = `r${++counter}`;
+      const empty = await nodes[0].latest(room, 10);
+      expect(empty).toEqual({ messages: [], first: 1, head: 0 });
+      for (let i = 1; i <= 5; i++) await nodes[0].append(draft(room, `m${i}`));
+      const after = await nodes[1].range(room, 2, 2);
+      expect(after.messages.map((m) => m.seq)).toEqual([3, 4]);
+      expect(after).toMatchObject({ first: 1, head: 5 });
+      const latest = await nodes[1].latest(room, 3);
+      expect(latest.messages.map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
+      expect((await nodes[1].latest(room, 0)).messages).toEqual([]);
+      expect(latest.messages[0]).toMatchObject({ type: 'message', room, from: { id: 1 } });
+    });
+
+    it('trims history to about the limit and reports the first seq still stored', async () => {
+      const { nodes, historyLimit } = await fixture();
+      const room = `r${++counter}`;
+      const total = historyLimit * 3;
+      for (let i = 1; i <= total; i++) await nodes[0].append(draft(room, `m${i}`));
+      const range = await nodes[0].range(room, 0, total);
+      expect(range.head).toBe(total);
+      expect(range.first).toBeGreaterThan(1);
+      expect(range.messages.length).toBeGreaterThanOrEqual(historyLimit);
+      expect(range.messages[0]?.seq).toBe(range.first);
+      expect(range.messages.at(-1)?.seq).toBe(total);
+    });
+
+    it('deduplicates a retried append by cid, per sender', async () => {
+      const { nodes } = await fixture();
+      const room = `r${++counter}`;
+      const first = await nodes[0].append(draft(room, 'once'), { cid: 'c1' });
+      const again = await nodes[1].append(draft(room, 'once'), { cid: 'c1' });
+      const otherSender = await nodes[1].append(draft(room, 'other', 2), { cid: 'c1' });
+      expect(first).toEqual({ status: 'stored', seq: 1 });
+      expect(again).toEqual({ status: 'duplicate', id: expect.any(String), seq: 1 });
+      expect(otherSender).toEqual({ status: 'stored', seq: 2 });
+      expect((await nodes[0].latest(room, 10)).messages.map((m) => m.text)).toEqual([
+        'once',
+        'other',
+      ]);
+    });
+
+    it('rate-limits with one bucket shared across nodes', async () => {
+      const { nodes } = await fixture();
+      const room = `r${++counter}`;
+      const limit = { bucket: `b${counter}`, perSecond: 0.001, burst: 3 };
+      const results = [];
+      for (let i = 0; i < 4; i++) {
+        results.push(
+          (await nodes[i % 2 === 0 ? 0 : 1].append(draft(room, `m${i}`), { limit })).status,
+        );
+      }
+      expect(results).toEqual(['stored', 'stored', 'stored', 'rate-limited']);
+      expect(
+        await nodes[0].publish(
+          { kind: 'user', userId: 1 },
+          { v: 1, type: 'canary', origin: 'n', nonce: 'x' },
+          limit,
+        ),
+      ).toBe('rate-limited');
+      expect((await nodes[0].latest(room, 10)).messages).toHaveLength(3);
+    });
+  });
+}

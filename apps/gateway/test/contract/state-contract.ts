@@ -1,0 +1,178 @@
+import type { UserRef } from '@chat/protocol';
+import { describe, expect, it, vi } from 'vitest';
+import type { Bus } from '../../src/bus/bus';
+import type { Envelope, JoinedEnvelope } from '../../src/bus/envelope';
+import type { ClusterState, LeftTemplate, SessionRef } from '../../src/state/cluster-state';
+
+/** A state and a bus on the same broker (to watch what the state publishes). */
+export interface StateFixture {
+  state: ClusterState;
+  bus: Bus;
+}
+
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 10 });
+
+let counter = 0;
+const TTL = 60_000;
+
+function joined(room: string, user: UserRef): JoinedEnvelope {
+  return { v: 1, type: 'joined', origin: 'n', room, user };
+}
+function left(user: UserRef, reason: LeftTemplate['reason'] = 'quit'): LeftTemplate {
+  return { v: 1, type: 'left', origin: 'n', user, reason };
+}
+
+async function watch(bus: Bus, ...rooms: string[]) {
+  const lines: string[] = [];
+  bus.setHandler({
+    envelope: (e: Envelope) => {
+      if (e.type === 'joined') lines.push(`${e.room}: ${e.user.name} joined`);
+      if (e.type === 'left') lines.push(`${e.room}: ${e.user.name} left (${e.reason})`);
+    },
+    down: () => undefined,
+    resumed: () => undefined,
+  });
+  for (const room of rooms) await bus.subscribe({ kind: 'room', room });
+  return lines;
+}
+
+/** The ClusterState contract; run against every implementation. */
+export function stateContract(name: string, fixture: () => Promise<StateFixture>) {
+  describe(`ClusterState contract: ${name}`, () => {
+    const node = () => `node${++counter}`;
+    const session = (nodeId: string, user: UserRef): SessionRef => ({
+      nodeId,
+      key: `s${++counter}`,
+      user,
+    });
+
+    it('hands out unique user ids', async () => {
+      const { state } = await fixture();
+      const ids = await Promise.all(Array.from({ length: 20 }, () => state.nextUserId()));
+      expect(new Set(ids).size).toBe(20);
+    });
+
+    it('claims names case-insensitively; the same user may hold several sessions', async () => {
+      const { state } = await fixture();
+      const n = node();
+      const alice = { id: 1000 + ++counter, name: `Alice${counter}` };
+      const impostor = { id: alice.id + 1, name: alice.name.toLowerCase() };
+      expect(await state.openSession(session(n, alice), TTL)).toBe(true);
+      expect(await state.openSession(session(node(), impostor), TTL)).toBe(false);
+      expect(await state.openSession(session(node(), alice), TTL)).toBe(true);
+      expect(await state.findUser(alice.name.toUpperCase())).toEqual(alice);
+      expect(await state.findUser('nobody-here')).toBeUndefined();
+    });
+
+    it('announces a user joining and leaving a room once, however many sessions', async () => {
+      const { state, bus } = await fixture();
+      const room = `room${++counter}`;
+      const lines = await watch(bus, room);
+      const bob = { id: 2000 + counter, name: `bob${counter}` };
+      const s1 = session(node(), bob);
+      const s2 = session(node(), bob);
+      await state.openSession(s1, TTL);
+      await state.openSession(s2, TTL);
+      expect(await state.enterRoom(s1, joined(room, bob), left(bob, 'moved'))).toBe(true);
+      expect(await state.enterRoom(s2, joined(room, bob), left(bob, 'moved'))).toBe(false);
+      expect(await state.members(room)).toEqual([bob]);
+      expect((await state.rooms()).find((r) => r.room === room)).toEqual({ room, members: 1 });
+      await state.closeSession(s1, left(bob));
+      expect(await state.members(room)).toEqual([bob]);
+      await state.closeSession(s2, left(bob));
+      expect(await state.members(room)).toEqual([]);
+      expect((await state.rooms()).find((r) => r.room === room)).toBeUndefined();
+      await eventually(() =>
+        expect(lines).toEqual([`${room}: ${bob.name} joined`, `${room}: ${bob.name} left (quit)`]),
+      );
+      expect(await state.findUser(bob.name)).toBeUndefined();
+    });
+
+    it('moves a session between rooms, announcing in both', async () => {
+      const { state, bus } = await fixture();
+      const a = `a${++counter}`;
+      const b = `b${counter}`;
+      const lines = await watch(bus, a, b);
+      const cy = { id: 3000 + counter, name: `cy${counter}` };
+      const s = session(node(), cy);
+      await state.openSession(s, TTL);
+      await state.enterRoom(s, joined(a, cy), left(cy, 'moved'));
+      await state.enterRoom(s, joined(b, cy), left(cy, 'moved'));
+      expect(await state.exitRoom(s, left(cy, 'moved'))).toBe(b);
+      expect(await state.exitRoom(s, left(cy, 'moved'))).toBeUndefined();
+      await eventually(() =>
+        expect(lines).toEqual([
+          `${a}: ${cy.name} joined`,
+          `${a}: ${cy.name} left (moved)`,
+          `${b}: ${cy.name} joined`,
+          `${b}: ${cy.name} left (moved)`,
+        ]),
+      );
+      expect(await state.findUser(cy.name)).toEqual(cy);
+    });
+
+    it('does not announce a restored session', async () => {
+      const { state, bus } = await fixture();
+      const room = `quiet${++counter}`;
+      const lines = await watch(bus, room);
+      const dee = { id: 4000 + counter, name: `dee${counter}` };
+      const s = session(node(), dee);
+      await state.openSession(s, TTL);
+      expect(await state.enterRoom(s, joined(room, dee), left(dee), false)).toBe(true);
+      expect(await state.members(room)).toEqual([dee]);
+      await state.closeSession(s, left(dee));
+      await eventually(() => expect(lines).toEqual([`${room}: ${dee.name} left (quit)`]));
+    });
+
+    it('saves and loads resume records', async () => {
+      const { state } = await fixture();
+      const record = { user: { id: 5, name: 'eve' }, sid: 'sid-1' };
+      await state.saveResume(`tok${++counter}`, record, TTL);
+      expect(await state.loadResume(`tok${counter}`)).toEqual(record);
+      expect(await state.loadResume('unknown')).toBeUndefined();
+    });
+
+    it('reaps a node whose lease lapsed, once, announcing only users with no other session', async () => {
+      const { state, bus } = await fixture();
+      const room = `reap${++counter}`;
+      const lines = await watch(bus, room);
+      const dead = node();
+      const alive = node();
+      const fay = { id: 6000 + counter, name: `fay${counter}` };
+      const gus = { id: 6001 + counter, name: `gus${counter}` };
+      expect(await state.heartbeat(dead, 150)).toBe(true);
+      expect(await state.heartbeat(alive, TTL)).toBe(true);
+      expect(await state.heartbeat(alive, TTL)).toBe(false);
+      const fayDead = session(dead, fay);
+      const fayAlive = session(alive, fay);
+      const gusDead = session(dead, gus);
+      for (const s of [fayDead, fayAlive, gusDead]) {
+        await state.openSession(s, TTL);
+        await state.enterRoom(s, joined(room, s.user), left(s.user));
+      }
+      await eventually(async () => expect(await state.expiredNodes()).toContain(dead));
+      expect(await state.expiredNodes()).not.toContain(alive);
+      const reaps = await Promise.all([
+        state.reapNode(dead, alive, (u) => left(u, 'node-failure')),
+        state.reapNode(dead, 'another', (u) => left(u, 'node-failure')),
+      ]);
+      expect(reaps.filter((r) => r !== undefined)).toEqual([2]);
+      expect(await state.expiredNodes()).not.toContain(dead);
+      expect(await state.members(room)).toEqual([fay]);
+      expect(await state.findUser(gus.name)).toBeUndefined();
+      expect(await state.findUser(fay.name)).toEqual(fay);
+      await eventually(() => expect(lines).toContain(`${room}: ${gus.name} left (node-failure)`));
+      expect(lines.filter((l) => l.includes('left'))).toEqual([
+        `${room}: ${gus.name} left (node-failure)`,
+      ]);
+    });
+
+    it('lets a node withdraw from the cluster', async () => {
+      const { state } = await fixture();
+      const n = node();
+      await state.heartbeat(n, 100);
+      await state.leaveCluster(n);
+      expect(await state.heartbeat(n, TTL)).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,112 @@
+import { vi } from 'vitest';
+import { MemoryBroker, MemoryBus } from '../../src/bus/memory-bus';
+import { RedisBus } from '../../src/bus/redis-bus';
+import { loadConfig, type GatewayConfig } from '../../src/config';
+import { createGateway, type Gateway } from '../../src/gateway';
+import { createLogger } from '../../src/logger';
+import { MemoryState } from '../../src/state/memory-state';
+import { RedisState } from '../../src/state/redis-state';
+
+export interface RunningGateway {
+  gateway: Gateway;
+  url: string;
+  nodeId: string;
+}
+
+/** Test defaults: quiet, fast leases, no grace (unless a test asks), generous rate limit. */
+export function testConfig(overrides: Record<string, string> = {}): GatewayConfig {
+  return loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LEAVE_GRACE_MS: '0',
+    RATE_PER_SEC: '100000',
+    RATE_BURST: '100000',
+    ...overrides,
+  });
+}
+
+async function start(
+  config: GatewayConfig,
+  backend: Pick<Parameters<typeof createGateway>[0], 'bus' | 'state'>,
+) {
+  const logger = createLogger(config.nodeId, config.logLevel);
+  const gateway = createGateway({ config, logger, ...backend });
+  const port = await gateway.listen();
+  return { gateway, url: `http://127.0.0.1:${port}`, nodeId: config.nodeId };
+}
+
+/** Several gateways in this process sharing one in-memory broker: a cluster without Redis. */
+export async function memoryCluster(
+  count: number,
+  overrides: Record<string, string> = {},
+): Promise<RunningGateway[]> {
+  const broker = new MemoryBroker();
+  const state = new MemoryState(broker);
+  const nodes: RunningGateway[] = [];
+  for (let i = 0; i < count; i++) {
+    const config = testConfig({ NODE_ID: `mem-${i}`, ...overrides });
+    nodes.push(await start(config, { bus: new MemoryBus(broker), state }));
+  }
+  return nodes;
+}
+
+/** One gateway on the Redis at `redisUrl`; a fresh prefix per cluster keeps tests apart. */
+export async function redisGateway(
+  redisUrl: string,
+  overrides: Record<string, string> = {},
+): Promise<RunningGateway> {
+  const config = testConfig({ REDIS_URL: redisUrl, ...overrides });
+  const logger = createLogger(config.nodeId, config.logLevel);
+  const bus = new RedisBus({
+    url: redisUrl,
+    prefix: config.redisPrefix,
+    historyLimit: config.historyLimit,
+    commandTimeoutMs: config.commandTimeoutMs,
+    logger,
+  });
+  bus.connect();
+  const running = await start(config, { bus, state: new RedisState(bus.pub, config.redisPrefix) });
+  await waitReady(running.gateway);
+  return running;
+}
+
+export async function redisCluster(
+  redisUrl: string,
+  count: number,
+  overrides: Record<string, string> = {},
+): Promise<RunningGateway[]> {
+  const prefix = `t${Math.random().toString(36).slice(2, 8)}`;
+  const nodes: RunningGateway[] = [];
+  for (let i = 0; i < count; i++) {
+    nodes.push(
+      await redisGateway(redisUrl, {
+        NODE_ID: `${prefix}-n${i}`,
+        REDIS_PREFIX: prefix,
+        ...overrides,
+      }),
+    );
+  }
+  return nodes;
+}
+
+/** Resolves when the gateway reports ready (bus up and its canary seen). */
+export function waitReady(gateway: Gateway, timeout = 15_000): Promise<void> {
+  return vi.waitFor(
+    () => {
+      if (!gateway.readiness.report().ready) throw new Error('gateway is not ready');
+    },
+    { timeout, interval: 25 },
+  );
+}
+
+export async function stopAll(nodes: RunningGateway[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.gateway.close()));
+}
+
+/** `list[index]`, failing the test if it is missing. */
+export function at<T>(list: readonly T[], index: number): T {
+  const item = list[index];
+  if (item === undefined) throw new Error(`no item at ${index}`);
+  return item;
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  it('has real defaults: port 3000, embedded bus, a generated node id', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.nodeId).toMatch(/^[A-Za-z0-9_.-]+-[0-9a-f]{6}$/);
+    expect(config.logLevel).toBe('info');
+    expect(config.historyOnJoin).toBe(50);
+  });
+
+  it('reads every setting', () => {
+    const config = loadConfig({
+      PORT: '4000',
+      REDIS_URL: 'redis://r:6379/1',
+      NODE_ID: 'gw-1',
+      LOG_LEVEL: 'debug',
+      HISTORY_LIMIT: '200',
+      HISTORY_ON_JOIN: '20',
+    });
+    expect(config).toMatchObject({
+      port: 4000,
+      redisUrl: 'redis://r:6379/1',
+      nodeId: 'gw-1',
+      logLevel: 'debug',
+      historyLimit: 200,
+      historyOnJoin: 20,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '-1' }, 'PORT'],
+    [{ PORT: '3000.5' }, 'PORT'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
+    [{ NODE_ID: 'has space' }, 'NODE_ID'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ HISTORY_ON_JOIN: '2000' }, 'HISTORY_ON_JOIN'],
+    [{ RATE_PER_SEC: '0' }, 'RATE_PER_SEC'],
+  ])('refuses %j naming %s', (env, setting) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid ${setting}=`));
+  });
+});

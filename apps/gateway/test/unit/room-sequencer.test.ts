@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { StoredRange } from '../../src/bus/bus';
+import type { MessageEnvelope } from '../../src/bus/envelope';
+import { RoomSequencer } from '../../src/room-sequencer';
+
+function message(seq: number): MessageEnvelope {
+  return {
+    v: 1,
+    type: 'message',
+    origin: 'n',
+    seq,
+    id: `m${seq}`,
+    room: 'lobby',
+    from: { id: 1, name: 'a' },
+    sid: 's',
+    text: `t${seq}`,
+    ts: seq,
+  };
+}
+
+/** A room log holding seqs first..head, and a sequencer over it. */
+function setup(first: number, head: number) {
+  const delivered: number[] = [];
+  const lost: [number, number][] = [];
+  const failures: unknown[] = [];
+  const log = { first, head, down: false };
+  const sequencer = new RoomSequencer({
+    fetch: async (after, limit): Promise<StoredRange> => {
+      if (log.down) throw new Error('down');
+      const messages: MessageEnvelope[] = [];
+      for (let s = Math.max(after + 1, log.first); s <= log.head && messages.length < limit; s++) {
+        messages.push(message(s));
+      }
+      return { messages, first: log.first, head: log.head };
+    },
+    deliver: (m) => delivered.push(m.seq),
+    lost: (from, to) => lost.push([from, to]),
+    failed: (error) => failures.push(error),
+  });
+  return { sequencer, delivered, lost, failures, log };
+}
+
+describe('RoomSequencer', () => {
+  it('delivers in order from the start head, dropping duplicates', () => {
+    const { sequencer, delivered } = setup(1, 5);
+    sequencer.offer(message(5));
+    sequencer.start(5);
+    for (const seq of [6, 7, 7, 6, 8]) sequencer.offer(message(seq));
+    expect(delivered).toEqual([6, 7, 8]);
+    expect(sequencer.delivered).toBe(8);
+  });
+
+  it('holds messages that arrive before start and keeps the ones after the head', () => {
+    const { sequencer, delivered } = setup(1, 3);
+    sequencer.offer(message(3));
+    sequencer.offer(message(4));
+    sequencer.start(3);
+    expect(delivered).toEqual([4]);
+  });
+
+  it('fetches a gap from the log and delivers it in order', async () => {
+    const { sequencer, delivered, log } = setup(1, 2);
+    sequencer.start(2);
+    log.head = 6;
+    sequencer.offer(message(6));
+    await sequencer.repair();
+    expect(delivered).toEqual([3, 4, 5, 6]);
+  });
+
+  it('reports what the log no longer holds', async () => {
+    const { sequencer, delivered, lost, log } = setup(1, 2);
+    sequencer.start(2);
+    log.first = 5;
+    log.head = 6;
+    await sequencer.repair();
+    expect(lost).toEqual([[3, 4]]);
+    expect(delivered).toEqual([5, 6]);
+  });
+
+  it('catches up after an outage without delivering twice', async () => {
+    const { sequencer, delivered, failures, log } = setup(1, 1);
+    sequencer.start(1);
+    log.down = true;
+    log.head = 4;
+    sequencer.offer(message(4));
+    await sequencer.repair();
+    expect(failures).toHaveLength(1);
+    expect(delivered).toEqual([]);
+    log.down = false;
+    await sequencer.repair();
+    sequencer.offer(message(3));
+    expect(delivered).toEqual([2, 3, 4]);
+  });
+
+  it('follows a log that restarted below what it delivered', async () => {
+    const { sequencer, delivered, log } = setup(1, 9);
+    sequencer.start(9);
+    log.head = 2;
+    await sequencer.repair();
+    expect(delivered).toEqual([1, 2]);
+  });
+
+  it('reach() resolves once delivery passes a seq, fetching if live delivery is slow', async () => {
+    const { sequencer, log, delivered } = setup(1, 1);
+    sequencer.start(1);
+    log.head = 3;
+    await sequencer.reach(3, 5_000);
+    expect(delivered).toEqual([2, 3]);
+  });
+
+  it('reach() gives up when the log is unreachable', async () => {
+    const { sequencer, log } = setup(1, 1);
+    sequencer.start(1);
+    log.head = 3;
+    log.down = true;
+    await expect(sequencer.reach(3, 400)).rejects.toThrow(/did not catch up/);
+  });
+});
