@@ -15,8 +15,8 @@ import type { ChatSocket, LocalSession } from './registry';
 import { leaveLocally } from './room-sync';
 import type { LeaveReason } from '@chat/protocol';
 
-/** Events a client may have waiting before it is refused with RATE_LIMITED. @default 64 */
-const MAX_QUEUED_EVENTS = 64;
+/** Requests a client may have unanswered before more are refused (RATE_LIMITED). @default 256 */
+const MAX_IN_FLIGHT = 256;
 
 /** The reason Socket.IO gives when the client itself disconnected: an intentional quit. */
 const CLIENT_QUIT = 'client namespace disconnect';
@@ -56,6 +56,7 @@ export class Connections {
       pending: undefined,
       queue: Promise.resolve(),
       queued: 0,
+      inFlight: 0,
     };
     // Listeners first: events that arrive during set-up wait on the queue, in order.
     (socket as Socket).onAny((event: string, ...args: unknown[]) =>
@@ -144,11 +145,12 @@ export class Connections {
       reply(chatError('UNKNOWN_EVENT', `unknown event '${event}'`));
       return;
     }
-    if (session.queued >= MAX_QUEUED_EVENTS) {
+    if (session.inFlight >= MAX_IN_FLIGHT) {
       reply(chatError('RATE_LIMITED', 'too many requests in flight; wait for acks'));
       return;
     }
-    this.run(session, async () => {
+    session.inFlight++;
+    const handle = async () => {
       try {
         const result = await HANDLERS[event](this.ctx, session, args[0]);
         ack?.({ ok: true, ...result });
@@ -157,10 +159,17 @@ export class Connections {
         reply(failure);
         // A join that failed half-way leaves the client unsure where it is: make it reconnect.
         if (event === 'join' && failure.code === 'UNAVAILABLE') session.socket.disconnect(true);
+      } finally {
+        session.inFlight--;
       }
-    });
+    };
+    // Sends are pipelined: each reaches the bus synchronously, so they keep their order without
+    // waiting for each other's acks. Anything queued (set-up, a join) goes first, in order.
+    if (event === 'send' && session.queued === 0) void handle();
+    else this.run(session, handle);
   }
 
+  /** Runs `task` after every earlier queued task of the session. */
   private run(session: LocalSession, task: () => Promise<void>): void {
     session.queued++;
     session.queue = session.queue.then(task).finally(() => {

@@ -71,6 +71,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     nodeId: config.nodeId,
     logger,
     onCanary: () => readiness.received(),
+    onResumed: () => {
+      readiness.nudge();
+      void presence.round();
+    },
   });
   const ctx: GatewayContext = {
     config,

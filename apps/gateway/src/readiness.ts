@@ -36,6 +36,11 @@ export class Readiness {
     this.timer.unref();
   }
 
+  /** Sends a canary now (the bus just came up) instead of at the next period. */
+  nudge(): void {
+    void this.tick();
+  }
+
   /** The bus delivered our canary. */
   received(): void {
     this.lastCanary = Date.now();

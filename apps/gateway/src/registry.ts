@@ -19,8 +19,10 @@ export interface LocalSession {
   pending: PendingEvent[] | undefined;
   /** The session's events run one at a time, in arrival order, on this chain. */
   queue: Promise<void>;
-  /** Events waiting on `queue`: a client that floods faster than it is served gets refused. */
+  /** Tasks waiting on or running in `queue`. */
   queued: number;
+  /** Requests received and not yet answered: a client that floods gets refused. */
+  inFlight: number;
 }
 
 export type PendingEvent =

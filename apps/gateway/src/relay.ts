@@ -37,6 +37,8 @@ export interface RelayDeps {
   nodeId: string;
   logger: Logger;
   onCanary(nonce: string): void;
+  /** The bus is back (or up for the first time). */
+  onResumed(): void;
 }
 
 /**
@@ -179,6 +181,7 @@ export class Relay implements BusHandler {
   resumed(): void {
     this.deps.logger.info({ rooms: this.rooms.size }, 'message bus up; repairing room feeds');
     for (const feed of this.rooms.values()) void feed.sequencer.repair();
+    this.deps.onResumed();
   }
 
   // ---- delivery ----

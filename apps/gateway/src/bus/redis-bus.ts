@@ -17,7 +17,7 @@ import {
   type MessageEnvelope,
 } from './envelope';
 import { CID_TTL_MS } from './memory-bus';
-import { APPEND, PUBLISH_LIMITED, RANGE } from './redis-scripts';
+import { APPEND, LuaScript, PUBLISH_LIMITED, RANGE } from './redis-scripts';
 import { channelName, parseChannel, type Topic } from './topics';
 
 export interface RedisBusOptions {
@@ -55,6 +55,7 @@ export class RedisBus implements Bus {
   private readonly channels = new Set<string>();
   private handler: BusHandler | undefined;
   private subscribed = false;
+  private scriptsLoaded = false;
   private wasUp = false;
   private closing = false;
 
@@ -71,7 +72,7 @@ export class RedisBus implements Bus {
       );
       redis.on('close', () => this.lost(`${role} connection closed`));
     }
-    this.pub.on('ready', () => this.maybeUp());
+    this.pub.on('ready', () => void this.loadScripts());
     this.sub.on('ready', () => void this.resubscribe());
     this.sub.on('message', (channel: string, payload: string) => this.receive(channel, payload));
   }
@@ -92,7 +93,12 @@ export class RedisBus implements Bus {
   }
 
   isUp(): boolean {
-    return this.subscribed && this.pub.status === 'ready' && this.sub.status === 'ready';
+    return (
+      this.subscribed &&
+      this.scriptsLoaded &&
+      this.pub.status === 'ready' &&
+      this.sub.status === 'ready'
+    );
   }
 
   async subscribe(topic: Topic): Promise<void> {
@@ -222,6 +228,20 @@ export class RedisBus implements Bus {
     }
     this.subscribed = true;
     this.maybeUp();
+  }
+
+  private async loadScripts(): Promise<void> {
+    this.scriptsLoaded = false;
+    try {
+      await LuaScript.loadAll(this.pub);
+      this.scriptsLoaded = true;
+      this.maybeUp();
+    } catch (error) {
+      this.options.logger.debug({ err: String(error) }, 'loading scripts failed; will retry');
+      setTimeout(() => {
+        if (this.pub.status === 'ready' && !this.scriptsLoaded) void this.loadScripts();
+      }, 500).unref();
+    }
   }
 
   private maybeUp(): void {

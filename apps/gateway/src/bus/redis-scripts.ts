@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-/** A Lua script run by EVALSHA, loaded on first use and again after a Redis restart. */
+/**
+ * A Lua script run by EVALSHA. Every script is loaded when a connection becomes ready
+ * (`loadAll`), so calls issued in order run in order; the EVAL fallback covers a script cache
+ * flushed behind our back.
+ */
 export class LuaScript {
+  private static readonly all: LuaScript[] = [];
   private readonly sha: string;
 
   constructor(
@@ -10,6 +15,11 @@ export class LuaScript {
     private readonly keyCount: number,
   ) {
     this.sha = createHash('sha1').update(source).digest('hex');
+    LuaScript.all.push(this);
+  }
+
+  static async loadAll(redis: Redis): Promise<void> {
+    await Promise.all(LuaScript.all.map((script) => redis.script('LOAD', script.source)));
   }
 
   async run(redis: Redis, args: (string | number)[]): Promise<unknown> {

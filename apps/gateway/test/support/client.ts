@@ -42,7 +42,10 @@ export interface ConnectOptions extends Handshake {
   raw?: boolean;
 }
 
-/** Connects with the websocket transport only, like the CLI; resolves after `welcome`. */
+/**
+ * Connects with the websocket transport only, like the CLI; resolves once the client is in its
+ * room (`synced`), so that everything published afterwards reaches it.
+ */
 export async function connect(url: string, options: ConnectOptions = {}): Promise<TestClient> {
   const { raw, ...handshake } = options;
   const socket: ClientSocket = io(url, {
@@ -53,7 +56,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   });
   const client = record(socket);
   await new Promise<void>((resolve, reject) => {
-    socket.once('welcome', () => resolve());
+    socket.once('synced', () => resolve());
     socket.once('connect_error', (error) => {
       socket.close();
       reject(error);
