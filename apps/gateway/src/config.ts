@@ -39,6 +39,24 @@ export interface GatewayConfig {
   resumeTtlMs: number;
   /** A Redis command slower than this fails the request with UNAVAILABLE. @default 2_000 */
   commandTimeoutMs: number;
+  /** Connections one node holds at most. @default 10_000 */
+  maxConnections: number;
+  /** New connections per second per client address. @default 20 */
+  connRatePerIp: number;
+  /** Burst of new connections per client address. @default 100 */
+  connBurstPerIp: number;
+  /** Take client addresses from X-Forwarded-For (only behind a trusted balancer). @default false */
+  trustProxy: boolean;
+  /** A client whose unsent output passes this many KiB is cut off. @default 1_024 */
+  maxBufferedKb: number;
+  /** JWT authentication: HS256 secret (at least 16 characters). @default unset (no auth) */
+  authSecret: string | undefined;
+  /** JWT authentication: JWKS URL for asymmetric keys. @default unset */
+  authJwksUrl: string | undefined;
+  /** Required `iss` claim when authenticating. @default unset */
+  authIssuer: string | undefined;
+  /** Required `aud` claim when authenticating. @default unset */
+  authAudience: string | undefined;
 }
 
 /** Bad configuration: the message names the setting, and main exits before serving. */
@@ -74,6 +92,41 @@ function redisUrl(env: Env): string | undefined {
     throw new ConfigError('REDIS_URL', raw, 'a redis:// or rediss:// URL');
   }
   return raw;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return false;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, raw, 'true or false');
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function auth(
+  env: Env,
+): Pick<GatewayConfig, 'authSecret' | 'authJwksUrl' | 'authIssuer' | 'authAudience'> {
+  const authSecret = optional(env, 'AUTH_SECRET');
+  const authJwksUrl = optional(env, 'AUTH_JWKS_URL');
+  if (authSecret !== undefined && authSecret.length < 16) {
+    throw new ConfigError('AUTH_SECRET', '<hidden>', 'at least 16 characters');
+  }
+  if (authSecret !== undefined && authJwksUrl !== undefined) {
+    throw new ConfigError('AUTH_JWKS_URL', authJwksUrl, 'unset when AUTH_SECRET is set (use one)');
+  }
+  if (authJwksUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(authJwksUrl)) {
+    throw new ConfigError('AUTH_JWKS_URL', authJwksUrl, 'an http(s) URL');
+  }
+  return {
+    authSecret,
+    authJwksUrl,
+    authIssuer: optional(env, 'AUTH_ISSUER'),
+    authAudience: optional(env, 'AUTH_AUDIENCE'),
+  };
 }
 
 function defaultNodeId(): string {
@@ -114,6 +167,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
     resumeTtlMs: integer(env, 'RESUME_TTL_MS', 3_600_000, 1_000, 30 * 86_400_000),
     commandTimeoutMs: integer(env, 'COMMAND_TIMEOUT_MS', 2_000, 50, 60_000),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    connRatePerIp: integer(env, 'CONN_RATE_PER_IP', 20, 1, 1_000_000),
+    connBurstPerIp: integer(env, 'CONN_BURST_PER_IP', 100, 1, 1_000_000),
+    trustProxy: flag(env, 'TRUST_PROXY'),
+    maxBufferedKb: integer(env, 'MAX_BUFFERED_KB', 1_024, 16, 1_048_576),
+    ...auth(env),
   };
   if (config.historyOnJoin > config.historyLimit) {
     throw new ConfigError(

@@ -139,8 +139,11 @@ export class Connections {
   private dispatch(session: LocalSession, event: string, args: unknown[]): void {
     const last = args.at(-1);
     const ack = typeof last === 'function' ? (last as (response: AnyAck) => void) : undefined;
-    const reply = (error: ChatError) =>
-      ack ? ack({ ok: false, error }) : session.socket.emit('error', { ...error, event });
+    const reply = (error: ChatError) => {
+      this.ctx.metrics.error(error.code);
+      if (ack) ack({ ok: false, error });
+      else session.socket.emit('error', { ...error, event });
+    };
     if (!isClientEvent(event)) {
       reply(chatError('UNKNOWN_EVENT', `unknown event '${event}'`));
       return;
@@ -178,6 +181,7 @@ export class Connections {
   }
 
   private fail(session: LocalSession, error: ChatError): void {
+    this.ctx.metrics.error(error.code);
     session.socket.emit('error', error);
     session.socket.disconnect(true);
   }

@@ -5,6 +5,7 @@ import type { LeftTemplate, ClusterState, SessionRef } from './state/cluster-sta
 import type { GatewayConfig } from './config';
 import type { KeyedLock } from './keyed-lock';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { LocalSession, Registry } from './registry';
 import type { Relay } from './relay';
 
@@ -19,6 +20,7 @@ export interface GatewayContext {
   /** Per-user lock: a user's connects, joins and leaves happen one at a time, in order. */
   lock: KeyedLock;
   logger: Logger;
+  metrics: Metrics;
   /** A new cluster-unique message id. */
   nextMessageId(): string;
   isDraining(): boolean;

@@ -6,15 +6,19 @@ import type { Bus } from './bus/bus';
 import type { GatewayConfig } from './config';
 import { Connections } from './connections';
 import type { GatewayContext } from './context';
-import { handshakeMiddleware, type Authenticate, type SocketData } from './handshake';
+import { jwtAuthenticator, type Authenticate } from './auth';
+import { ConnectionLimits } from './connection-limits';
+import { handshakeMiddleware, type SocketData } from './handshake';
 import { messageIds } from './handlers';
 import { createHttpApp } from './http';
 import { KeyedLock } from './keyed-lock';
+import { Metrics } from './metrics';
 import type { Logger } from './logger';
 import { PresenceKeeper } from './presence';
 import { Readiness } from './readiness';
 import { Registry } from './registry';
 import { Relay } from './relay';
+import { SlowConsumerGuard } from './slow-consumers';
 import type { ClusterState } from './state/cluster-state';
 
 export interface GatewayDeps {
@@ -22,7 +26,20 @@ export interface GatewayDeps {
   bus: Bus;
   state: ClusterState;
   logger: Logger;
+  /** Overrides the JWT authentication that AUTH_SECRET / AUTH_JWKS_URL configure. */
   authenticate?: Authenticate;
+}
+
+function authenticator(deps: GatewayDeps): Authenticate | undefined {
+  const { config } = deps;
+  if (deps.authenticate) return deps.authenticate;
+  if (config.authSecret === undefined && config.authJwksUrl === undefined) return undefined;
+  return jwtAuthenticator({
+    ...(config.authSecret === undefined ? {} : { secret: config.authSecret }),
+    ...(config.authJwksUrl === undefined ? {} : { jwksUrl: config.authJwksUrl }),
+    ...(config.authIssuer === undefined ? {} : { issuer: config.authIssuer }),
+    ...(config.authAudience === undefined ? {} : { audience: config.authAudience }),
+  });
 }
 
 export interface Gateway {
@@ -34,6 +51,7 @@ export interface Gateway {
     SocketData
   >;
   readonly readiness: Readiness;
+  readonly metrics: Metrics;
   /** Starts listening on config.port (0: any free port); resolves to the port. */
   listen(): Promise<number>;
   /**
@@ -48,6 +66,7 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, bus, state, logger } = deps;
   const registry = new Registry();
+  const metrics = new Metrics();
   let draining = false;
   const readiness = new Readiness(bus, config.nodeId, logger);
   const http = createServer();
@@ -68,6 +87,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     bus,
     io,
     registry,
+    metrics,
     nodeId: config.nodeId,
     logger,
     onCanary: () => readiness.received(),
@@ -85,21 +105,45 @@ export function createGateway(deps: GatewayDeps): Gateway {
     registry,
     lock: new KeyedLock(),
     logger,
+    metrics,
     nextMessageId: messageIds(config.nodeId),
     isDraining: () => draining,
   };
   const connections = new Connections(ctx);
   const presence = new PresenceKeeper(ctx, { onRound: () => connections.retryFailedCloses() });
+  const slowConsumers = new SlowConsumerGuard(
+    registry,
+    metrics,
+    logger,
+    config.maxBufferedKb * 1024,
+  );
+  const limits = new ConnectionLimits(
+    {
+      maxConnections: config.maxConnections,
+      perSecond: config.connRatePerIp,
+      burst: config.connBurstPerIp,
+      trustProxy: config.trustProxy,
+    },
+    () => io.engine.clientsCount,
+  );
   http.on(
     'request',
-    createHttpApp({ nodeId: config.nodeId, readiness, registry, startedAt: Date.now() }),
+    createHttpApp({
+      nodeId: config.nodeId,
+      readiness,
+      registry,
+      metrics,
+      busUp: () => bus.isUp(),
+      startedAt: Date.now(),
+    }),
   );
   bus.setHandler(relay);
-  io.use(handshakeMiddleware(ctx, deps.authenticate));
+  io.use(handshakeMiddleware(ctx, limits, authenticator(deps)));
   io.on('connection', (socket) => connections.accept(socket));
 
   async function stop(): Promise<void> {
     presence.close();
+    slowConsumers.close();
     readiness.close();
     await io.close().catch(() => undefined);
     await bus.close();
@@ -110,8 +154,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     http,
     io,
     readiness,
+    metrics,
     async listen() {
       readiness.start();
+      slowConsumers.start();
       await presence.start();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);

@@ -40,6 +40,7 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
   if (room === undefined || (request.room !== undefined && request.room !== room)) {
     throw clientError('NOT_JOINED', `not in room '${request.room ?? ''}'; join it first`);
   }
+  ctx.metrics.received.inc();
   const id = ctx.nextMessageId();
   const outcome = await ctx.bus.append(
     {
@@ -60,6 +61,7 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
   );
   switch (outcome.status) {
     case 'stored':
+      ctx.metrics.published.inc();
       return { id, seq: outcome.seq };
     case 'duplicate':
       return { id: outcome.id, seq: outcome.seq };

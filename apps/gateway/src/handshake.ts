@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { parseHandshake, type ChatError, type Handshake } from '@chat/protocol';
 import type { Socket } from 'socket.io';
+import type { Authenticate } from './auth';
+import type { ConnectionLimits } from './connection-limits';
 import { ClientError, clientError, toChatError } from './errors';
 import { type GatewayContext, userLock } from './context';
 import type { ResumeRecord } from './state/cluster-state';
@@ -16,9 +18,6 @@ export interface SocketData {
   identity?: Identity;
 }
 
-/** Checks a token and returns the name it proves, or throws a ClientError (UNAUTHORIZED). */
-export type Authenticate = (token: string | undefined) => Promise<string | undefined>;
-
 type ConnectError = Error & { data?: ChatError };
 
 function connectError(error: ChatError): ConnectError {
@@ -32,8 +31,18 @@ function connectError(error: ChatError): ConnectError {
  * and opens the session cluster-wide (claiming the name). A refusal reaches the client as
  * `connect_error` with `data` = { code, message, retryable }.
  */
-export function handshakeMiddleware(ctx: GatewayContext, authenticate?: Authenticate) {
+export function handshakeMiddleware(
+  ctx: GatewayContext,
+  limits: ConnectionLimits,
+  authenticate?: Authenticate,
+) {
   return (socket: Socket, next: (error?: Error) => void): void => {
+    const refused = limits.check(socket);
+    if (refused) {
+      ctx.metrics.error(refused.code);
+      next(connectError(refused));
+      return;
+    }
     identify(ctx, socket, authenticate).then(
       (identity) => {
         (socket.data as SocketData).identity = identity;
@@ -56,15 +65,18 @@ async function identify(
   const parsed = parseHandshake(socket.handshake.auth);
   if (!parsed.ok) throw new ClientError(parsed.error);
   const handshake = parsed.value;
-  const provenName = authenticate ? await authenticate(handshake.token) : undefined;
+  const principal = authenticate ? await authenticate(handshake.token) : undefined;
   const record = handshake.resume ? await ctx.state.loadResume(handshake.resume) : undefined;
   let identity: Identity;
-  if (record && (provenName === undefined || provenName === record.user.name)) {
+  if (record && (principal === undefined || principal.name === record.user.name)) {
     identity = { ...record, resumeToken: handshake.resume ?? '', handshake };
   } else {
-    const id = await ctx.state.nextUserId();
+    // An authenticated subject is one user in all its sessions; anyone else is new each time.
+    const id = principal
+      ? await ctx.state.subjectUserId(principal.subject)
+      : await ctx.state.nextUserId();
     identity = {
-      user: { id, name: provenName ?? handshake.name ?? `User ${id}` },
+      user: { id, name: principal?.name ?? handshake.name ?? `User ${id}` },
       sid: randomBytes(8).toString('base64url'),
       resumeToken: randomBytes(18).toString('base64url'),
       handshake,

@@ -9,6 +9,7 @@ import type { Bus, BusHandler } from './bus/bus';
 import type { DmEnvelope, Envelope, MessageEnvelope } from './bus/envelope';
 import type { Topic } from './bus/topics';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { LocalSession, PendingEvent, Registry } from './registry';
 import { RoomSequencer } from './room-sequencer';
 
@@ -34,6 +35,7 @@ export interface RelayDeps {
   bus: Bus;
   io: ChatServer;
   registry: Registry;
+  metrics: Metrics;
   nodeId: string;
   logger: Logger;
   onCanary(nonce: string): void;
@@ -63,6 +65,10 @@ export class Relay implements BusHandler {
         lost: (from, to) => this.lost(room, from, to),
         failed: (error) =>
           this.deps.logger.warn({ room, err: String(error) }, 'room repair failed; will retry'),
+        repaired: (count) => {
+          this.deps.metrics.repairs.inc();
+          this.deps.logger.info({ room, count }, 'recovered missed messages from the room log');
+        },
       });
       const created: RoomFeed = {
         refs: 0,
@@ -203,6 +209,10 @@ export class Relay implements BusHandler {
     };
     const own = [...this.deps.registry.ofSid(envelope.sid)].map((s) => s.socket.id);
     this.deps.io.to(ioRoom(envelope.room)).except(own).emit('message', message);
+    const { metrics } = this.deps;
+    const recipients = this.deps.registry.inRoom(envelope.room).size - own.length;
+    if (recipients > 0) metrics.delivered.inc(recipients);
+    metrics.relayLatency.observe(Math.max(0, Date.now() - envelope.ts) / 1000);
     this.queue(
       envelope.room,
       { kind: 'message', seq: envelope.seq, emit: (s) => s.socket.emit('message', message) },
@@ -232,6 +242,7 @@ export class Relay implements BusHandler {
 
   private lost(room: string, from: number, to: number): void {
     this.deps.logger.warn({ room, from, to }, 'messages lost beyond the history window');
+    this.deps.metrics.lost.inc(to - from + 1);
     this.deps.io.to(ioRoom(room)).emit('gap', { room, from, to });
     this.queue(room, { kind: 'notice', emit: (s) => s.socket.emit('gap', { room, from, to }) });
   }

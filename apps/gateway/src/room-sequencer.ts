@@ -10,6 +10,8 @@ export interface SequencerDeps {
   lost(from: number, to: number): void;
   /** A repair failed (bus down); it is retried on the next resume or out-of-order arrival. */
   failed(error: unknown): void;
+  /** A repair found `count` messages that live delivery had missed. */
+  repaired(count: number): void;
 }
 
 /** Messages fetched per repair round trip. @default 500 */
@@ -115,8 +117,11 @@ export class RoomSequencer {
           this.deps.lost(this.next, to);
           this.skipTo(to + 1);
         }
+        const before = this.next;
         for (const message of range.messages) this.held.set(message.seq, message);
         this.drain();
+        const recovered = range.messages.filter((m) => m.seq >= before).length;
+        if (recovered > 0) this.deps.repaired(recovered);
         if (range.messages.length < REPAIR_BATCH) return true;
       }
     } catch (error) {

@@ -34,6 +34,8 @@ export interface RoomCount {
 export interface ClusterState {
   /** A cluster-wide unique user id. */
   nextUserId(): Promise<number>;
+  /** The user id of an authenticated subject: the same for every session of that subject. */
+  subjectUserId(subject: string): Promise<number>;
   /**
    * Opens a session and claims the user's name (case-insensitively) for `nameTtlMs`, renewing
    * the user's own claim. Resolves false, changing nothing, when another user holds the name.

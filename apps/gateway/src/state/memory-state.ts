@@ -29,6 +29,7 @@ interface NodeEntry {
  */
 export class MemoryState implements ClusterState {
   private lastUserId = 0;
+  private readonly subjects = new Map<string, number>();
   private readonly names = new Map<string, Lease<UserRef>>();
   private readonly resumes = new Map<string, Lease<ResumeRecord>>();
   private readonly userSessions = new Map<number, number>();
@@ -43,6 +44,12 @@ export class MemoryState implements ClusterState {
 
   async nextUserId(): Promise<number> {
     return ++this.lastUserId;
+  }
+
+  async subjectUserId(subject: string): Promise<number> {
+    let id = this.subjects.get(subject);
+    if (id === undefined) this.subjects.set(subject, (id = ++this.lastUserId));
+    return id;
   }
 
   async openSession(session: SessionRef, nameTtlMs: number): Promise<boolean> {

@@ -12,6 +12,18 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
+/** KEYS: subject, user id counter. Returns the subject's user id, allocating one the first time. */
+export const SUBJECT_USER = new LuaScript(
+  `
+local id = redis.call('GET', KEYS[1])
+if id then return tonumber(id) end
+id = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], id)
+return id
+`,
+  2,
+);
+
 /** KEYS: name. ARGV: user json, ttl. Returns 1 when claimed or renewed, 0 when held by another. */
 export const CLAIM_NAME = new LuaScript(
   `

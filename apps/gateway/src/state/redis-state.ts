@@ -18,6 +18,7 @@ import {
   HEARTBEAT,
   LOCK_REAP,
   OPEN_SESSION,
+  SUBJECT_USER,
 } from './redis-state-scripts';
 
 /** The canonical encoding of a user: claims compare these strings. */
@@ -48,6 +49,14 @@ export class RedisState implements ClusterState {
 
   nextUserId(): Promise<number> {
     return this.call(() => this.redis.incr(this.key('users', 'next')));
+  }
+
+  async subjectUserId(subject: string): Promise<number> {
+    const id = await this.script(SUBJECT_USER, [
+      this.key('subject', subject),
+      this.key('users', 'next'),
+    ]);
+    return Number(id);
   }
 
   async openSession(session: SessionRef, nameTtlMs: number): Promise<boolean> {

@@ -135,8 +135,13 @@ describe('Redis restarted or connections dropped while messages are sent', () =>
     const sent = Array.from({ length: 40 }, (_, i) => `m${i}`);
     let restarted: Promise<void> | undefined;
     const errors = await sendAll(sender, sent, async (i) => {
-      // Restart without waiting: the following sends meet the outage and are retried.
-      if (i === 15) restarted = redis.restart();
+      if (i !== 15) return;
+      // Restart without waiting for it; once the sender's node sees Redis gone, the following
+      // sends meet the outage and are retried until it is back.
+      restarted = redis.restart();
+      await eventually(() =>
+        expect(at(nodes, 0).gateway.readiness.report().checks.bus).toBe(false),
+      );
     });
     await restarted;
     expect(errors.length).toBeGreaterThan(0);

@@ -36,6 +36,7 @@ function setup(first: number, head: number) {
     deliver: (m) => delivered.push(m.seq),
     lost: (from, to) => lost.push([from, to]),
     failed: (error) => failures.push(error),
+    repaired: () => undefined,
   });
   return { sequencer, delivered, lost, failures, log };
 }

@@ -1,0 +1,58 @@
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { ChatSocket, Registry } from './registry';
+
+/**
+ * Bytes waiting to reach one client: Engine.IO's write buffer (packets held while the transport
+ * is busy) plus what the WebSocket has queued but the kernel has not taken. Socket.IO exposes
+ * neither as public API, so both are read structurally here, in one place.
+ */
+export function bufferedBytes(socket: ChatSocket): number {
+  const conn = socket.conn as unknown as {
+    writeBuffer?: { data?: unknown }[];
+    transport?: { socket?: { bufferedAmount?: number } };
+  };
+  let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
+  for (const packet of conn.writeBuffer ?? []) {
+    const data = packet.data;
+    bytes += typeof data === 'string' ? data.length : data instanceof Buffer ? data.length : 64;
+  }
+  return bytes;
+}
+
+/**
+ * Cuts off clients that stop reading. Everything sent to a client waits in memory until the
+ * client reads it, so a client that never reads would grow this node without bound; past
+ * `maxBytes` its connection is closed (it may reconnect and resume from its last seq). One
+ * unref'd timer sweeps all sessions: the check costs nothing on the delivery path.
+ */
+export class SlowConsumerGuard {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly maxBytes: number,
+    private readonly intervalMs = 250,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.sweep(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  sweep(): void {
+    for (const session of this.registry.all()) {
+      const bytes = bufferedBytes(session.socket);
+      if (bytes <= this.maxBytes) continue;
+      this.metrics.slowConsumers.inc();
+      this.logger.warn({ user: session.user, bytes }, 'cutting off a slow consumer');
+      session.socket.conn.close();
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
