@@ -1,0 +1,32 @@
+import type {
+  ChatError,
+  ChatMessage,
+  DirectMessage,
+  Gap,
+  LeftNotice,
+  PresenceNotice,
+  Synced,
+  Welcome,
+} from '@chat/protocol';
+
+/**
+ * Everything the ChatClient reports to the mode that shows it (terminal or pipe), as one
+ * discriminated union delivered to a single handler. Server events are passed through as the
+ * gateway sent them, one for one: the client never drops or merges them, so a duplicate from a
+ * server bug shows up on screen (and in tests) instead of being hidden.
+ */
+export type ClientEvent =
+  /** A `welcome`; `reconnected` is true for every welcome after the first. */
+  | { type: 'welcome'; welcome: Welcome; reconnected: boolean }
+  | { type: 'message'; message: ChatMessage }
+  | { type: 'dm'; message: DirectMessage }
+  | { type: 'joined'; notice: PresenceNotice }
+  | { type: 'left'; notice: LeftNotice }
+  | { type: 'synced'; synced: Synced }
+  | { type: 'gap'; gap: Gap }
+  /** The gateway refused an event that carried no ack (protocol `error` event). */
+  | { type: 'server-error'; error: ChatError }
+  /** The node we were on went away (not by our own quit); fail-over has started. */
+  | { type: 'connection-lost'; url: string; reason: string };
+
+export type ClientEventHandler = (event: ClientEvent) => void;

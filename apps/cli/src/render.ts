@@ -1,0 +1,74 @@
+import type { ChatError, UserRef } from '@chat/protocol';
+import type { ClientEvent } from './events';
+import { sanitize } from './sanitize';
+import type { Style } from './style';
+
+/**
+ * One line for the user, without its newline. `out` lines are events (stdout); `err` lines are
+ * errors and diagnostics (stderr). The text is identical in terminal and pipe mode apart from
+ * the colour codes a `Style` adds, and every string that came over the wire is sanitised.
+ */
+export interface Line {
+  stream: 'out' | 'err';
+  text: string;
+}
+
+const out = (text: string): Line => ({ stream: 'out', text });
+const err = (text: string): Line => ({ stream: 'err', text });
+
+function name(user: UserRef, style: Style): string {
+  return style.name(sanitize(user.name), user.id);
+}
+
+function lostLine(count: number, room: string, style: Style): Line {
+  return out(
+    style.notice(
+      `! ${count} messages in #${sanitize(room)} were lost (older than the history window)`,
+    ),
+  );
+}
+
+/** `error: <message> (<CODE>)`, the one format for every error a gateway reports. */
+export function renderError(error: ChatError, style: Style): Line {
+  return err(style.error(`error: ${sanitize(error.message)} (${sanitize(error.code)})`));
+}
+
+/** The line an event shows as, or undefined for events that show nothing. */
+export function renderEvent(event: ClientEvent, style: Style): Line | undefined {
+  switch (event.type) {
+    case 'welcome': {
+      const { user, node } = event.welcome;
+      const verb = event.reconnected ? 'Reconnected as' : 'You joined as';
+      return out(
+        style.notice(`${verb} ${name(user, style)} (id ${user.id}, node ${sanitize(node)})`),
+      );
+    }
+    case 'message':
+      return out(`${tag('', event.message.from, style)} ${sanitize(event.message.text)}`);
+    case 'dm':
+      return out(`${tag('DM from ', event.message.from, style)} ${sanitize(event.message.text)}`);
+    case 'joined':
+      return out(style.notice(`${name(event.notice.user, style)} joined`));
+    case 'left':
+      return out(style.notice(`${name(event.notice.user, style)} left`));
+    case 'synced':
+      return event.synced.lost > 0
+        ? lostLine(event.synced.lost, event.synced.room, style)
+        : undefined;
+    case 'gap':
+      return lostLine(event.gap.to - event.gap.from + 1, event.gap.room, style);
+    case 'server-error':
+      return renderError(event.error, style);
+    case 'connection-lost':
+      return err(
+        style.notice(
+          `! lost connection to ${sanitize(event.url)} (${sanitize(event.reason)}), reconnecting`,
+        ),
+      );
+  }
+}
+
+/** `[<prefix><name>]`, coloured as the sender. */
+function tag(prefix: string, user: UserRef, style: Style): string {
+  return style.name(`[${prefix}${sanitize(user.name)}]`, user.id);
+}

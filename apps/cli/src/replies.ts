@@ -1,0 +1,43 @@
+import type { JoinResult, RoomsResult, UserRef, WhoResult } from '@chat/protocol';
+import { HELP } from './commands';
+import type { Line } from './render';
+import { sanitize } from './sanitize';
+import type { Style } from './style';
+
+/** Lines answering the user's own commands (as opposed to events from other people). */
+
+const members = (n: number): string => `${n} ${n === 1 ? 'member' : 'members'}`;
+
+export function renderJoined(result: JoinResult, style: Style): Line {
+  return { stream: 'out', text: style.notice(`Now in #${sanitize(result.room)}`) };
+}
+
+/** One line per room, so a script can read them as a list. */
+export function renderRooms(result: RoomsResult, style: Style): Line[] {
+  if (result.rooms.length === 0) return [{ stream: 'out', text: style.notice('No rooms') }];
+  return result.rooms.map(({ room, members: count }) => ({
+    stream: 'out',
+    text: style.notice(`#${sanitize(room)} (${members(count)})`),
+  }));
+}
+
+export function renderWho(result: WhoResult, self: UserRef | undefined, style: Style): Line {
+  const names = result.members.map((user) => {
+    const shown = style.name(sanitize(user.name), user.id);
+    return user.id === self?.id ? `${shown} (you)` : shown;
+  });
+  const list = names.length === 0 ? 'nobody' : names.join(', ');
+  return {
+    stream: 'out',
+    text: style.notice(`Members of #${sanitize(result.room)} (${result.members.length}): ${list}`),
+  };
+}
+
+export function renderHelp(style: Style): Line[] {
+  return HELP.map((text) => ({ stream: 'out', text: style.notice(text) }));
+}
+
+/** A mistyped command; on stderr, since nothing was sent. */
+export function renderHint(hint: string, style: Style): Line {
+  return { stream: 'err', text: style.error(sanitize(hint)) };
+}

@@ -1,0 +1,98 @@
+import { chatError } from '@chat/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChatClient, type ChatClientOptions } from '../src/client';
+import type { ClientEvent } from '../src/events';
+import { FakeCluster } from './support/fake-cluster';
+import { connectPeer, type Peer } from './support/peer';
+
+// ChatClient in-process against the fake cluster, for what is too slow or too fine-grained to
+// drive through the CLI binary: deadlines, and what goes over the wire on a rejoin.
+
+let cluster: FakeCluster;
+const clients: ChatClient[] = [];
+const peers: Peer[] = [];
+
+afterEach(async () => {
+  clients.splice(0).forEach((c) => c.quit());
+  peers.splice(0).forEach((p) => p.close());
+  await cluster.close();
+});
+
+function client(options: Omit<ChatClientOptions, 'onEvent'>): {
+  chat: ChatClient;
+  events: ClientEvent[];
+} {
+  const events: ClientEvent[] = [];
+  const chat = new ChatClient({ ...options, onEvent: (e) => events.push(e) });
+  clients.push(chat);
+  return { chat, events };
+}
+
+describe('ChatClient', () => {
+  it('gives up after giveUpAfterMs without any gateway', async () => {
+    cluster = new FakeCluster();
+    const node = await cluster.start('only');
+    const { chat, events } = client({ urls: [node.url], giveUpAfterMs: 300 });
+    const ended = chat.run();
+    await chat.ready;
+    await node.kill();
+    const end = await ended;
+    expect(end).toEqual({
+      kind: 'unreachable',
+      message: expect.stringMatching(/^no gateway reachable \(http:\/\/127\.0\.0\.1:\d+: .+\)$/),
+    });
+    expect(events.map((e) => e.type)).toEqual(['welcome', 'synced', 'connection-lost']);
+  });
+
+  it('skips a URL that refuses the connection and uses the next one at start-up', async () => {
+    cluster = new FakeCluster();
+    const dead = await cluster.start('dead');
+    await dead.kill();
+    const live = await cluster.start('live');
+    const { chat, events } = client({ urls: [dead.url, live.url], name: 'alice' });
+    void chat.run();
+    await chat.ready;
+    expect(events[0]).toMatchObject({ type: 'welcome', welcome: { node: 'live' } });
+  });
+
+  it('keeps trying at start-up while gateways answer UNAVAILABLE', async () => {
+    cluster = new FakeCluster();
+    const node = await cluster.start('busy');
+    node.rejectWith = chatError('UNAVAILABLE');
+    const { chat } = client({ urls: [node.url], backoff: { initialMs: 5, maxMs: 20 } });
+    void chat.run();
+    await expect.poll(() => node.handshakes.length).toBeGreaterThan(2);
+    node.rejectWith = undefined;
+    await chat.ready;
+    expect(chat.user).toEqual({ id: 1, name: 'User 1' });
+  });
+
+  it('rejoins a room it has been in with the last seq seen there', async () => {
+    cluster = new FakeCluster();
+    const node = await cluster.start('n');
+    const { chat, events } = client({ urls: [node.url], name: 'alice', room: 'dev' });
+    void chat.run();
+    await chat.ready;
+    const bob = await connectPeer(node.url, { name: 'bob', room: 'dev' });
+    peers.push(bob);
+    bob.socket.emit('send', { text: 'one' }, () => undefined);
+    await expect.poll(() => events.filter((e) => e.type === 'message')).toHaveLength(1);
+    expect(await chat.send('mine')).toEqual({ ok: true, value: { ok: true, id: 'm2', seq: 2 } });
+
+    expect(await chat.join('lobby')).toMatchObject({ ok: true, value: { room: 'lobby' } });
+    expect(chat.room).toBe('lobby');
+    expect(await chat.join('dev')).toMatchObject({ ok: true });
+    expect(node.joins).toEqual([{ room: 'lobby' }, { room: 'dev', since: 2 }]);
+  });
+
+  it('reports a refused direct message without sending it again', async () => {
+    cluster = new FakeCluster();
+    const node = await cluster.start('n');
+    const { chat } = client({ urls: [node.url] });
+    void chat.run();
+    expect(await chat.dm('nobody', 'hi')).toEqual({
+      ok: false,
+      error: chatError('USER_NOT_FOUND'),
+    });
+  });
+});
