@@ -2,16 +2,32 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { ChatSocket, Registry } from './registry';
 
+interface EngineInternals {
+  writeBuffer?: { data?: unknown }[];
+  transport?: { socket?: { bufferedAmount?: number; terminate?: () => void } };
+}
+
+function engineSocket(socket: ChatSocket): EngineInternals {
+  return socket.conn as unknown as EngineInternals;
+}
+
+/**
+ * Closes the connection at once. A polite close would wait for the client to read a close frame,
+ * which a client that stopped reading never does.
+ */
+function terminate(socket: ChatSocket): void {
+  const ws = engineSocket(socket).transport?.socket;
+  if (ws?.terminate) ws.terminate();
+  else socket.conn.close();
+}
+
 /**
  * Bytes waiting to reach one client: Engine.IO's write buffer (packets held while the transport
  * is busy) plus what the WebSocket has queued but the kernel has not taken. Socket.IO exposes
  * neither as public API, so both are read structurally here, in one place.
  */
 export function bufferedBytes(socket: ChatSocket): number {
-  const conn = socket.conn as unknown as {
-    writeBuffer?: { data?: unknown }[];
-    transport?: { socket?: { bufferedAmount?: number } };
-  };
+  const conn = engineSocket(socket);
   let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
   for (const packet of conn.writeBuffer ?? []) {
     const data = packet.data;
@@ -28,6 +44,7 @@ export function bufferedBytes(socket: ChatSocket): number {
  */
 export class SlowConsumerGuard {
   private timer: NodeJS.Timeout | undefined;
+  private readonly cut = new WeakSet<ChatSocket>();
 
   constructor(
     private readonly registry: Registry,
@@ -44,11 +61,13 @@ export class SlowConsumerGuard {
 
   sweep(): void {
     for (const session of this.registry.all()) {
+      if (this.cut.has(session.socket)) continue;
       const bytes = bufferedBytes(session.socket);
       if (bytes <= this.maxBytes) continue;
+      this.cut.add(session.socket);
       this.metrics.slowConsumers.inc();
       this.logger.warn({ user: session.user, bytes }, 'cutting off a slow consumer');
-      session.socket.conn.close();
+      terminate(session.socket);
     }
   }
 

@@ -1,11 +1,10 @@
 import type { StartedRedisContainer } from '@testcontainers/redis';
-import { Redis } from 'ioredis';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type TestClient } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
 import { freePort, spawnGateway, stopProcesses, type GatewayProcess } from '../support/process';
-import { startRedis, startRestartableRedis } from '../support/redis';
+import { adminClient, startRedis, startRestartableRedis } from '../support/redis';
 import { ResumingClient } from '../support/resuming-client';
 
 /**
@@ -110,7 +109,7 @@ describe('Redis restarted or connections dropped while messages are sent', () =>
       await connect(at(nodes, 2).url, { name: 'r2' }),
     ];
     clients.push(sender, ...receivers);
-    const admin = new Redis(redisUrl);
+    const admin = adminClient(redisUrl);
     const sent = Array.from({ length: 40 }, (_, i) => `m${i}`);
     try {
       await sendAll(sender, sent, async (i) => {

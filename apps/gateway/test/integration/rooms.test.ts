@@ -1,5 +1,4 @@
 import type { StartedRedisContainer } from '@testcontainers/redis';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   connect,
@@ -9,7 +8,7 @@ import {
   type TestClient,
 } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
-import { startRedis } from '../support/redis';
+import { adminClient, startRedis } from '../support/redis';
 
 let redis: StartedRedisContainer;
 let nodes: RunningGateway[] = [];
@@ -55,7 +54,7 @@ describe('rooms across nodes', () => {
   it('subscribes a node to a room only while it has local members there', async () => {
     const prefix = `sub${Date.now().toString(36)}`;
     nodes = await redisCluster(redis.getConnectionUrl(), 2, { REDIS_PREFIX: prefix });
-    const probe = new Redis(redis.getConnectionUrl());
+    const probe = adminClient(redis.getConnectionUrl());
     const subscribers = async (room: string) => {
       const reply = (await probe.call('PUBSUB', 'NUMSUB', `${prefix}#room#${room}#`)) as [
         string,

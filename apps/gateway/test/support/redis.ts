@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import {
   GenericContainer,
@@ -33,8 +34,23 @@ export async function startRedis(command: string[] = []): Promise<StartedRedisCo
 export async function startRestartableRedis(hostPort: number): Promise<StartedTestContainer> {
   await requireDocker();
   return new GenericContainer(process.env.REDIS_IMAGE ?? 'redis:7')
-    .withCommand(['redis-server', '--appendonly', 'yes', '--protected-mode', 'no'])
+    .withCommand([
+      'redis-server',
+      '--appendonly',
+      'yes',
+      '--protected-mode',
+      'no',
+      '--enable-debug-command',
+      'yes',
+    ])
     .withExposedPorts({ container: 6379, host: hostPort })
     .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
     .start();
+}
+
+/** A plain connection for a test to poke Redis with; it never reconnects or reports errors. */
+export function adminClient(url: string): Redis {
+  const redis = new Redis(url, { retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  redis.on('error', () => undefined);
+  return redis;
 }
