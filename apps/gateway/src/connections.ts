@@ -8,6 +8,7 @@ import {
 } from '@chat/protocol';
 import type { Socket } from 'socket.io';
 import { type GatewayContext, leftTemplate, sessionRef, userLock } from './context';
+import type { SessionRef } from './state/cluster-state';
 import { toChatError } from './errors';
 import type { SocketData } from './handshake';
 import { HANDLERS, type AnyAck } from './handlers';
@@ -65,7 +66,10 @@ export class Connections {
     socket.on('disconnect', (reason) =>
       this.run(session, () => this.disconnected(session, reason)),
     );
-    this.run(session, () => this.setup(session, identity.handshake.room, identity.handshake.since));
+    const previous = identity.session && { ...identity.session, user: identity.user };
+    this.run(session, () =>
+      this.setup(session, identity.handshake.room, identity.handshake.since, previous),
+    );
   }
 
   /** Resolves once no session is connected here and none is waiting out its grace period. */
@@ -110,7 +114,25 @@ export class Connections {
     return this.closing.size;
   }
 
-  private async setup(session: LocalSession, room: string | undefined, since: number | undefined) {
+  /**
+   * A resume token stands for one session: the connection it replaces (on a dead node, or one
+   * whose loss its node has not noticed yet) is closed cluster-wide now, after the new one has
+   * entered its room, so nobody sees a `left` for it, and a later quit is announced at once.
+   */
+  private async takeOver(session: LocalSession, previous: SessionRef): Promise<void> {
+    const { ctx } = this;
+    if (previous.nodeId === ctx.nodeId && previous.key === session.socket.id) return;
+    await ctx.lock.run(userLock(session.user), () =>
+      ctx.state.closeSession(previous, leftTemplate(ctx.nodeId, session.user, 'moved')),
+    );
+  }
+
+  private async setup(
+    session: LocalSession,
+    room: string | undefined,
+    since: number | undefined,
+    previous: SessionRef | undefined,
+  ) {
     const { ctx } = this;
     try {
       await ctx.lock.run(userLock(session.user), async () => {
@@ -118,7 +140,11 @@ export class Connections {
         ctx.registry.add(session);
         await ctx.state.saveResume(
           session.resumeToken,
-          { user: session.user, sid: session.sid },
+          {
+            user: session.user,
+            sid: session.sid,
+            session: { nodeId: ctx.nodeId, key: session.socket.id },
+          },
           ctx.config.resumeTtlMs,
         );
       });
@@ -131,6 +157,7 @@ export class Connections {
       });
       ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
       await HANDLERS.join(ctx, session, { room: room ?? DEFAULT_ROOM, since });
+      if (previous) await this.takeOver(session, previous);
     } catch (error) {
       this.fail(session, toChatError(error, ctx.logger, { phase: 'setup', user: session.user }));
     }

@@ -12,6 +12,8 @@ export interface SessionRef {
 export interface ResumeRecord {
   user: UserRef;
   sid: string;
+  /** The connection that last held the token: a resume takes over from it. */
+  session?: { nodeId: string; key: string };
 }
 
 /** A `left` envelope before the room is known: the state completes it with the room left. */

@@ -122,9 +122,13 @@ export class RedisState implements ClusterState {
     const json = await this.call(() => this.redis.get(this.key('resume', token)));
     if (json === null) return undefined;
     try {
-      const value = JSON.parse(json) as { user?: unknown; sid?: unknown };
+      const value = JSON.parse(json) as { user?: unknown; sid?: unknown; session?: unknown };
       const user = parseUser(JSON.stringify(value.user ?? null));
-      return user && typeof value.sid === 'string' ? { user, sid: value.sid } : undefined;
+      if (!user || typeof value.sid !== 'string') return undefined;
+      const session = value.session as { nodeId?: unknown; key?: unknown } | undefined;
+      return typeof session?.nodeId === 'string' && typeof session.key === 'string'
+        ? { user, sid: value.sid, session: { nodeId: session.nodeId, key: session.key } }
+        : { user, sid: value.sid };
     } catch {
       return undefined;
     }

@@ -79,6 +79,14 @@ describe('resume when a gateway is killed', () => {
     expect(receiver.node).not.toBe('g1');
     // Resumed within the grace window: the others never saw the receiver leave or rejoin.
     expect(watcher.lines.filter((l) => l.startsWith('receiver'))).toEqual([]);
+    // The resumed session took over from the one on the dead node, so a quit is announced at
+    // once, not when the dead node's lease runs out.
+    receiver.close();
+    await eventually(
+      () =>
+        expect(watcher.left.map((n) => [n.user.name, n.reason])).toEqual([['receiver', 'quit']]),
+      3_000,
+    );
   });
 });
 
