@@ -35,6 +35,12 @@ export interface GatewayConfig {
   leaveGraceMs: number;
   /** Bound on a graceful shutdown after SIGTERM. @default 10_000 */
   drainTimeoutMs: number;
+  /**
+   * On SIGTERM, how long to stay unready (refusing new clients) before telling connected ones
+   * to move, so a balancer's health check has taken the node out of rotation by then.
+   * @default 0
+   */
+  drainDelayMs: number;
   /** How long a resume token stays valid after its session ends. @default 3_600_000 */
   resumeTtlMs: number;
   /** A Redis command slower than this fails the request with UNAVAILABLE. @default 2_000 */
@@ -165,6 +171,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     nameTtlMs: integer(env, 'NAME_TTL_MS', 30_000, 1_000, 86_400_000),
     leaveGraceMs: integer(env, 'LEAVE_GRACE_MS', 5_000, 0, 600_000),
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
+    drainDelayMs: integer(env, 'DRAIN_DELAY_MS', 0, 0, 60_000),
     resumeTtlMs: integer(env, 'RESUME_TTL_MS', 3_600_000, 1_000, 30 * 86_400_000),
     commandTimeoutMs: integer(env, 'COMMAND_TIMEOUT_MS', 2_000, 50, 60_000),
     maxConnections: integer(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
@@ -174,6 +181,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     maxBufferedKb: integer(env, 'MAX_BUFFERED_KB', 1_024, 16, 1_048_576),
     ...auth(env),
   };
+  if (config.drainDelayMs >= config.drainTimeoutMs) {
+    throw new ConfigError(
+      'DRAIN_DELAY_MS',
+      String(config.drainDelayMs),
+      `less than DRAIN_TIMEOUT_MS (${config.drainTimeoutMs})`,
+    );
+  }
   if (config.historyOnJoin > config.historyLimit) {
     throw new ConfigError(
       'HISTORY_ON_JOIN',

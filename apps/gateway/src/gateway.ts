@@ -1,4 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { LIMITS, type ClientToServerEvents, type ServerToClientEvents } from '@chat/protocol';
 import { Server } from 'socket.io';
@@ -172,6 +173,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       readiness.drain();
       logger.info({ clients: registry.size }, 'draining');
       const deadline = Date.now() + config.drainTimeoutMs;
+      if (config.drainDelayMs > 0) await delay(config.drainDelayMs);
       const retryInMs = 250;
       for (const session of registry.all()) {
         session.socket.emit('draining', { retryInMs });

@@ -75,7 +75,7 @@ describe('a gateway that dies without a word (SIGKILL)', () => {
 
 describe('graceful drain (SIGTERM)', () => {
   it('moves clients to another node without false leaves, goes unready, and exits in bound', async () => {
-    const [g1, g2] = await cluster('drain1', { LEAVE_GRACE_MS: '3000' });
+    const [g1, g2] = await cluster('drain1', { LEAVE_GRACE_MS: '3000', DRAIN_DELAY_MS: '1000' });
     const mover = new ResumingClient([g1.url, g2.url], 'mover');
     closers.push(() => mover.close());
     await mover.start();
@@ -84,10 +84,9 @@ describe('graceful drain (SIGTERM)', () => {
     const talker = await client(g2.url, 'talker');
     const termAt = Date.now();
     g1.kill('SIGTERM');
-    await eventually(async () => {
-      const response = await fetch(`${g1.url}/readyz`).catch(() => undefined);
-      expect(response === undefined || response.status === 503).toBe(true);
-    });
+    await eventually(async () => expect((await fetch(`${g1.url}/readyz`)).status).toBe(503));
+    // Unready first (DRAIN_DELAY_MS), so a balancer stops routing here before clients move.
+    expect(mover.node).toBe('g1');
     await eventually(() => expect(mover.node).toBe('g2'));
     await talker.send('after the move');
     await eventually(() => expect(mover.messages.map((m) => m.text)).toContain('after the move'));

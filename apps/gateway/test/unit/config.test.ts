@@ -41,6 +41,11 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ HISTORY_ON_JOIN: '2000' }, 'HISTORY_ON_JOIN'],
     [{ RATE_PER_SEC: '0' }, 'RATE_PER_SEC'],
+    [{ DRAIN_DELAY_MS: '10000' }, 'DRAIN_DELAY_MS'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ AUTH_SECRET: 'x'.repeat(20), AUTH_JWKS_URL: 'http://k' }, 'AUTH_JWKS_URL'],
+    [{ AUTH_JWKS_URL: 'ftp://k' }, 'AUTH_JWKS_URL'],
+    [{ MAX_BUFFERED_KB: '1' }, 'MAX_BUFFERED_KB'],
   ])('refuses %j naming %s', (env, setting) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid ${setting}=`));

@@ -1,0 +1,153 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** infra/, where docker-compose.yml and its .env live. */
+export const INFRA_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; the error carries its output, so a failure explains itself. */
+export function run(
+  file: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      {
+        cwd: INFRA_DIR,
+        env: options.env ?? process.env,
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        if (error) {
+          const tail = `${stdout}\n${stderr}`.trim().split('\n').slice(-30).join('\n');
+          reject(new Error(`${file} ${args.join(' ')} failed: ${error.message}\n${tail}`));
+        } else {
+          resolve({ stdout, stderr });
+        }
+      },
+    );
+  });
+}
+
+/** Fails with one line saying how to get an engine when none answers: never a silent skip. */
+export async function requireDocker(): Promise<void> {
+  try {
+    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 });
+  } catch {
+    throw new Error(
+      'No Docker engine reachable: the end-to-end test needs one. Start Docker, or on Debian run `sudo bash infra/docker-engine.sh` (and `sudo bash infra/offline-images.sh` without a registry).',
+    );
+  }
+}
+
+/** `docker compose` (v2) when the plugin is installed, else the standalone `docker-compose`. */
+async function composeCommand(): Promise<[string, ...string[]]> {
+  try {
+    await run('docker', ['compose', 'version'], { timeoutMs: 20_000 });
+    return ['docker', 'compose'];
+  } catch {
+    try {
+      await run('docker-compose', ['version'], { timeoutMs: 20_000 });
+      return ['docker-compose'];
+    } catch {
+      throw new Error(
+        'Neither `docker compose` nor `docker-compose` works: install Compose (on Debian: `apt-get install docker-compose`).',
+      );
+    }
+  }
+}
+
+/** A TCP port that was free a moment ago, for the balancer to publish. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port assigned')),
+      );
+    });
+  });
+}
+
+/**
+ * One compose project from infra/docker-compose.yml under a unique name, so it never touches a
+ * cluster someone started by hand or another test run. Image names come from the environment
+ * (vitest.shared.ts fills them from infra/.env); `vars` add to or override it.
+ */
+export class ComposeProject {
+  readonly name = `chate2e${randomBytes(4).toString('hex')}`;
+
+  private constructor(
+    private readonly command: [string, ...string[]],
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  static async create(vars: Record<string, string>): Promise<ComposeProject> {
+    await requireDocker();
+    return new ComposeProject(await composeCommand(), { ...process.env, ...vars });
+  }
+
+  /** `compose -p <name> -f docker-compose.yml <args>`. */
+  compose(args: readonly string[], timeoutMs = 120_000): Promise<RunResult> {
+    const [file, ...prefix] = this.command;
+    return run(file, [...prefix, '-p', this.name, '-f', 'docker-compose.yml', ...args], {
+      env: this.env,
+      timeoutMs,
+    });
+  }
+
+  /** The running containers of a service: id and host name (a gateway's NODE_ID starts with it). */
+  async containers(service: string): Promise<{ id: string; hostname: string }[]> {
+    const ids = (await this.compose(['ps', '-q', service])).stdout.split('\n').filter(Boolean);
+    if (ids.length === 0) return [];
+    const { stdout } = await run('docker', [
+      'inspect',
+      '--format',
+      '{{.Id}} {{.Config.Hostname}} {{.State.Running}}',
+      ...ids,
+    ]);
+    return stdout
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter(([, , running]) => running === 'true')
+      .map(([id = '', hostname = '']) => ({ id, hostname }));
+  }
+
+  /** The container holding gateway node `nodeId` (NODE_ID is `<host name>-<suffix>`). */
+  async gatewayOf(nodeId: string): Promise<string> {
+    const match = (await this.containers('gateway')).find((c) =>
+      nodeId.startsWith(`${c.hostname}-`),
+    );
+    if (match === undefined) throw new Error(`no running gateway container for node ${nodeId}`);
+    return match.id;
+  }
+
+  /** SIGKILL: an unclean death, no drain. */
+  async kill(containerId: string): Promise<void> {
+    await run('docker', ['kill', containerId]);
+  }
+
+  async logs(tail = 40): Promise<string> {
+    const { stdout, stderr } = await this.compose(['logs', '--no-color', '--tail', String(tail)]);
+    return stdout + stderr;
+  }
+
+  /** Removes containers, network and volumes; the gateway image stays for the next build. */
+  async down(): Promise<void> {
+    await this.compose(['down', '-v', '--remove-orphans', '-t', '2']);
+  }
+}
