@@ -53,6 +53,7 @@ export class Connections {
       user: identity.user,
       sid: identity.sid,
       resumeToken: identity.resumeToken,
+      batch: identity.handshake.batch === true,
       room: undefined,
       pending: undefined,
       queue: Promise.resolve(),

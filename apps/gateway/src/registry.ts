@@ -1,5 +1,11 @@
-import type { ClientToServerEvents, ServerToClientEvents, UserRef } from '@chat/protocol';
+import type {
+  ChatMessage,
+  ClientToServerEvents,
+  ServerToClientEvents,
+  UserRef,
+} from '@chat/protocol';
 import type { Socket } from 'socket.io';
+import type { Emitter } from './room-feed';
 
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -10,6 +16,8 @@ export interface LocalSession {
   /** Public session id: what the session sent is never delivered back to it. */
   readonly sid: string;
   readonly resumeToken: string;
+  /** Takes room messages as `messages` batches (handshake `batch: true`). */
+  readonly batch: boolean;
   /** Current room; undefined while in none. */
   room: string | undefined;
   /**
@@ -26,8 +34,7 @@ export interface LocalSession {
 }
 
 export type PendingEvent =
-  | { kind: 'message'; seq: number; emit: (session: LocalSession) => void }
-  | { kind: 'notice'; emit: (session: LocalSession) => void };
+  { kind: 'message'; message: ChatMessage } | { kind: 'notice'; emit: (to: Emitter) => void };
 
 function add<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   let set = map.get(key);

@@ -1,9 +1,8 @@
-import type { JoinResult } from '@chat/protocol';
+import type { ChatMessage, JoinResult } from '@chat/protocol';
 import type { StoredRange } from './bus/bus';
 import { type GatewayContext, joinedEnvelope, leftTemplate, sessionRef, userLock } from './context';
 import type { LocalSession } from './registry';
-import { ioRoom } from './relay';
-import type { RoomSequencer } from './room-sequencer';
+import { emitMessages, ioBatchRoom, ioRoom, toChatMessage, type RoomFeed } from './room-feed';
 
 /** Upper bound on messages replayed to one client in one join (guards a huge `since` gap). */
 const MAX_REPLAY_BATCHES = 10;
@@ -27,7 +26,7 @@ export async function joinRoom(
     if (session.room === room) {
       return { room, seq: ctx.relay.delivered(room) };
     }
-    const sequencer = await ctx.relay.retainRoom(room);
+    const feed = await ctx.relay.retainRoom(room);
     try {
       await ctx.state.enterRoom(
         sessionRef(ctx, session),
@@ -40,8 +39,8 @@ export async function joinRoom(
     }
     leaveLocally(ctx, session);
     ctx.registry.enter(session, room);
-    ctx.relay.beginSync(session, room);
-    const seq = await sync(ctx, session, room, sequencer, since);
+    feed.beginSync(session);
+    const seq = await sync(ctx, session, feed, since);
     ctx.logger.debug({ user: session.user, room }, 'joined room');
     return { room, seq };
   });
@@ -51,39 +50,37 @@ export async function joinRoom(
 export function leaveLocally(ctx: GatewayContext, session: LocalSession): void {
   const room = session.room;
   if (room === undefined) return;
-  ctx.relay.abortSync(session, room);
+  ctx.relay.feed(room)?.abortSync(session);
   ctx.registry.exit(session);
   void session.socket.leave(ioRoom(room));
+  void session.socket.leave(ioBatchRoom(room));
   ctx.relay.releaseRoom(room);
 }
 
 async function sync(
   ctx: GatewayContext,
   session: LocalSession,
-  room: string,
-  sequencer: RoomSequencer,
+  feed: RoomFeed,
   since: number | undefined,
 ): Promise<number> {
+  const room = feed.room;
   const range =
     since === undefined
       ? await ctx.bus.latest(room, ctx.config.historyOnJoin)
       : await replayRange(ctx, room, since);
-  await sequencer.reach(range.head, 2 * ctx.config.commandTimeoutMs);
+  await feed.sequencer.reach(range.head, 2 * ctx.config.commandTimeoutMs);
   // From here on everything is synchronous: no live event can slip between the steps.
   if (session.room !== room) return range.head;
   const lost =
     since !== undefined && since < range.head
       ? Math.max(0, Math.min(range.first, range.head + 1) - since - 1)
       : 0;
-  let replayed = 0;
-  for (const m of range.messages) {
-    if (m.sid === session.sid) continue;
-    const { id, seq, from, text, ts } = m;
-    session.socket.emit('message', { id, room, seq, from, text, ts, history: true });
-    replayed++;
-  }
-  session.socket.emit('synced', { room, seq: range.head, replayed, lost });
-  ctx.relay.endSync(session, room, range.head);
+  const history = range.messages
+    .filter((m) => m.sid !== session.sid)
+    .map((m): ChatMessage => ({ ...toChatMessage(m), history: true }));
+  emitMessages(session, history);
+  session.socket.emit('synced', { room, seq: range.head, replayed: history.length, lost });
+  feed.endSync(session, range.head);
   return range.head;
 }
 

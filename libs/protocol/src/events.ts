@@ -23,6 +23,11 @@ export interface Handshake {
   room?: string;
   /** Last sequence number seen in `room`: replay what was missed instead of recent history. */
   since?: number;
+  /**
+   * Receive room messages as `messages` batches (arrays, in seq order) instead of one
+   * `message` event each: fewer frames under load. @default false
+   */
+  batch?: boolean;
 }
 
 export interface Welcome {
@@ -154,6 +159,8 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   welcome: (welcome: Welcome) => void;
   message: (message: ChatMessage) => void;
+  /** Room messages in seq order, for clients that asked for batches (`auth.batch`). */
+  messages: (messages: ChatMessage[]) => void;
   dm: (message: DirectMessage) => void;
   joined: (notice: PresenceNotice) => void;
   left: (notice: LeftNotice) => void;

@@ -193,6 +193,10 @@ export function parseHandshake(auth: unknown): Result<Handshake> {
     if (!room.ok) return room;
     result.room = room.value;
   }
+  if (auth.batch !== undefined) {
+    if (typeof auth.batch !== 'boolean') return bad('batch must be true or false');
+    result.batch = auth.batch;
+  }
   if (auth.since !== undefined) {
     const since = validateSeq(auth.since, 'since');
     if (!since.ok) return since;

@@ -6,12 +6,21 @@ import { at, stopAll, type RunningGateway } from '../support/cluster';
  * What users of a three-node cluster see, whatever carries the traffic between the nodes: run
  * over the in-memory broker and over a real Redis.
  */
-export function clusterSuite(name: string, startCluster: () => Promise<RunningGateway[]>) {
-  describe(`three gateways over ${name}`, () => {
+export function clusterSuite(
+  name: string,
+  startCluster: () => Promise<RunningGateway[]>,
+  options: { batch?: boolean } = {},
+) {
+  const mode = options.batch ? 'batched delivery' : 'one event per message';
+  describe(`three gateways over ${name}, ${mode}`, () => {
     let nodes: RunningGateway[];
     const clients: TestClient[] = [];
     const open = async (node: number, name?: string) => {
-      const client = await connect(at(nodes, node).url, name === undefined ? {} : { name });
+      const batch = options.batch === true;
+      const client = await connect(
+        at(nodes, node).url,
+        name === undefined ? { batch } : { name, batch },
+      );
       clients.push(client);
       return client;
     };

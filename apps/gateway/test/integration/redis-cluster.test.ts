@@ -15,6 +15,7 @@ afterAll(async () => {
 });
 
 clusterSuite('a real Redis', () => redisCluster(redis.getConnectionUrl(), 3));
+clusterSuite('a real Redis', () => redisCluster(redis.getConnectionUrl(), 3), { batch: true });
 
 describe('three gateways on one Redis', () => {
   let nodes: RunningGateway[] = [];

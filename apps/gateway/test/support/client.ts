@@ -103,10 +103,12 @@ function record(socket: ClientSocket): TestClient {
     client.welcome = w;
     client.lines.push(`welcome ${w.user.name}`);
   });
-  socket.on('message', (m) => {
+  const onMessage = (m: ChatMessage) => {
     client.messages.push(m);
     client.lines.push(`[${m.from.name}] ${m.text}`);
-  });
+  };
+  socket.on('message', onMessage);
+  socket.on('messages', (batch) => batch.forEach(onMessage));
   socket.on('dm', (m) => {
     client.dms.push(m);
     client.lines.push(`[DM from ${m.from.name}] ${m.text}`);

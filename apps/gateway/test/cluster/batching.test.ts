@@ -1,0 +1,71 @@
+import type { ChatMessage } from '@chat/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, eventually, texts, type TestClient } from '../support/client';
+import { at, memoryCluster, stopAll, type RunningGateway } from '../support/cluster';
+
+let nodes: RunningGateway[] = [];
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await stopAll(nodes);
+});
+
+async function open(node: number, name: string, batch: boolean): Promise<TestClient> {
+  const client = await connect(at(nodes, node).url, { name, batch });
+  clients.push(client);
+  return client;
+}
+
+/** The seq of the last message a client had received when it saw `line`. */
+function seqBefore(client: TestClient, line: string): number {
+  let seq = 0;
+  const messages = [...client.messages];
+  for (const entry of client.lines) {
+    if (entry === line) return seq;
+    if (entry.startsWith('[')) seq = (messages.shift() as ChatMessage).seq;
+  }
+  throw new Error(`${line} not seen`);
+}
+
+describe('batched delivery (auth.batch)', () => {
+  it('gives batch and per-message clients the same messages in the same order, notices included', async () => {
+    nodes = await memoryCluster(2);
+    const a = await open(0, 'a', true);
+    const b = await open(0, 'b', false);
+    const c = await open(1, 'c', true);
+    const d = await open(1, 'd', false);
+    const sends = (client: TestClient, prefix: string) =>
+      Promise.all(Array.from({ length: 100 }, (_, i) => client.send(`${prefix}${i}`)));
+    const late = (async () => {
+      await eventually(() => expect(c.messages.length).toBeGreaterThan(50));
+      clients.push(await connect(at(nodes, 0).url, { name: 'late' }));
+    })();
+    await Promise.all([sends(a, 'a'), sends(b, 'b'), late]);
+    await eventually(() => expect(c.messages).toHaveLength(200));
+    await eventually(() => expect(d.messages).toHaveLength(200));
+    const seqs = c.messages.map((m) => m.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(d.messages.map((m) => m.seq)).toEqual(seqs);
+    await eventually(() => expect(a.messages).toHaveLength(100));
+    await eventually(() => expect(b.messages).toHaveLength(100));
+    expect(texts(a)).toEqual(Array.from({ length: 100 }, (_, i) => `b${i}`));
+    expect(texts(b)).toEqual(Array.from({ length: 100 }, (_, i) => `a${i}`));
+    expect(seqBefore(c, 'late joined')).toBe(seqBefore(d, 'late joined'));
+    expect(seqBefore(a, 'late joined')).toBeLessThanOrEqual(seqBefore(c, 'late joined'));
+  });
+
+  it('sends history and replays as batches flagged history', async () => {
+    nodes = await memoryCluster(1);
+    const talker = await open(0, 'talker', false);
+    for (let i = 0; i < 5; i++) await talker.send(`h${i}`);
+    const batches: ChatMessage[][] = [];
+    const reader = await connect(at(nodes, 0).url, { name: 'reader', batch: true });
+    clients.push(reader);
+    reader.socket.on('messages', (batch) => batches.push(batch));
+    expect(texts(reader)).toEqual(['h0', 'h1', 'h2', 'h3', 'h4']);
+    expect(reader.messages.every((m) => m.history)).toBe(true);
+    await talker.send('live');
+    await eventually(() => expect(batches.flat().map((m) => m.text)).toEqual(['live']));
+  });
+});
