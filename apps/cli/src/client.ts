@@ -135,9 +135,12 @@ export class ChatClient {
     });
   }
 
-  /** Direct messages carry no `cid` in the protocol, so a lost one is reported, not resent. */
+  /** Sends a direct message; resent with the same `cid` after a fail-over, delivered once. */
   dm(to: string, text: string): Promise<Outcome<DmResult>> {
-    return this.request(false, (socket, ms) => socket.timeout(ms).emitWithAck('dm', { to, text }));
+    const cid = `${this.cidPrefix}-${++this.cidCounter}`;
+    return this.request(true, (socket, ms) =>
+      socket.timeout(ms).emitWithAck('dm', { to, text, cid }),
+    );
   }
 
   who(): Promise<Outcome<WhoResult>> {

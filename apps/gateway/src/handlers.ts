@@ -80,7 +80,7 @@ const dm: Handler<DmResult> = async (ctx, session, payload) => {
   const to = await ctx.state.findUser(request.to);
   if (!to) throw clientError('USER_NOT_FOUND', `nobody called '${request.to}' is online`);
   const id = ctx.nextMessageId();
-  const receivers = await ctx.bus.publish(
+  const outcome = await ctx.bus.publish(
     { kind: 'user', userId: to.id },
     {
       v: ENVELOPE_VERSION,
@@ -93,11 +93,24 @@ const dm: Handler<DmResult> = async (ctx, session, payload) => {
       text: request.text,
       ts: Date.now(),
     },
-    userRateLimit(ctx, session.user),
+    {
+      limit: userRateLimit(ctx, session.user),
+      ...(request.cid === undefined
+        ? {}
+        : { dedupe: { key: `dm:${session.user.id}:${request.cid}`, id } }),
+    },
   );
-  if (receivers === 'rate-limited') throw clientError('RATE_LIMITED');
-  if (receivers === 0) throw clientError('USER_NOT_FOUND', `'${to.name}' is not connected`);
-  return { id, to };
+  switch (outcome.status) {
+    case 'rate-limited':
+      throw clientError('RATE_LIMITED');
+    case 'duplicate':
+      return { id: outcome.id, to };
+    case 'published':
+      if (outcome.receivers === 0) {
+        throw clientError('USER_NOT_FOUND', `'${to.name}' is not connected`);
+      }
+      return { id, to };
+  }
 };
 
 const who: Handler<WhoResult> = async (ctx, session, payload) => {

@@ -128,6 +128,8 @@ export interface JoinResult {
 export interface DmRequest {
   to: string;
   text: string;
+  /** Like `SendRequest.cid`: a retried DM with the same `cid` is not delivered twice. */
+  cid?: string;
 }
 export interface DmResult {
   id: string;

@@ -143,7 +143,11 @@ export function parseDm(payload: unknown): Result<DmRequest> {
   if (typeof payload.to !== 'string') return bad('to must be a string');
   const text = validateText(payload.text);
   if (!text.ok) return text;
-  return ok({ to: payload.to, text: text.value });
+  const cid = optional(payload, 'cid', validateCid);
+  if (!cid.ok) return cid;
+  const request: DmRequest = { to: payload.to, text: text.value };
+  if (cid.value !== undefined) request.cid = cid.value;
+  return ok(request);
 }
 
 export function parseWho(payload: unknown): Result<WhoRequest> {

@@ -28,6 +28,18 @@ export type AppendOutcome =
   | { status: 'duplicate'; id: string; seq: number }
   | { status: 'rate-limited' };
 
+export type PublishOutcome =
+  | { status: 'published'; receivers: number }
+  /** `dedupe.key` was used before: nothing was published again. */
+  | { status: 'duplicate'; id: string }
+  | { status: 'rate-limited' };
+
+export interface PublishOptions {
+  limit?: RateLimit;
+  /** Publish at most once per key (for 10 minutes); `id` is what a duplicate reports. */
+  dedupe?: { key: string; id: string };
+}
+
 export interface AppendOptions {
   /** Client retry id, unique per sender: a second append with it is a no-op. */
   cid?: string;
@@ -59,8 +71,8 @@ export interface Bus {
   /** Resolves once the subscription is active: later publishes to the topic will arrive. */
   subscribe(topic: Topic): Promise<void>;
   unsubscribe(topic: Topic): Promise<void>;
-  /** Publishes without storing; resolves to how many nodes received it. */
-  publish(topic: Topic, envelope: Envelope, limit?: RateLimit): Promise<number | 'rate-limited'>;
+  /** Publishes without storing; `receivers` is how many nodes got it. */
+  publish(topic: Topic, envelope: Envelope, options?: PublishOptions): Promise<PublishOutcome>;
   /** Stores a room message, assigning its seq, and publishes it to the room topic. */
   append(draft: MessageDraft, options?: AppendOptions): Promise<AppendOutcome>;
   /** Stored messages of `room` with seq > `after`, oldest first, at most `limit`. */

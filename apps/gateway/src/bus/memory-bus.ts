@@ -1,4 +1,13 @@
-import type { AppendOptions, AppendOutcome, Bus, BusHandler, RateLimit, StoredRange } from './bus';
+import type {
+  AppendOptions,
+  AppendOutcome,
+  Bus,
+  BusHandler,
+  PublishOptions,
+  PublishOutcome,
+  RateLimit,
+  StoredRange,
+} from './bus';
 import {
   decodeEnvelope,
   encodeEnvelope,
@@ -60,6 +69,20 @@ export class MemoryBroker {
     if (!set) return 0;
     for (const bus of set) queueMicrotask(() => bus.receive(topic, payload));
     return set.size;
+  }
+
+  /** Publish with the bus' dedupe and rate limit options. */
+  publishOnce(topic: Topic, payload: string, options: PublishOptions): PublishOutcome {
+    const { dedupe, limit } = options;
+    const now = this.now();
+    if (dedupe) {
+      const previous = this.cids.get(dedupe.key);
+      if (previous && previous.expires > now) return { status: 'duplicate', id: previous.id };
+    }
+    if (limit && !this.take(limit)) return { status: 'rate-limited' };
+    const receivers = this.publish(topic, payload);
+    if (dedupe) this.cids.set(dedupe.key, { id: dedupe.id, seq: 0, expires: now + CID_TTL_MS });
+    return { status: 'published', receivers };
   }
 
   take(limit: RateLimit): boolean {
@@ -146,10 +169,9 @@ export class MemoryBus implements Bus {
   async publish(
     topic: Topic,
     envelope: Envelope,
-    limit?: RateLimit,
-  ): Promise<number | 'rate-limited'> {
-    if (limit && !this.broker.take(limit)) return 'rate-limited';
-    return this.broker.publish(topic, encodeEnvelope(envelope));
+    options: PublishOptions = {},
+  ): Promise<PublishOutcome> {
+    return this.broker.publishOnce(topic, encodeEnvelope(envelope), options);
   }
 
   async append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {

@@ -6,7 +6,8 @@ import {
   type AppendOutcome,
   type Bus,
   type BusHandler,
-  type RateLimit,
+  type PublishOptions,
+  type PublishOutcome,
   type StoredRange,
 } from './bus';
 import {
@@ -17,7 +18,7 @@ import {
   type MessageEnvelope,
 } from './envelope';
 import { CID_TTL_MS } from './memory-bus';
-import { APPEND, LuaScript, PUBLISH_LIMITED, RANGE } from './redis-scripts';
+import { APPEND, LuaScript, PUBLISH_ONCE, RANGE } from './redis-scripts';
 import { channelName, parseChannel, type Topic } from './topics';
 
 export interface RedisBusOptions {
@@ -122,25 +123,35 @@ export class RedisBus implements Bus {
   async publish(
     topic: Topic,
     envelope: Envelope,
-    limit?: RateLimit,
-  ): Promise<number | 'rate-limited'> {
+    options: PublishOptions = {},
+  ): Promise<PublishOutcome> {
     const channel = this.channel(topic);
     const payload = encodeEnvelope(envelope);
+    const { limit, dedupe } = options;
+    let reply: unknown;
     try {
-      if (!limit) return await this.pub.publish(channel, payload);
-      const receivers = Number(
-        await PUBLISH_LIMITED.run(this.pub, [
-          this.key('rate', limit.bucket),
-          channel,
-          payload,
-          limit.perSecond,
-          limit.burst,
-        ]),
-      );
-      return receivers < 0 ? 'rate-limited' : receivers;
+      if (!limit && !dedupe) {
+        return { status: 'published', receivers: await this.pub.publish(channel, payload) };
+      }
+      reply = await PUBLISH_ONCE.run(this.pub, [
+        this.key('rate', limit?.bucket ?? ''),
+        this.key('once', dedupe?.key ?? ''),
+        channel,
+        payload,
+        limit ? '1' : '0',
+        limit?.perSecond ?? 0,
+        limit?.burst ?? 0,
+        dedupe ? '1' : '0',
+        dedupe?.id ?? '',
+        CID_TTL_MS,
+      ]);
     } catch (error) {
       throw new BusUnavailableError(error);
     }
+    const [status, value] = reply as [number, number | string];
+    if (status === 1) return { status: 'duplicate', id: String(value) };
+    if (status === 2) return { status: 'rate-limited' };
+    return { status: 'published', receivers: Number(value) };
   }
 
   async append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {

@@ -82,15 +82,23 @@ return {0, seq}
 );
 
 /**
- * Publishes one envelope after taking a token. KEYS: rate bucket. ARGV: channel, payload,
- * per second, burst. Returns the number of receivers, or -1 when rate limited.
+ * Publishes one envelope at most once per dedupe key, after taking a token.
+ * KEYS: rate bucket, dedupe key. ARGV: channel, payload, use rate limit (1/0), per second,
+ * burst, use dedupe (1/0), id to remember, dedupe ttl ms.
+ * Returns {0, receivers} published | {1, id} duplicate | {2} rate limited.
  */
-export const PUBLISH_LIMITED = new LuaScript(
+export const PUBLISH_ONCE = new LuaScript(
   `${TAKE_TOKEN}
-if not take(KEYS[1], tonumber(ARGV[3]), tonumber(ARGV[4])) then return -1 end
-return redis.call('PUBLISH', ARGV[1], ARGV[2])
+if ARGV[6] == '1' then
+  local previous = redis.call('GET', KEYS[2])
+  if previous then return {1, previous} end
+end
+if ARGV[3] == '1' and not take(KEYS[1], tonumber(ARGV[4]), tonumber(ARGV[5])) then return {2} end
+local receivers = redis.call('PUBLISH', ARGV[1], ARGV[2])
+if ARGV[6] == '1' then redis.call('SET', KEYS[2], ARGV[7], 'PX', ARGV[8]) end
+return {0, receivers}
 `,
-  1,
+  2,
 );
 
 /**

@@ -85,9 +85,15 @@ export function busContract(name: string, fixture: () => Promise<BusFixture>) {
       const [a, b] = nodes;
       const seenB = recorder(b);
       const topic: Topic = { kind: 'user', userId: 7 + ++counter };
-      expect(await a.publish(topic, { v: 1, type: 'canary', origin: 'n1', nonce: 'x' })).toBe(0);
+      const canary = (nonce: string) => ({
+        v: 1 as const,
+        type: 'canary' as const,
+        origin: 'n1',
+        nonce,
+      });
+      expect(await a.publish(topic, canary('x'))).toEqual({ status: 'published', receivers: 0 });
       await b.subscribe(topic);
-      expect(await a.publish(topic, { v: 1, type: 'canary', origin: 'n1', nonce: 'y' })).toBe(1);
+      expect(await a.publish(topic, canary('y'))).toEqual({ status: 'published', receivers: 1 });
       await eventually(() =>
         expect(seenB).toEqual([{ envelope: expect.objectContaining({ nonce: 'y' }), topic }]),
       );
@@ -136,6 +142,27 @@ export function busContract(name: string, fixture: () => Promise<BusFixture>) {
       ]);
     });
 
+    it('publishes at most once per dedupe key, across nodes', async () => {
+      const { nodes } = await fixture();
+      const [a, b] = nodes;
+      const seenB = recorder(b);
+      const topic: Topic = { kind: 'user', userId: 900 + ++counter };
+      await b.subscribe(topic);
+      const dm = { v: 1 as const, type: 'canary' as const, origin: 'n1', nonce: 'once' };
+      const dedupe = { key: `k${counter}`, id: 'first-id' };
+      expect(await a.publish(topic, dm, { dedupe })).toEqual({ status: 'published', receivers: 1 });
+      expect(await b.publish(topic, dm, { dedupe: { ...dedupe, id: 'second-id' } })).toEqual({
+        status: 'duplicate',
+        id: 'first-id',
+      });
+      await a.publish(topic, { ...dm, nonce: 'marker' });
+      await eventually(() => expect(seenB).toHaveLength(2));
+      expect(seenB.map((r) => r.envelope.type === 'canary' && r.envelope.nonce)).toEqual([
+        'once',
+        'marker',
+      ]);
+    });
+
     it('rate-limits with one bucket shared across nodes', async () => {
       const { nodes } = await fixture();
       const room = `r${++counter}`;
@@ -151,9 +178,9 @@ export function busContract(name: string, fixture: () => Promise<BusFixture>) {
         await nodes[0].publish(
           { kind: 'user', userId: 1 },
           { v: 1, type: 'canary', origin: 'n', nonce: 'x' },
-          limit,
+          { limit },
         ),
-      ).toBe('rate-limited');
+      ).toEqual({ status: 'rate-limited' });
       expect((await nodes[0].latest(room, 10)).messages).toHaveLength(3);
     });
   });

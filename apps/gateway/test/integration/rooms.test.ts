@@ -141,6 +141,17 @@ describe('private messages', () => {
     expect(alice.dms).toEqual([]);
   });
 
+  it('are delivered once when retried with the same cid', async () => {
+    nodes = await redisCluster(redis.getConnectionUrl(), 2);
+    const alice = await open(0, { name: 'alice' });
+    const bob = await open(1, { name: 'bob' });
+    const first = await alice.request('dm', { to: 'bob', text: 'once', cid: 'd1' });
+    const retry = await alice.request('dm', { to: 'bob', text: 'once', cid: 'd1' });
+    expect(retry).toEqual(first);
+    await alice.request('dm', { to: 'bob', text: 'marker', cid: 'd2' });
+    await eventually(() => expect(bob.dms.map((d) => d.text)).toEqual(['once', 'marker']));
+  });
+
   it('tell the sender when the addressee is not online', async () => {
     nodes = await redisCluster(redis.getConnectionUrl(), 2);
     const alice = await open(0, { name: 'alice' });
