@@ -159,16 +159,25 @@ export class RoomFeed {
     }
   }
 
+  /** Live local members in one of the room's Socket.IO rooms (a map lookup, no allocation). */
+  private members(ioName: string): number {
+    return this.deps.io.sockets.adapter.rooms.get(ioName)?.size ?? 0;
+  }
+
   private deliver(envelope: MessageEnvelope): void {
     const { io, registry, metrics } = this.deps;
     const message = toChatMessage(envelope);
     const own = registry.ofSid(envelope.sid);
-    const ownIds = own.size === 0 ? [] : [...own].map((s) => s.socket.id);
-    io.to(ioRoom(this.room)).except(ownIds).emit('message', message);
-    this.outbox.push({ message, sid: envelope.sid });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
+    if (this.members(ioRoom(this.room)) > 0) {
+      const ownIds = own.size === 0 ? [] : [...own].map((s) => s.socket.id);
+      io.to(ioRoom(this.room)).except(ownIds).emit('message', message);
+    }
+    if (this.members(ioBatchRoom(this.room)) > 0) {
+      this.outbox.push({ message, sid: envelope.sid });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
     }
     for (const session of this.syncing) {
       if (session.sid !== envelope.sid) session.pending?.push({ kind: 'message', message });
