@@ -1,0 +1,169 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Bundles } from './build';
+import { sleep } from './clock';
+import { spawnProc, stopProc, type Proc } from './procs';
+import type { RedisServer } from './redis';
+
+export const SYSTEM_NAMES = ['ours', 'adapter', 'sharded', 'memory'] as const;
+export type SystemName = (typeof SYSTEM_NAMES)[number];
+
+export const SYSTEMS: Record<
+  SystemName,
+  { label: string; usesRedis: boolean; multiNode: boolean }
+> = {
+  ours: { label: 'ours (gateway + Redis)', usesRedis: true, multiNode: true },
+  adapter: { label: 'Socket.IO + redis-adapter', usesRedis: true, multiNode: true },
+  sharded: { label: 'Socket.IO + sharded adapter', usesRedis: true, multiNode: true },
+  memory: { label: 'Socket.IO in memory, 1 node', usesRedis: false, multiNode: false },
+};
+
+export function isSystemName(value: string): value is SystemName {
+  return (SYSTEM_NAMES as readonly string[]).includes(value);
+}
+
+export interface ServerProc {
+  proc: Proc;
+  port: number;
+  url: string;
+}
+
+/** One running instance of a system under test: its server processes (and the shared Redis). */
+export interface Cluster {
+  system: SystemName;
+  servers: ServerProc[];
+  redis: RedisServer | undefined;
+  /** pid → role, for every process whose CPU counts as the system's (servers, Redis). */
+  sutPids(): Map<number, string>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterEnv {
+  bundles: Bundles;
+  redis: RedisServer;
+  logDir: string;
+  /** Unique per harness run, so Redis keys of different instances never meet. */
+  runId: string;
+  /** `--cpu-prof` for the first server of this system, written here. */
+  profile?: { system: SystemName; dir: string };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(server: ServerProc, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void server.proc.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited)
+      throw new Error(`${server.proc.name} exited during start-up; see ${server.proc.log}`);
+    try {
+      const response = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `${server.proc.name} not ready after ${timeoutMs} ms; see ${server.proc.log}`,
+      );
+    await sleep(100);
+  }
+}
+
+let instances = 0;
+
+/**
+ * Starts `nodes` server processes of `system` (the in-memory baseline is always one node) and
+ * resolves once all are ready (`/readyz`: for ours, connected to Redis with a canary back).
+ */
+export async function startCluster(
+  system: SystemName,
+  nodes: number,
+  env: ClusterEnv,
+): Promise<Cluster> {
+  const instance = ++instances;
+  const count = SYSTEMS[system].multiNode ? nodes : 1;
+  const servers: ServerProc[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    const name = `${system}-${instance}-n${i}`;
+    const log = join(env.logDir, `${name}.log`);
+    const execArgv: string[] = [];
+    if (env.profile?.system === system && i === 0) {
+      execArgv.push(
+        '--cpu-prof',
+        `--cpu-prof-dir=${env.profile.dir}`,
+        `--cpu-prof-name=${system}-n0.cpuprofile`,
+      );
+    }
+    const common = { ...process.env, NODE_ENV: 'production', PORT: String(port) };
+    const proc =
+      system === 'ours'
+        ? spawnProc(name, process.execPath, [...execArgv, env.bundles.gateway], {
+            log,
+            env: {
+              ...common,
+              HOST: '127.0.0.1',
+              REDIS_URL: env.redis.url,
+              REDIS_PREFIX: `b${env.runId}i${instance}`,
+              NODE_ID: `bench-${instance}-n${i}`,
+              LOG_LEVEL: 'warn',
+              // Rate limiting is per user and must not throttle the benchmark.
+              RATE_PER_SEC: '1000000',
+              RATE_BURST: '1000000',
+              // All bench clients come from 127.0.0.1: no per-address connection limit either.
+              CONN_RATE_PER_IP: '1000000',
+              CONN_BURST_PER_IP: '1000000',
+              HISTORY_ON_JOIN: '0',
+              LEAVE_GRACE_MS: '0',
+              DRAIN_TIMEOUT_MS: '2000',
+            },
+          })
+        : spawnProc(name, process.execPath, [...execArgv, env.bundles.baseline], {
+            log,
+            env: {
+              ...common,
+              BASELINE: system,
+              REDIS_URL: env.redis.url,
+              NODE_ID: `bench-${instance}-n${i}`,
+            },
+          });
+    servers.push({ proc, port, url: `http://127.0.0.1:${port}` });
+  }
+  const redis = SYSTEMS[system].usesRedis ? env.redis : undefined;
+  const cluster: Cluster = {
+    system,
+    servers,
+    redis,
+    sutPids() {
+      const pids = new Map<number, string>(
+        servers.map((s, i) => [s.proc.pid, `${system} node ${i}`]),
+      );
+      if (redis) pids.set(redis.proc.pid, 'redis');
+      return pids;
+    },
+    async stop() {
+      await Promise.all(
+        servers.map((s) => stopProc(s.proc, env.profile?.system === system ? 8_000 : 3_000)),
+      );
+    },
+  };
+  try {
+    await Promise.all(servers.map((s) => waitReady(s, 20_000)));
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
+}

@@ -1,0 +1,114 @@
+import type { Bundles } from './build';
+import { startCluster, type ClusterEnv, type SystemName } from './cluster';
+import { Fleet } from './fleet';
+import { say } from './out';
+import { makePlan, type PlanOptions } from './plan';
+import type { RedisServer } from './redis';
+import { runStep, type StepContext, type StepOptions, type StepResult, type Timing } from './step';
+
+/** What every scenario shares: the bundles, the one Redis, where logs go, the sizes. */
+export interface BenchEnv {
+  root: string;
+  bundles: Bundles;
+  redis: RedisServer;
+  logDir: string;
+  runId: string;
+  generators: number;
+  textBytes: number;
+  /** Client implementation in the generators. */
+  client: 'raw' | 'socket.io';
+  /** Clients of ours ask for `messages` batches (`auth.batch`). */
+  batch: boolean;
+  profile?: ClusterEnv['profile'];
+}
+
+export type Layout = Omit<PlanOptions, 'generators'>;
+
+/**
+ * One system under test, running with its clients connected: the servers, the load
+ * generators holding the clients, and the plan that placed them.
+ */
+export class Session {
+  private constructor(
+    readonly system: SystemName,
+    private ctx: StepContext,
+    private readonly env: BenchEnv,
+    private readonly layout: Layout,
+  ) {}
+
+  static async open(
+    system: SystemName,
+    scenario: string,
+    layout: Layout,
+    timing: Timing,
+    env: BenchEnv,
+  ): Promise<Session> {
+    const cluster = await startCluster(system, layout.nodes, env);
+    const fleet = Fleet.start(
+      env.generators,
+      env.bundles.generator,
+      env.logDir,
+      `${scenario}-${system}`,
+    );
+    try {
+      const plan = makePlan(
+        {
+          ...layout,
+          nodes: cluster.servers.length,
+          generators: env.generators,
+          batch: env.batch && system === 'ours',
+        },
+        cluster.servers.map((s) => s.url),
+      );
+      const connectMs = await fleet.connect(plan, env.client);
+      say(
+        `  ${system}: ${cluster.servers.length} node(s), ${plan.clients.length} clients connected in ${connectMs} ms`,
+      );
+      return new Session(
+        system,
+        { scenario, cluster, fleet, plan, timing, textBytes: env.textBytes },
+        env,
+        layout,
+      );
+    } catch (error) {
+      await fleet.close();
+      await cluster.stop();
+      throw error;
+    }
+  }
+
+  get nodes(): number {
+    return this.ctx.cluster.servers.length;
+  }
+
+  get plan(): StepContext['plan'] {
+    return this.ctx.plan;
+  }
+
+  step(rate: number, options: StepOptions = {}): Promise<StepResult> {
+    return runStep(this.ctx, rate, options);
+  }
+
+  /** Slow clients read again (S4); resolves to how many the servers had dropped. */
+  resumeSlow(): Promise<{ slow: number; dropped: number }> {
+    return this.ctx.fleet.resumeSlow();
+  }
+
+  async close(): Promise<void> {
+    await this.ctx.fleet.close();
+    await this.ctx.cluster.stop();
+  }
+
+  /** A fresh instance (after a step that left a backlog or dropped clients). */
+  async restart(): Promise<void> {
+    await this.close();
+    const fresh = await Session.open(
+      this.system,
+      this.ctx.scenario,
+      this.layout,
+      this.ctx.timing,
+      this.env,
+    );
+    this.ctx = fresh.ctx;
+  }
+}
