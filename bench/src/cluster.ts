@@ -5,18 +5,34 @@ import { sleep } from './clock';
 import { spawnProc, stopProc, type Proc } from './procs';
 import type { RedisServer } from './redis';
 
-export const SYSTEM_NAMES = ['ours', 'adapter', 'sharded', 'memory'] as const;
+export const SYSTEM_NAMES = ['ours', 'ours-unbatched', 'adapter', 'sharded', 'memory'] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 export const SYSTEMS: Record<
   SystemName,
   { label: string; usesRedis: boolean; multiNode: boolean }
 > = {
-  ours: { label: 'ours (gateway + Redis)', usesRedis: true, multiNode: true },
+  ours: { label: 'ours (gateway + Redis, batched clients)', usesRedis: true, multiNode: true },
+  'ours-unbatched': {
+    label: 'ours, one event per message',
+    usesRedis: true,
+    multiNode: true,
+  },
   adapter: { label: 'Socket.IO + redis-adapter', usesRedis: true, multiNode: true },
   sharded: { label: 'Socket.IO + sharded adapter', usesRedis: true, multiNode: true },
   memory: { label: 'Socket.IO in memory, 1 node', usesRedis: false, multiNode: false },
 };
+
+/**
+ * Our gateway, with clients that ask for `messages` batches (`auth.batch`, what the CLI does) or
+ * with clients that take one `message` event per message (the protocol's default).
+ */
+export function isOurs(system: SystemName): boolean {
+  return system === 'ours' || system === 'ours-unbatched';
+}
+
+/** Systems that are variants of another for clients only: S1 measures them, S2-S4 do not. */
+export const CLIENT_VARIANTS: readonly SystemName[] = ['ours-unbatched'];
 
 export function isSystemName(value: string): value is SystemName {
   return (SYSTEM_NAMES as readonly string[]).includes(value);
@@ -108,37 +124,36 @@ export async function startCluster(
       );
     }
     const common = { ...process.env, NODE_ENV: 'production', PORT: String(port) };
-    const proc =
-      system === 'ours'
-        ? spawnProc(name, process.execPath, [...execArgv, env.bundles.gateway], {
-            log,
-            env: {
-              ...common,
-              HOST: '127.0.0.1',
-              REDIS_URL: env.redis.url,
-              REDIS_PREFIX: `b${env.runId}i${instance}`,
-              NODE_ID: `bench-${instance}-n${i}`,
-              LOG_LEVEL: 'warn',
-              // Rate limiting is per user and must not throttle the benchmark.
-              RATE_PER_SEC: '1000000',
-              RATE_BURST: '1000000',
-              // All bench clients come from 127.0.0.1: no per-address connection limit either.
-              CONN_RATE_PER_IP: '1000000',
-              CONN_BURST_PER_IP: '1000000',
-              HISTORY_ON_JOIN: '0',
-              LEAVE_GRACE_MS: '0',
-              DRAIN_TIMEOUT_MS: '2000',
-            },
-          })
-        : spawnProc(name, process.execPath, [...execArgv, env.bundles.baseline], {
-            log,
-            env: {
-              ...common,
-              BASELINE: system,
-              REDIS_URL: env.redis.url,
-              NODE_ID: `bench-${instance}-n${i}`,
-            },
-          });
+    const proc = isOurs(system)
+      ? spawnProc(name, process.execPath, [...execArgv, env.bundles.gateway], {
+          log,
+          env: {
+            ...common,
+            HOST: '127.0.0.1',
+            REDIS_URL: env.redis.url,
+            REDIS_PREFIX: `b${env.runId}i${instance}`,
+            NODE_ID: `bench-${instance}-n${i}`,
+            LOG_LEVEL: 'warn',
+            // Rate limiting is per user and must not throttle the benchmark.
+            RATE_PER_SEC: '1000000',
+            RATE_BURST: '1000000',
+            // All bench clients come from 127.0.0.1: no per-address connection limit either.
+            CONN_RATE_PER_IP: '1000000',
+            CONN_BURST_PER_IP: '1000000',
+            HISTORY_ON_JOIN: '0',
+            LEAVE_GRACE_MS: '0',
+            DRAIN_TIMEOUT_MS: '2000',
+          },
+        })
+      : spawnProc(name, process.execPath, [...execArgv, env.bundles.baseline], {
+          log,
+          env: {
+            ...common,
+            BASELINE: system,
+            REDIS_URL: env.redis.url,
+            NODE_ID: `bench-${instance}-n${i}`,
+          },
+        });
     servers.push({ proc, port, url: `http://127.0.0.1:${port}` });
   }
   const redis = SYSTEMS[system].usesRedis ? env.redis : undefined;

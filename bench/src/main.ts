@@ -9,7 +9,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBundles } from './build';
-import { freePort, SYSTEMS, type SystemName } from './cluster';
+import { CLIENT_VARIANTS, freePort, SYSTEMS, type SystemName } from './cluster';
 import { nowMs } from './clock';
 import { parseOptions, type BenchOptions } from './options';
 import { say, warn } from './out';
@@ -137,12 +137,14 @@ async function scenarios(
     run.ratio = computeRatio(run.s1);
   }
   const halfAdapter = run.ratio?.equalRate ?? 500;
+  // Client variants of one server are compared in S1 only.
+  const servers = systems.filter((s) => !CLIENT_VARIANTS.includes(s));
   if (scenarioList.includes('s2')) {
     const layout = { rooms: 1, roomSize: 200, nodes: options.nodes, placement: 'spread' as const };
     const start = niceRate(Math.max(10, options.startRate / 5));
     run.s2 = await sweepScenario(
       's2',
-      systems,
+      servers,
       layout,
       env,
       settings,
@@ -151,14 +153,14 @@ async function scenarios(
     );
   }
   if (scenarioList.includes('s3')) {
-    run.s3 = await scenarioS3(systems, env, settings, Math.max(100, halfAdapter), smoke ? 2 : 4);
+    run.s3 = await scenarioS3(servers, env, settings, Math.max(100, halfAdapter), smoke ? 2 : 4);
   }
   if (scenarioList.includes('s4')) {
     const slowTiming = {
       ...settings.timing,
       measureMs: Math.max(settings.timing.measureMs, smoke ? 2_000 : 25_000),
     };
-    run.s4 = await scenarioS4(systems, env, settings, halfAdapter, slowTiming);
+    run.s4 = await scenarioS4(servers, env, settings, halfAdapter, slowTiming);
   }
 }
 
@@ -190,7 +192,6 @@ async function main(): Promise<number> {
     generators: options.generators,
     textBytes: options.textBytes,
     client: options.client,
-    batch: options.batch,
   };
   const cpu = cpus();
   const run: RunResult = {
@@ -214,7 +215,6 @@ async function main(): Promise<number> {
         measureS: options.durationS,
         generators: options.generators,
         client: options.client,
-        batch: options.batch,
         textBytes: options.textBytes,
         nodes: options.nodes,
       },

@@ -8,7 +8,7 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 export interface BenchOptions {
   mode: 'smoke' | 'quick' | 'full';
   /**
-   * Some systems, scenarios or rates were chosen by hand, or a variant (--batch) asked for:
+   * Some systems, scenarios or rates were chosen by hand (or a profile asked for):
    * the results do not replace the committed `latest`/`quick` ones.
    */
   custom: boolean;
@@ -24,7 +24,6 @@ export interface BenchOptions {
   nodes: number;
   generators: number;
   client: 'raw' | 'socket.io';
-  batch: boolean;
   textBytes: number;
   gatewayRef: string | undefined;
   profile: SystemName | undefined;
@@ -76,7 +75,6 @@ interface Raw {
   nodes?: number;
   generators?: number;
   client?: string;
-  batch?: boolean;
   textBytes?: number;
   gatewayRef?: string;
   profile?: string;
@@ -119,7 +117,6 @@ export function parseOptions(argv: string[]): BenchOptions {
       '--client <kind>',
       "generator client: 'raw' (lean Socket.IO wire client) or 'socket.io' (socket.io-client)",
     )
-    .option('--batch', "clients of ours ask for 'messages' batches (auth.batch)")
     .option('--text-bytes <n>', 'length of every message text', positive)
     .option(
       '--gateway-ref <ref>',
@@ -180,8 +177,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     raw.system !== undefined ||
     raw.scenario !== undefined ||
     raw.rates !== undefined ||
-    raw.profile !== undefined ||
-    raw.batch !== undefined;
+    raw.profile !== undefined;
   return {
     mode,
     custom,
@@ -198,7 +194,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     nodes: raw.nodes ?? defaults.nodes,
     generators: raw.generators ?? 2,
     client: (raw.client as 'raw' | 'socket.io' | undefined) ?? 'raw',
-    batch: raw.batch ?? false,
     textBytes: raw.textBytes ?? 64,
     gatewayRef: raw.gatewayRef,
     profile: raw.profile as SystemName | undefined,

@@ -28,7 +28,6 @@ export interface RunMeta {
     measureS: number;
     generators: number;
     client: string;
-    batch: boolean;
     textBytes: number;
     nodes: number;
   };
@@ -175,7 +174,7 @@ export function markdown(run: RunResult, chartFiles: string[]): string {
     `- Command: \`${meta.command}\` (${n(meta.durationS, 0)} s)`,
     `- Machine: ${m.cpus} × ${m.model}, ${n(m.memGiB, 0)} GiB, Linux ${m.kernel}, Node ${m.node}, Redis ${m.redis}`,
     `- Gateway: ${meta.gateway}; repository at ${meta.git.commit.slice(0, 12)}${meta.git.dirty ? ' (with uncommitted changes)' : ''}`,
-    `- Steps: ${meta.settings.warmupS} s warm-up + ${meta.settings.measureS} s measured; ${meta.settings.generators} generator processes (${meta.settings.client} client${meta.settings.batch ? '; clients of ours ask for `messages` batches' : ''}); ${meta.settings.textBytes}-byte texts`,
+    `- Steps: ${meta.settings.warmupS} s warm-up + ${meta.settings.measureS} s measured; ${meta.settings.generators} generator processes (${meta.settings.client} client); ${meta.settings.textBytes}-byte texts`,
     `- Load average (other users of the machine) at start / end: ${n(meta.loadAverage.start, 2)} / ${n(meta.loadAverage.end, 2)}`,
     `- Speed probe (fixed loop, lower is faster; compare runs only when these agree) at start / end: ${n(meta.speedProbeMs.start, 0)} / ${n(meta.speedProbeMs.end, 0)} ms`,
     '',

@@ -17,8 +17,6 @@ export interface BenchEnv {
   textBytes: number;
   /** Client implementation in the generators. */
   client: 'raw' | 'socket.io';
-  /** Clients of ours ask for `messages` batches (`auth.batch`). */
-  batch: boolean;
   profile?: ClusterEnv['profile'];
 }
 
@@ -56,7 +54,7 @@ export class Session {
           ...layout,
           nodes: cluster.servers.length,
           generators: env.generators,
-          batch: env.batch && system === 'ours',
+          batch: system === 'ours',
         },
         cluster.servers.map((s) => s.url),
       );

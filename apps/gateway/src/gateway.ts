@@ -85,6 +85,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     pingTimeout: 10_000,
   });
   const relay = new Relay({
+    batchWindowMs: config.batchWindowMs,
     bus,
     io,
     registry,

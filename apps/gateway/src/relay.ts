@@ -11,6 +11,8 @@ import type { RoomSequencer } from './room-sequencer';
 export { ioRoom, type ChatServer } from './room-feed';
 
 export interface RelayDeps {
+  /** See FeedDeps.batchWindowMs. */
+  batchWindowMs: number;
   bus: Bus;
   io: ChatServer;
   registry: Registry;
@@ -39,6 +41,7 @@ export class Relay implements BusHandler {
     let entry = this.rooms.get(room);
     if (!entry) {
       const feed = new RoomFeed(room, {
+        batchWindowMs: this.deps.batchWindowMs,
         io: this.deps.io,
         registry: this.deps.registry,
         metrics: this.deps.metrics,

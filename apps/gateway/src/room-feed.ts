@@ -24,8 +24,16 @@ export function ioBatchRoom(room: string): string {
 
 /** Largest `messages` batch sent in one packet. @default 256 */
 const MAX_BATCH = 256;
+/** Period over which a room's message rate is measured. @default 250 */
+const RATE_PERIOD_MS = 250;
 
 export interface FeedDeps {
+  /**
+   * A room that gets more than one message per this many ms (on average, lately) has its
+   * batches sent at most once per window; a quieter room's go out at the end of the event-loop
+   * turn, with no added delay. 0: always at the end of the turn.
+   */
+  batchWindowMs: number;
   io: ChatServer;
   registry: Registry;
   metrics: Metrics;
@@ -70,6 +78,11 @@ export class RoomFeed {
   private readonly syncing = new Set<LocalSession>();
   private outbox: Outgoing[] = [];
   private flushScheduled = false;
+  private lastFlush = -Infinity;
+  /** Messages per ms over the last full rate period, and the count of the current one. */
+  private rate = 0;
+  private periodStart = 0;
+  private periodCount = 0;
 
   constructor(
     readonly room: string,
@@ -131,12 +144,37 @@ export class RoomFeed {
     }
   }
 
-  /** Sends the batch now (normally at the end of this turn of the event loop). */
+  /**
+   * A quiet room's batch goes out at the end of this event-loop turn. A busy room's (more than
+   * one message per window, lately) waits for the end of the window after its last batch, so
+   * each socket gets one frame per window instead of one per message: under load, frames,
+   * system calls and the receivers' work per message all shrink, for at most a window of delay.
+   */
+  private scheduleFlush(): void {
+    this.flushScheduled = true;
+    const now = performance.now();
+    const window = this.deps.batchWindowMs;
+    const wait = this.rate * window >= 1 ? this.lastFlush + window - now : 0;
+    if (wait <= 0) setImmediate(() => this.flush());
+    else setTimeout(() => this.flush(), wait);
+  }
+
+  private count(now: number): void {
+    if (now - this.periodStart >= RATE_PERIOD_MS) {
+      this.rate = this.periodCount / (now - this.periodStart);
+      this.periodStart = now;
+      this.periodCount = 0;
+    }
+    this.periodCount++;
+  }
+
+  /** Sends the batch now (normally when the window says so). */
   flush(): void {
     this.flushScheduled = false;
     const outbox = this.outbox;
     if (outbox.length === 0) return;
     this.outbox = [];
+    this.lastFlush = performance.now();
     const messages = outbox.map((o) => o.message);
     const senders = new Set(outbox.map((o) => o.sid));
     const own: LocalSession[] = [];
@@ -173,11 +211,9 @@ export class RoomFeed {
       io.to(ioRoom(this.room)).except(ownIds).emit('message', message);
     }
     if (this.members(ioBatchRoom(this.room)) > 0) {
+      this.count(performance.now());
       this.outbox.push({ message, sid: envelope.sid });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (!this.flushScheduled) this.scheduleFlush();
     }
     for (const session of this.syncing) {
       if (session.sid !== envelope.sid) session.pending?.push({ kind: 'message', message });
