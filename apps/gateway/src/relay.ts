@@ -6,7 +6,7 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Registry } from './registry';
 import { RoomFeed, type ChatServer } from './room-feed';
-import type { RoomSequencer } from './room-sequencer';
+import { RefCounted } from './ref-counted';
 
 export { ioRoom, type ChatServer } from './room-feed';
 
@@ -31,82 +31,60 @@ export interface RelayDeps {
  * has a session here. Each envelope is encoded once per room by Socket.IO's broadcast.
  */
 export class Relay implements BusHandler {
-  private readonly rooms = new Map<string, { feed: RoomFeed; ready: Promise<void> }>();
-  private readonly users = new Map<number, { refs: number; ready: Promise<void> }>();
+  private readonly rooms: RefCounted<string, RoomFeed>;
+  private readonly users: RefCounted<number, number>;
 
-  constructor(private readonly deps: RelayDeps) {}
+  constructor(private readonly deps: RelayDeps) {
+    const { bus } = deps;
+    this.rooms = new RefCounted(
+      (room) => {
+        const feed = new RoomFeed(room, {
+          batchWindowMs: deps.batchWindowMs,
+          io: deps.io,
+          registry: deps.registry,
+          metrics: deps.metrics,
+          logger: deps.logger,
+          fetch: (after, limit) => bus.range(room, after, limit),
+        });
+        return { value: feed, ready: this.open(room, feed) };
+      },
+      (room, feed) => {
+        feed.flush();
+        bus.unsubscribe({ kind: 'room', room }).catch(() => undefined);
+      },
+    );
+    this.users = new RefCounted(
+      (userId) => ({ value: userId, ready: bus.subscribe({ kind: 'user', userId }) }),
+      (userId) => bus.unsubscribe({ kind: 'user', userId }).catch(() => undefined),
+    );
+  }
 
   /** Subscribes to the room if this is its first local member; resolves once live. */
-  async retainRoom(room: string): Promise<RoomFeed> {
-    let entry = this.rooms.get(room);
-    if (!entry) {
-      const feed = new RoomFeed(room, {
-        batchWindowMs: this.deps.batchWindowMs,
-        io: this.deps.io,
-        registry: this.deps.registry,
-        metrics: this.deps.metrics,
-        logger: this.deps.logger,
-        fetch: (after, limit) => this.deps.bus.range(room, after, limit),
-      });
-      const created = { feed, ready: this.open(room, feed.sequencer) };
-      created.ready.catch(() => {
-        if (this.rooms.get(room) === created) this.rooms.delete(room);
-      });
-      this.rooms.set(room, (entry = created));
-    }
-    const feed = entry.feed;
-    feed.refs++;
-    try {
-      await entry.ready;
-    } catch (error) {
-      this.releaseRoom(room);
-      throw error;
-    }
-    return feed;
+  retainRoom(room: string): Promise<RoomFeed> {
+    return this.rooms.retain(room);
   }
 
   releaseRoom(room: string): void {
-    const feed = this.rooms.get(room)?.feed;
-    if (!feed || --feed.refs > 0) return;
-    feed.flush();
-    this.rooms.delete(room);
-    this.deps.bus.unsubscribe({ kind: 'room', room }).catch(() => undefined);
+    this.rooms.release(room);
   }
 
+  /** Subscribes to the user's DM topic if this is their first session here. */
   async retainUser(userId: number): Promise<void> {
-    let entry = this.users.get(userId);
-    if (!entry) {
-      const ready = this.deps.bus.subscribe({ kind: 'user', userId });
-      const created = { refs: 0, ready };
-      ready.catch(() => {
-        if (this.users.get(userId) === created) this.users.delete(userId);
-      });
-      this.users.set(userId, (entry = created));
-    }
-    entry.refs++;
-    try {
-      await entry.ready;
-    } catch (error) {
-      this.releaseUser(userId);
-      throw error;
-    }
+    await this.users.retain(userId);
   }
 
   releaseUser(userId: number): void {
-    const entry = this.users.get(userId);
-    if (!entry || --entry.refs > 0) return;
-    this.users.delete(userId);
-    this.deps.bus.unsubscribe({ kind: 'user', userId }).catch(() => undefined);
+    this.users.release(userId);
   }
 
   /** Highest seq of the room delivered on this node (0 when not subscribed). */
   delivered(room: string): number {
-    return this.rooms.get(room)?.feed.sequencer.delivered ?? 0;
+    return this.rooms.get(room)?.sequencer.delivered ?? 0;
   }
 
   /** The room's feed on this node, while it has local members. */
   feed(room: string): RoomFeed | undefined {
-    return this.rooms.get(room)?.feed;
+    return this.rooms.get(room);
   }
 
   // ---- BusHandler ----
@@ -142,17 +120,18 @@ export class Relay implements BusHandler {
   }
 
   resumed(): void {
-    this.deps.logger.info({ rooms: this.rooms.size }, 'message bus up; repairing room feeds');
-    for (const { feed } of this.rooms.values()) void feed.sequencer.repair();
+    const feeds = this.rooms.values();
+    this.deps.logger.info({ rooms: feeds.length }, 'message bus up; repairing room feeds');
+    for (const feed of feeds) void feed.sequencer.repair();
     this.deps.onResumed();
   }
 
   // ---- delivery ----
 
-  private async open(room: string, sequencer: RoomSequencer): Promise<void> {
+  private async open(room: string, feed: RoomFeed): Promise<void> {
     await this.deps.bus.subscribe({ kind: 'room', room });
     const { head } = await this.deps.bus.latest(room, 0);
-    sequencer.start(head);
+    feed.sequencer.start(head);
   }
 
   private deliverDm(envelope: DmEnvelope): void {

@@ -73,7 +73,6 @@ export function emitMessages(session: LocalSession, messages: ChatMessage[]): vo
  * their own messages. Notices flush the batch first, so every member sees one order.
  */
 export class RoomFeed {
-  refs = 0;
   readonly sequencer: RoomSequencer;
   private readonly syncing = new Set<LocalSession>();
   private outbox: Outgoing[] = [];
@@ -144,17 +143,20 @@ export class RoomFeed {
     }
   }
 
+  /** More than one message per window, lately. */
+  private busy(): boolean {
+    return this.rate * this.deps.batchWindowMs >= 1;
+  }
+
   /**
-   * A quiet room's batch goes out at the end of this event-loop turn. A busy room's (more than
-   * one message per window, lately) waits for the end of the window after its last batch, so
-   * each socket gets one frame per window instead of one per message: under load, frames,
-   * system calls and the receivers' work per message all shrink, for at most a window of delay.
+   * A busy room's batch waits for the end of the window after its last batch (or, if that has
+   * passed, for the end of this event-loop turn), so each socket gets one frame per window
+   * instead of one per message: under load, frames, system calls and the receivers' work per
+   * message all shrink, for at most a window of delay.
    */
   private scheduleFlush(): void {
     this.flushScheduled = true;
-    const now = performance.now();
-    const window = this.deps.batchWindowMs;
-    const wait = this.rate * window >= 1 ? this.lastFlush + window - now : 0;
+    const wait = this.lastFlush + this.deps.batchWindowMs - performance.now();
     if (wait <= 0) setImmediate(() => this.flush());
     else setTimeout(() => this.flush(), wait);
   }
@@ -213,7 +215,11 @@ export class RoomFeed {
     if (this.members(ioBatchRoom(this.room)) > 0) {
       this.count(performance.now());
       this.outbox.push({ message, sid: envelope.sid });
-      if (!this.flushScheduled) this.scheduleFlush();
+      // A quiet room's message goes out at once (a batch of one); a busy room's at the window.
+      if (!this.flushScheduled) {
+        if (this.busy()) this.scheduleFlush();
+        else this.flush();
+      }
     }
     for (const session of this.syncing) {
       if (session.sid !== envelope.sid) session.pending?.push({ kind: 'message', message });

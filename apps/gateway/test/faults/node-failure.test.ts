@@ -1,31 +1,24 @@
-import type { StartedRedisContainer } from '@testcontainers/redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, refused, type TestClient } from '../support/client';
 import { at } from '../support/cluster';
 import { spawnGateway, stopProcesses, type GatewayProcess } from '../support/process';
-import { startRedis } from '../support/redis';
+import { useRedis } from '../support/redis';
 import { ResumingClient } from '../support/resuming-client';
 
-let redis: StartedRedisContainer;
+const redis = useRedis();
 const processes: GatewayProcess[] = [];
 const closers: (() => void)[] = [];
 
-beforeAll(async () => {
-  redis = await startRedis();
-});
 afterEach(async () => {
   for (const close of closers.splice(0)) close();
   await stopProcesses(processes.splice(0));
-});
-afterAll(async () => {
-  await redis?.stop();
 });
 
 async function cluster(prefix: string, env: Record<string, string> = {}) {
   for (const id of ['g1', 'g2', 'g3']) {
     processes.push(
       await spawnGateway({
-        REDIS_URL: redis.getConnectionUrl(),
+        REDIS_URL: redis.url,
         REDIS_PREFIX: prefix,
         NODE_ID: id,
         ...env,

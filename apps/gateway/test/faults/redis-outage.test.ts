@@ -1,26 +1,15 @@
-import type { StartedTestContainer } from 'testcontainers';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type TestClient } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
-import { freePort } from '../support/process';
-import { adminClient, startRestartableRedis } from '../support/redis';
+import { adminClient, useRestartableRedis } from '../support/redis';
 
-let redis: StartedTestContainer;
-let redisUrl: string;
+const redis = useRestartableRedis();
 let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
-beforeAll(async () => {
-  const port = await freePort();
-  redis = await startRestartableRedis(port);
-  redisUrl = `redis://127.0.0.1:${port}`;
-});
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await stopAll(nodes);
-});
-afterAll(async () => {
-  await redis?.stop();
 });
 
 async function open(node: number, name: string): Promise<TestClient> {
@@ -33,10 +22,10 @@ const readyz = async (node: RunningGateway) => (await fetch(`${node.url}/readyz`
 
 describe('Redis goes away', () => {
   it('answers sends with a retryable error while Redis is down, and flows again within 5 s of its return', async () => {
-    nodes = await redisCluster(redisUrl, 2);
+    nodes = await redisCluster(redis.url, 2);
     const alice = await open(0, 'alice');
     const bob = await open(1, 'bob');
-    const admin = adminClient(redisUrl);
+    const admin = adminClient(redis.url);
     await admin.call('SHUTDOWN', 'NOSAVE').catch(() => undefined);
     admin.disconnect();
 
@@ -51,7 +40,7 @@ describe('Redis goes away', () => {
     ).toBe(true);
     expect((await fetch(`${at(nodes, 0).url}/healthz`)).status).toBe(200);
 
-    await redis.restart();
+    await redis.container.restart();
     const back = Date.now();
     await eventually(async () => {
       const ack = await alice.request('send', { text: 'after return', cid: 'after' });
@@ -63,10 +52,10 @@ describe('Redis goes away', () => {
   });
 
   it('survives Redis pausing (DEBUG SLEEP): unready meanwhile, then everything flows', async () => {
-    nodes = await redisCluster(redisUrl, 2, { COMMAND_TIMEOUT_MS: '500' });
+    nodes = await redisCluster(redis.url, 2, { COMMAND_TIMEOUT_MS: '500' });
     const alice = await open(0, 'alice');
     const bob = await open(1, 'bob');
-    const admin = adminClient(redisUrl);
+    const admin = adminClient(redis.url);
     const sleeping = admin.call('DEBUG', 'SLEEP', '3');
     await eventually(async () => expect(await readyz(at(nodes, 0))).toBe(503));
     const ack = await alice.request('send', { text: 'while paused', cid: 'p1' });

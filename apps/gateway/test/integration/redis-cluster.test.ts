@@ -1,21 +1,13 @@
-import type { StartedRedisContainer } from '@testcontainers/redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { clusterSuite } from '../cluster/cluster-suite';
 import { connect, eventually, refused, texts, type TestClient } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
-import { startRedis } from '../support/redis';
+import { useRedis } from '../support/redis';
 
-let redis: StartedRedisContainer;
+const redis = useRedis();
 
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-
-clusterSuite('a real Redis', () => redisCluster(redis.getConnectionUrl(), 3));
-clusterSuite('a real Redis', () => redisCluster(redis.getConnectionUrl(), 3), { batch: true });
+clusterSuite('a real Redis', () => redisCluster(redis.url, 3));
+clusterSuite('a real Redis', () => redisCluster(redis.url, 3), { batch: true });
 
 describe('three gateways on one Redis', () => {
   let nodes: RunningGateway[] = [];
@@ -32,7 +24,7 @@ describe('three gateways on one Redis', () => {
   });
 
   it('delivers 1,000 messages from one sender in order to every other node, exactly once', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 3);
+    nodes = await redisCluster(redis.url, 3);
     const sender = await open(0, 'sender');
     const onB = await open(1, 'onB');
     const onC = await open(2, 'onC');
@@ -53,7 +45,7 @@ describe('three gateways on one Redis', () => {
   });
 
   it('refuses on node B a name taken on node A, and frees it cluster-wide when its user quits', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 3);
+    nodes = await redisCluster(redis.url, 3);
     const alice = await open(0, 'alice');
     expect(await refused(at(nodes, 1).url, { name: 'alice' })).toMatchObject({
       code: 'NAME_TAKEN',
@@ -66,7 +58,7 @@ describe('three gateways on one Redis', () => {
   });
 
   it('gives every connection on every node a distinct id from Redis', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 3);
+    nodes = await redisCluster(redis.url, 3);
     const ids = [];
     for (let i = 0; i < 9; i++) ids.push((await open(i % 3, `u${i}`)).welcome.user.id);
     expect(new Set(ids).size).toBe(9);

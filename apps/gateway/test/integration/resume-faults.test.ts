@@ -1,10 +1,8 @@
-import type { StartedRedisContainer } from '@testcontainers/redis';
-import type { StartedTestContainer } from 'testcontainers';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type TestClient } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
-import { freePort, spawnGateway, stopProcesses, type GatewayProcess } from '../support/process';
-import { adminClient, startRedis, startRestartableRedis } from '../support/redis';
+import { spawnGateway, stopProcesses, type GatewayProcess } from '../support/process';
+import { adminClient, useRedis, useRestartableRedis } from '../support/redis';
 import { ResumingClient } from '../support/resuming-client';
 
 /**
@@ -32,24 +30,18 @@ async function sendAll(
 }
 
 describe('resume when a gateway is killed', () => {
-  let redis: StartedRedisContainer;
+  const redis = useRedis();
   const processes: GatewayProcess[] = [];
   const closers: (() => void)[] = [];
 
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
   afterEach(async () => {
     for (const close of closers.splice(0)) close();
     await stopProcesses(processes.splice(0));
   });
-  afterAll(async () => {
-    await redis?.stop();
-  });
 
   it('a client whose node is SIGKILLed resumes on another and gets every message once, in order', async () => {
     const env = {
-      REDIS_URL: redis.getConnectionUrl(),
+      REDIS_URL: redis.url,
       REDIS_PREFIX: 'kill1',
       LEAVE_GRACE_MS: '3000',
     };
@@ -91,33 +83,24 @@ describe('resume when a gateway is killed', () => {
 });
 
 describe('Redis restarted or connections dropped while messages are sent', () => {
-  let redis: StartedTestContainer;
-  let redisUrl: string;
+  const redis = useRestartableRedis();
   let nodes: RunningGateway[] = [];
   const clients: TestClient[] = [];
 
-  beforeAll(async () => {
-    const port = await freePort();
-    redis = await startRestartableRedis(port);
-    redisUrl = `redis://127.0.0.1:${port}`;
-  });
   afterEach(async () => {
     for (const client of clients.splice(0)) client.close();
     await stopAll(nodes);
   });
-  afterAll(async () => {
-    await redis?.stop();
-  });
 
   it('nodes repair what their members missed after their subscriptions drop', async () => {
-    nodes = await redisCluster(redisUrl, 3);
+    nodes = await redisCluster(redis.url, 3);
     const sender = await connect(at(nodes, 0).url, { name: 'sender' });
     const receivers = [
       await connect(at(nodes, 1).url, { name: 'r1' }),
       await connect(at(nodes, 2).url, { name: 'r2' }),
     ];
     clients.push(sender, ...receivers);
-    const admin = adminClient(redisUrl);
+    const admin = adminClient(redis.url);
     const sent = Array.from({ length: 40 }, (_, i) => `m${i}`);
     try {
       await sendAll(sender, sent, async (i) => {
@@ -132,7 +115,7 @@ describe('Redis restarted or connections dropped while messages are sent', () =>
   });
 
   it('delivery resumes after a Redis restart with every message exactly once, in order', async () => {
-    nodes = await redisCluster(redisUrl, 3);
+    nodes = await redisCluster(redis.url, 3);
     const sender = await connect(at(nodes, 0).url, { name: 'sender' });
     const receivers = [
       await connect(at(nodes, 1).url, { name: 'r1' }),
@@ -145,7 +128,7 @@ describe('Redis restarted or connections dropped while messages are sent', () =>
       if (i !== 15) return;
       // Restart without waiting for it; once the sender's node sees Redis gone, the following
       // sends meet the outage and are retried until it is back.
-      restarted = redis.restart();
+      restarted = redis.container.restart();
       await eventually(() =>
         expect(at(nodes, 0).gateway.readiness.report().checks.bus).toBe(false),
       );

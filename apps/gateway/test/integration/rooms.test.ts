@@ -1,5 +1,4 @@
-import type { StartedRedisContainer } from '@testcontainers/redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   connect,
   eventually,
@@ -8,22 +7,16 @@ import {
   type TestClient,
 } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
-import { adminClient, startRedis } from '../support/redis';
+import { adminClient, useRedis } from '../support/redis';
 
-let redis: StartedRedisContainer;
+const redis = useRedis();
 let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
-beforeAll(async () => {
-  redis = await startRedis();
-});
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await stopAll(nodes);
   nodes = [];
-});
-afterAll(async () => {
-  await redis?.stop();
 });
 
 async function open(node: number, options: ConnectOptions): Promise<TestClient> {
@@ -34,7 +27,7 @@ async function open(node: number, options: ConnectOptions): Promise<TestClient> 
 
 describe('rooms across nodes', () => {
   it('keeps rooms apart: members of one room never see another room', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 3);
+    nodes = await redisCluster(redis.url, 3);
     const devA = await open(0, { name: 'devA', room: 'dev' });
     const devB = await open(1, { name: 'devB', room: 'dev' });
     const opsB = await open(1, { name: 'opsB', room: 'ops' });
@@ -53,8 +46,8 @@ describe('rooms across nodes', () => {
 
   it('subscribes a node to a room only while it has local members there', async () => {
     const prefix = `sub${Date.now().toString(36)}`;
-    nodes = await redisCluster(redis.getConnectionUrl(), 2, { REDIS_PREFIX: prefix });
-    const probe = adminClient(redis.getConnectionUrl());
+    nodes = await redisCluster(redis.url, 2, { REDIS_PREFIX: prefix });
+    const probe = adminClient(redis.url);
     const subscribers = async (room: string) => {
       const reply = (await probe.call('PUBSUB', 'NUMSUB', `${prefix}#room#${room}#`)) as [
         string,
@@ -81,7 +74,7 @@ describe('rooms across nodes', () => {
   });
 
   it('moves a client between rooms with /join semantics: left in one, joined in the other', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 2);
+    nodes = await redisCluster(redis.url, 2);
     const lobby = await open(0, { name: 'watcher' });
     const dev = await open(1, { name: 'devwatch', room: 'dev' });
     const mover = await open(1, { name: 'mover' });
@@ -97,7 +90,7 @@ describe('rooms across nodes', () => {
   });
 
   it('lists rooms with members online and who is in a room, across nodes', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 3);
+    nodes = await redisCluster(redis.url, 3);
     const a = await open(0, { name: 'ann', room: 'dev' });
     await open(1, { name: 'ben', room: 'dev' });
     await open(2, { name: 'cat', room: 'ops' });
@@ -122,7 +115,7 @@ describe('rooms across nodes', () => {
 
 describe('private messages', () => {
   it('reach every session of the addressee on any node, and nobody else', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 3);
+    nodes = await redisCluster(redis.url, 3);
     const alice = await open(0, { name: 'alice' });
     const bob1 = await open(1, { name: 'bob' });
     const bob2 = await open(2, { resume: bob1.welcome.resumeToken });
@@ -142,7 +135,7 @@ describe('private messages', () => {
   });
 
   it('are delivered once when retried with the same cid', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 2);
+    nodes = await redisCluster(redis.url, 2);
     const alice = await open(0, { name: 'alice' });
     const bob = await open(1, { name: 'bob' });
     const first = await alice.request('dm', { to: 'bob', text: 'once', cid: 'd1' });
@@ -153,7 +146,7 @@ describe('private messages', () => {
   });
 
   it('tell the sender when the addressee is not online', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 2);
+    nodes = await redisCluster(redis.url, 2);
     const alice = await open(0, { name: 'alice' });
     expect(await alice.request('dm', { to: 'ghost', text: 'hello?' })).toMatchObject({
       ok: false,
@@ -171,7 +164,7 @@ describe('private messages', () => {
 
 describe('history and resume', () => {
   it('gives a late joiner the last N messages, then live ones, with no gap or duplicate', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 2, { HISTORY_ON_JOIN: '5' });
+    nodes = await redisCluster(redis.url, 2, { HISTORY_ON_JOIN: '5' });
     const talker = await open(0, { name: 'talker' });
     for (let i = 1; i <= 8; i++) await talker.send(`m${i}`);
     const late = await open(1, { name: 'late' });
@@ -184,18 +177,18 @@ describe('history and resume', () => {
   });
 
   it('keeps history across gateway restarts (it lives in Redis)', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 1, { REDIS_PREFIX: 'restart1' });
+    nodes = await redisCluster(redis.url, 1, { REDIS_PREFIX: 'restart1' });
     const talker = await open(0, { name: 'talker', room: 'kept' });
     await talker.send('before restart');
     talker.close();
     await stopAll(nodes);
-    nodes = await redisCluster(redis.getConnectionUrl(), 1, { REDIS_PREFIX: 'restart1' });
+    nodes = await redisCluster(redis.url, 1, { REDIS_PREFIX: 'restart1' });
     const reader = await open(0, { name: 'reader', room: 'kept' });
     expect(texts(reader)).toEqual(['before restart']);
   });
 
   it('replays exactly what a resuming client missed, on any node, without its own messages', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 2);
+    nodes = await redisCluster(redis.url, 2);
     const other = await open(0, { name: 'other' });
     const me = await open(1, { name: 'me' });
     await other.send('seen');
@@ -219,7 +212,7 @@ describe('history and resume', () => {
   });
 
   it('tells a resuming client how many messages fell out of the history window', async () => {
-    nodes = await redisCluster(redis.getConnectionUrl(), 1, {
+    nodes = await redisCluster(redis.url, 1, {
       HISTORY_LIMIT: '10',
       HISTORY_ON_JOIN: '5',
     });

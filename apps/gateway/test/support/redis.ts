@@ -1,4 +1,8 @@
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { RedisBus } from '../../src/bus/redis-bus';
+import { createLogger } from '../../src/logger';
+import { freePort } from './process';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import {
   GenericContainer,
@@ -53,4 +57,63 @@ export function adminClient(url: string): Redis {
   const redis = new Redis(url, { retryStrategy: () => null, maxRetriesPerRequest: 0 });
   redis.on('error', () => undefined);
   return redis;
+}
+
+/** A Redis for the enclosing suite: started before its tests, stopped after them. */
+export function useRedis(): { readonly url: string } {
+  let container: StartedRedisContainer | undefined;
+  beforeAll(async () => {
+    container = await startRedis();
+  });
+  afterAll(async () => {
+    await container?.stop();
+  });
+  return {
+    get url() {
+      if (!container) throw new Error('Redis is not started yet');
+      return container.getConnectionUrl();
+    },
+  };
+}
+
+/** Like useRedis, with a Redis that can be restarted, paused or shut down (fixed port, AOF). */
+export function useRestartableRedis(): {
+  readonly url: string;
+  readonly container: StartedTestContainer;
+} {
+  let container: StartedTestContainer | undefined;
+  let port = 0;
+  beforeAll(async () => {
+    port = await freePort();
+    container = await startRestartableRedis(port);
+  });
+  afterAll(async () => {
+    await container?.stop();
+  });
+  return {
+    get url() {
+      return `redis://127.0.0.1:${port}`;
+    },
+    get container() {
+      if (!container) throw new Error('Redis is not started yet');
+      return container;
+    },
+  };
+}
+
+/** A RedisBus on `url`, resolved once connected and subscribed. */
+export async function openRedisBus(url: string, prefix: string): Promise<RedisBus> {
+  const bus = new RedisBus({
+    url,
+    prefix,
+    historyLimit: 100,
+    commandTimeoutMs: 2_000,
+    logger: createLogger('test', 'silent'),
+  });
+  const up = new Promise<void>((resolve) =>
+    bus.setHandler({ envelope: () => undefined, down: () => undefined, resumed: resolve }),
+  );
+  bus.connect();
+  await up;
+  return bus;
 }
