@@ -32,19 +32,25 @@ export class LuaScript {
   }
 }
 
-/** Token bucket, the same arithmetic as token-bucket.ts. Defines take(key, perSecond, burst). */
+/**
+ * Token bucket, the same arithmetic as token-bucket.ts, in one string key (`<tokens> <at ms>`).
+ * Defines take(key, perSecond, burst).
+ */
 const TAKE_TOKEN = `
 local function take(key, per_second, burst)
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  local state = redis.call('HMGET', key, 't', 'a')
-  local tokens = tonumber(state[1]) or burst
-  local at = tonumber(state[2]) or now
+  local tokens, at = burst, now
+  local state = redis.call('GET', key)
+  if state then
+    local split = string.find(state, ' ', 1, true)
+    tokens = tonumber(string.sub(state, 1, split - 1))
+    at = tonumber(string.sub(state, split + 1))
+  end
   tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * per_second)
   local allowed = tokens >= 1
   if allowed then tokens = tokens - 1 end
-  redis.call('HSET', key, 't', tostring(tokens), 'a', now)
-  redis.call('PEXPIRE', key, math.ceil(burst / per_second * 1000) + 1000)
+  redis.call('SET', key, tostring(tokens) .. ' ' .. now, 'PX', math.ceil(burst / per_second * 1000) + 1000)
   return allowed
 end
 `;
