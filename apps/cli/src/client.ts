@@ -1,4 +1,5 @@
 import type {
+  ChatMessage,
   ChatError,
   DmResult,
   JoinResult,
@@ -216,10 +217,16 @@ export class ChatClient {
       this.resolveReady();
       this.outbox.online(socket);
     });
-    socket.on('message', (message) => {
-      if (!live()) return;
+    const onMessage = (message: ChatMessage): void => {
       this.state.seqs.seen(message.room, message.seq);
       this.onEvent({ type: 'message', message });
+    };
+    socket.on('message', (message) => {
+      if (live()) onMessage(message);
+    });
+    // The CLI asks for batches (see resume.ts): a busy room costs one frame per window.
+    socket.on('messages', (messages) => {
+      if (live()) messages.forEach(onMessage);
     });
     socket.on('synced', (synced) => {
       if (!live()) return;

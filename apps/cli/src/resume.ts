@@ -42,7 +42,7 @@ export class ResumeState {
    * knows the token ignores it, and one that does not can at least give us our name back.
    */
   handshake(): Handshake {
-    const auth: Handshake = { v: PROTOCOL_VERSION, room: this.room };
+    const auth: Handshake = { v: PROTOCOL_VERSION, room: this.room, batch: true };
     if (this.identity.name !== undefined) auth.name = this.identity.name;
     if (this.identity.token !== undefined) auth.token = this.identity.token;
     if (this.resumeToken !== undefined) auth.resume = this.resumeToken;

@@ -51,6 +51,7 @@ describe('fail-over', () => {
         v: 1,
         name: 'alice',
         room: 'lobby',
+        batch: true,
         resume: expect.stringMatching(/^resume-2-/),
         since: 1, // bob's "before"; our own unacked line is not counted as seen
       },

@@ -12,8 +12,14 @@ const welcome = (room: string, resumeToken: string) => ({
 describe('ResumeState', () => {
   it('first asks for the name, token and room it was given', () => {
     const state = new ResumeState({ name: 'alice', token: 'jwt' }, 'dev');
-    expect(state.handshake()).toEqual({ v: 1, name: 'alice', token: 'jwt', room: 'dev' });
-    expect(new ResumeState({}).handshake()).toEqual({ v: 1, room: 'lobby' });
+    expect(state.handshake()).toEqual({
+      v: 1,
+      name: 'alice',
+      token: 'jwt',
+      room: 'dev',
+      batch: true,
+    });
+    expect(new ResumeState({}).handshake()).toEqual({ v: 1, room: 'lobby', batch: true });
   });
 
   it('then resumes with the latest token, the current room and its watermark', () => {
@@ -26,11 +32,18 @@ describe('ResumeState', () => {
       v: 1,
       name: 'alice',
       room: 'lobby',
+      batch: true,
       resume: 't1',
       since: 8,
     });
     expect(state.welcomed(welcome('lobby', 't2'))).toBe(true);
     state.room = 'dev'; // a join was acked; no synced there yet, so no since
-    expect(state.handshake()).toEqual({ v: 1, name: 'alice', room: 'dev', resume: 't2' });
+    expect(state.handshake()).toEqual({
+      v: 1,
+      name: 'alice',
+      room: 'dev',
+      batch: true,
+      resume: 't2',
+    });
   });
 });

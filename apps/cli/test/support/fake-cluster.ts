@@ -31,6 +31,8 @@ interface SocketData {
   room: string;
   since: number | undefined;
   resumed: boolean;
+  /** Asked for `messages` batches: live room messages go out as arrays of one, like a gateway. */
+  batch: boolean;
 }
 type FakeServer = Server<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
 type FakeSocket = Socket<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
@@ -139,6 +141,7 @@ export class FakeCluster {
       room: auth.room ?? DEFAULT_ROOM,
       since: auth.since,
       resumed: resumed !== undefined,
+      batch: auth.batch === true,
     };
     return undefined;
   }
@@ -217,7 +220,11 @@ export class FakeCluster {
         this.rooms.set(room, [...messages, message]);
         stored = { id: message.id, seq };
         this.cids.set(key, stored);
-        this.relay(room, socket, 'message', message);
+        for (const s of this.sockets(room)) {
+          if (s === socket) continue;
+          if (s.data.batch) s.emit('messages', [message]);
+          else s.emit('message', message);
+        }
       }
       if (!node.holdAcks) ack({ ok: true, ...stored });
     });
