@@ -54,24 +54,33 @@ function track(name: string, child: ChildProcess, log: string): Proc {
   return proc;
 }
 
+/**
+ * Opens the log, starts the child with stdout and stderr into it (the child keeps its own copy
+ * of the descriptor) and tracks it.
+ */
+function startLogged(name: string, log: string, start: (fd: number) => ChildProcess): Proc {
+  const fd = openSync(log, 'a');
+  try {
+    return track(name, start(fd), log);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function spawnProc(
   name: string,
   command: string,
   args: string[],
   options: SpawnOptions,
 ): Proc {
-  const fd = openSync(options.log, 'a');
-  try {
-    const child = spawn(command, args, {
+  return startLogged(name, options.log, (fd) =>
+    spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       detached: true,
       stdio: ['ignore', fd, fd],
-    });
-    return track(name, child, options.log);
-  } finally {
-    closeSync(fd);
-  }
+    }),
+  );
 }
 
 /** A node child with an IPC channel (the load generators). */
@@ -81,19 +90,15 @@ export function forkProc(
   args: string[],
   options: SpawnOptions & { execArgv?: string[] },
 ): Proc {
-  const fd = openSync(options.log, 'a');
-  try {
-    const child = fork(modulePath, args, {
+  return startLogged(name, options.log, (fd) =>
+    fork(modulePath, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       detached: true,
       execArgv: options.execArgv ?? [],
       stdio: ['ignore', fd, fd, 'ipc'],
-    });
-    return track(name, child, options.log);
-  } finally {
-    closeSync(fd);
-  }
+    }),
+  );
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
