@@ -34,9 +34,12 @@ export type PublishOutcome =
   | { status: 'duplicate'; id: string }
   | { status: 'rate-limited' };
 
+/** How long a send's `cid` (or a publish's dedupe key) is remembered, on every bus. */
+export const CID_TTL_MS = 600_000;
+
 export interface PublishOptions {
   limit?: RateLimit;
-  /** Publish at most once per key (for 10 minutes); `id` is what a duplicate reports. */
+  /** Publish at most once per key (for CID_TTL_MS); `id` is what a duplicate reports. */
   dedupe?: { key: string; id: string };
 }
 

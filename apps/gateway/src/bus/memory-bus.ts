@@ -1,12 +1,13 @@
-import type {
-  AppendOptions,
-  AppendOutcome,
-  Bus,
-  BusHandler,
-  PublishOptions,
-  PublishOutcome,
-  RateLimit,
-  StoredRange,
+import {
+  CID_TTL_MS,
+  type AppendOptions,
+  type AppendOutcome,
+  type Bus,
+  type BusHandler,
+  type PublishOptions,
+  type PublishOutcome,
+  type RateLimit,
+  type StoredRange,
 } from './bus';
 import {
   decodeEnvelope,
@@ -17,9 +18,6 @@ import {
 } from './envelope';
 import { takeToken, type Bucket } from './token-bucket';
 import { topicKey, type Topic } from './topics';
-
-/** How long a send's `cid` is remembered for deduplication. @default 600_000 */
-export const CID_TTL_MS = 600_000;
 
 interface RoomLog {
   head: number;

@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   BusUnavailableError,
+  CID_TTL_MS,
   type AppendOptions,
   type AppendOutcome,
   type Bus,
@@ -17,7 +18,6 @@ import {
   type MessageDraft,
   type MessageEnvelope,
 } from './envelope';
-import { CID_TTL_MS } from './memory-bus';
 import { APPEND, LuaScript, PUBLISH_ONCE, RANGE } from './redis-scripts';
 import { channelName, parseChannel, type Topic } from './topics';
 
