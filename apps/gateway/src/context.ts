@@ -1,13 +1,13 @@
 import type { LeaveReason, UserRef } from '@chat/protocol';
-import type { Bus, RateLimit } from './bus/bus';
-import { ENVELOPE_VERSION, type JoinedEnvelope } from './bus/envelope';
-import type { LeftTemplate, ClusterState, SessionRef } from './state/cluster-state';
+import type { Bus, RateLimit } from './broker/bus';
+import { ENVELOPE_VERSION, type JoinedEnvelope } from './broker/envelope';
+import type { LeftTemplate, ClusterState, SessionRef } from './broker/cluster-state';
 import type { GatewayConfig } from './config';
-import type { KeyedLock } from './keyed-lock';
+import type { KeyedLock } from './sessions/keyed-lock';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import type { LocalSession, Registry } from './registry';
-import type { Relay } from './relay';
+import type { LocalSession, Registry } from './sessions/registry';
+import type { Relay } from './delivery/relay';
 
 /** The parts of a gateway that connection handling works with. */
 export interface GatewayContext {

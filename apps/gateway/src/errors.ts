@@ -1,5 +1,5 @@
 import { chatError, type ChatError } from '@chat/protocol';
-import { BusUnavailableError } from './bus/bus';
+import { BrokerUnavailableError } from './broker/errors';
 import type { Logger } from './logger';
 
 /** An error meant for the client, with its code; anything else is logged and reported as INTERNAL. */
@@ -17,8 +17,8 @@ export function clientError(...args: Parameters<typeof chatError>): ClientError 
 /** Maps any failure to what the client is told: coded, never a stack trace. */
 export function toChatError(error: unknown, logger: Logger, context: object = {}): ChatError {
   if (error instanceof ClientError) return error.error;
-  if (error instanceof BusUnavailableError) {
-    logger.warn({ ...context, err: error.message }, 'request failed: message bus unavailable');
+  if (error instanceof BrokerUnavailableError) {
+    logger.warn({ ...context, err: error.message }, 'request failed: broker unavailable');
     return chatError('UNAVAILABLE');
   }
   logger.error({ ...context, err: error }, 'request failed unexpectedly');

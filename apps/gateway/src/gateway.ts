@@ -1,31 +1,29 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
-import { LIMITS, type ClientToServerEvents, type ServerToClientEvents } from '@chat/protocol';
+import { LIMITS } from '@chat/protocol';
 import { Server } from 'socket.io';
-import type { Bus } from './bus/bus';
+import type { Broker } from './broker/create-broker';
+import { NodeLeases } from './cluster/node-leases';
+import { Readiness } from './cluster/readiness';
 import type { GatewayConfig } from './config';
-import { Connections } from './connections';
 import type { GatewayContext } from './context';
-import { jwtAuthenticator, type Authenticate } from './auth';
-import { ConnectionLimits } from './connection-limits';
-import { handshakeMiddleware, type SocketData } from './handshake';
-import { messageIds } from './handlers';
-import { createHttpApp } from './http';
-import { KeyedLock } from './keyed-lock';
-import { Metrics } from './metrics';
+import { Relay } from './delivery/relay';
+import { createHttpApp } from './http/app';
 import type { Logger } from './logger';
-import { PresenceKeeper } from './presence';
-import { Readiness } from './readiness';
-import { Registry } from './registry';
-import { Relay } from './relay';
-import { SlowConsumerGuard } from './slow-consumers';
-import type { ClusterState } from './state/cluster-state';
+import { Metrics } from './metrics';
+import { ConnectionLimits } from './sessions/admission';
+import { jwtAuthenticator, type Authenticate } from './sessions/auth';
+import { Connections } from './sessions/connections';
+import { messageIds } from './sessions/handlers';
+import { handshakeMiddleware } from './sessions/handshake';
+import { KeyedLock } from './sessions/keyed-lock';
+import { Registry } from './sessions/registry';
+import { SlowConsumerGuard } from './sessions/slow-consumers';
+import type { ChatServer } from './sessions/socket';
 
-export interface GatewayDeps {
+export interface GatewayDeps extends Broker {
   config: GatewayConfig;
-  bus: Bus;
-  state: ClusterState;
   logger: Logger;
   /** Overrides the JWT authentication that AUTH_SECRET / AUTH_JWKS_URL configure. */
   authenticate?: Authenticate;
@@ -45,12 +43,7 @@ function authenticator(deps: GatewayDeps): Authenticate | undefined {
 
 export interface Gateway {
   readonly http: HttpServer;
-  readonly io: Server<
-    ClientToServerEvents,
-    ServerToClientEvents,
-    Record<string, never>,
-    SocketData
-  >;
+  readonly io: ChatServer;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
   /** Starts listening on config.port (0: any free port); resolves to the port. */
@@ -71,12 +64,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let draining = false;
   const readiness = new Readiness(bus, config.nodeId, logger);
   const http = createServer();
-  const io = new Server<
-    ClientToServerEvents,
-    ServerToClientEvents,
-    Record<string, never>,
-    SocketData
-  >(http, {
+  const io: ChatServer = new Server(http, {
     transports: ['websocket'],
     serveClient: false,
     perMessageDeflate: false,
@@ -95,7 +83,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onCanary: () => readiness.received(),
     onResumed: () => {
       readiness.nudge();
-      void presence.round();
+      void leases.round();
     },
   });
   const ctx: GatewayContext = {
@@ -112,7 +100,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     isDraining: () => draining,
   };
   const connections = new Connections(ctx);
-  const presence = new PresenceKeeper(ctx, { onRound: () => connections.retryFailedCloses() });
+  const leases = new NodeLeases(ctx, { onRound: () => connections.retryFailedCloses() });
   const slowConsumers = new SlowConsumerGuard(
     registry,
     metrics,
@@ -144,7 +132,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   io.on('connection', (socket) => connections.accept(socket));
 
   async function stop(): Promise<void> {
-    presence.close();
+    leases.close();
     slowConsumers.close();
     readiness.close();
     await io.close().catch(() => undefined);
@@ -160,7 +148,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async listen() {
       readiness.start();
       slowConsumers.start();
-      await presence.start();
+      await leases.start();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(config.port, config.host, () => resolve());

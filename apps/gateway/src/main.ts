@@ -1,26 +1,7 @@
-import { MemoryBroker, MemoryBus } from './bus/memory-bus';
-import { RedisBus } from './bus/redis-bus';
+import { createBroker } from './broker/create-broker';
 import { ConfigError, loadConfig, type GatewayConfig } from './config';
-import { createGateway, type GatewayDeps } from './gateway';
-import { createLogger, type Logger } from './logger';
-import { MemoryState } from './state/memory-state';
-import { RedisState } from './state/redis-state';
-
-function backend(config: GatewayConfig, logger: Logger): Pick<GatewayDeps, 'bus' | 'state'> {
-  if (config.redisUrl === undefined) {
-    const broker = new MemoryBroker(config.historyLimit);
-    return { bus: new MemoryBus(broker), state: new MemoryState(broker) };
-  }
-  const bus = new RedisBus({
-    url: config.redisUrl,
-    prefix: config.redisPrefix,
-    historyLimit: config.historyLimit,
-    commandTimeoutMs: config.commandTimeoutMs,
-    logger: logger.child({ component: 'redis' }),
-  });
-  bus.connect();
-  return { bus, state: new RedisState(bus.pub, config.redisPrefix) };
-}
+import { createGateway } from './gateway';
+import { createLogger } from './logger';
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
@@ -32,7 +13,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.nodeId, config.logLevel);
-  const gateway = createGateway({ config, logger, ...backend(config, logger) });
+  const gateway = createGateway({ config, logger, ...createBroker(config, logger) });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -51,6 +51,10 @@ describe('batched delivery (auth.batch)', () => {
     await eventually(() => expect(b.messages).toHaveLength(100));
     expect(texts(a)).toEqual(Array.from({ length: 100 }, (_, i) => `b${i}`));
     expect(texts(b)).toEqual(Array.from({ length: 100 }, (_, i) => `a${i}`));
+    // The notice may trail the last message when the late client's join was slow.
+    for (const client of [a, c, d]) {
+      await eventually(() => expect(client.lines).toContain('late joined'));
+    }
     expect(seqBefore(c, 'late joined')).toBe(seqBefore(d, 'late joined'));
     expect(seqBefore(a, 'late joined')).toBeLessThanOrEqual(seqBefore(c, 'late joined'));
   });

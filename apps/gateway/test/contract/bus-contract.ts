@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Bus, BusHandler } from '../../src/bus/bus';
-import type { Envelope, MessageDraft } from '../../src/bus/envelope';
-import type { Topic } from '../../src/bus/topics';
+import type { Bus, BusHandler } from '../../src/broker/bus';
+import type { Envelope, MessageDraft } from '../../src/broker/envelope';
+import type { Topic } from '../../src/broker/topics';
 
 /** A pair of nodes' buses on one broker, fresh for each test. */
 export interface BusFixture {

@@ -1,4 +1,5 @@
-import { MemoryBroker, MemoryBus } from '../../src/bus/memory-bus';
+import { MemoryBroker } from '../../src/broker/memory/memory-broker';
+import { MemoryBus } from '../../src/broker/memory/memory-bus';
 import { busContract } from './bus-contract';
 
 busContract('MemoryBus', async () => {

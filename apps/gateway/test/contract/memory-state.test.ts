@@ -1,5 +1,6 @@
-import { MemoryBroker, MemoryBus } from '../../src/bus/memory-bus';
-import { MemoryState } from '../../src/state/memory-state';
+import { MemoryBroker } from '../../src/broker/memory/memory-broker';
+import { MemoryBus } from '../../src/broker/memory/memory-bus';
+import { MemoryState } from '../../src/broker/memory/memory-state';
 import { stateContract } from './state-contract';
 
 stateContract('MemoryState', async () => {

@@ -1,10 +1,10 @@
 import { afterEach } from 'vitest';
-import type { RedisBus } from '../../src/bus/redis-bus';
+import type { Bus } from '../../src/broker/bus';
 import { openRedisBus, useRedis } from '../support/redis';
 import { busContract } from './bus-contract';
 
 const redis = useRedis();
-const open: RedisBus[] = [];
+const open: Bus[] = [];
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((bus) => bus.close()));
@@ -12,7 +12,7 @@ afterEach(async () => {
 
 busContract('RedisBus', async () => {
   const prefix = `c${Math.random().toString(36).slice(2, 8)}`;
-  const nodes: [RedisBus, RedisBus] = [
+  const nodes: [Bus, Bus] = [
     await openRedisBus(redis.url, prefix),
     await openRedisBus(redis.url, prefix),
   ];

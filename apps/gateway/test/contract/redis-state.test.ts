@@ -1,11 +1,10 @@
 import { afterEach } from 'vitest';
-import type { RedisBus } from '../../src/bus/redis-bus';
-import { RedisState } from '../../src/state/redis-state';
-import { openRedisBus, useRedis } from '../support/redis';
+import type { Bus } from '../../src/broker/bus';
+import { openRedisBroker, useRedis } from '../support/redis';
 import { stateContract } from './state-contract';
 
 const redis = useRedis();
-const open: RedisBus[] = [];
+const open: Bus[] = [];
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((bus) => bus.close()));
@@ -13,7 +12,7 @@ afterEach(async () => {
 
 stateContract('RedisState', async () => {
   const prefix = `s${Math.random().toString(36).slice(2, 8)}`;
-  const bus = await openRedisBus(redis.url, prefix);
+  const { bus, state } = await openRedisBroker(redis.url, prefix);
   open.push(bus);
-  return { state: new RedisState(bus.pub, prefix), bus };
+  return { state, bus };
 });

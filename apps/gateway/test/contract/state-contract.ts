@@ -1,8 +1,8 @@
 import type { UserRef } from '@chat/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import type { Bus } from '../../src/bus/bus';
-import type { Envelope, JoinedEnvelope } from '../../src/bus/envelope';
-import type { ClusterState, LeftTemplate, SessionRef } from '../../src/state/cluster-state';
+import type { Bus } from '../../src/broker/bus';
+import type { Envelope, JoinedEnvelope } from '../../src/broker/envelope';
+import type { ClusterState, LeftTemplate, SessionRef } from '../../src/broker/cluster-state';
 
 /** A state and a bus on the same broker (to watch what the state publishes). */
 export interface StateFixture {

@@ -1,11 +1,11 @@
 import { vi } from 'vitest';
-import { MemoryBroker, MemoryBus } from '../../src/bus/memory-bus';
-import { RedisBus } from '../../src/bus/redis-bus';
+import { MemoryBroker } from '../../src/broker/memory/memory-broker';
+import { MemoryBus } from '../../src/broker/memory/memory-bus';
+import { createBroker } from '../../src/broker/create-broker';
 import { loadConfig, type GatewayConfig } from '../../src/config';
 import { createGateway, type Gateway } from '../../src/gateway';
 import { createLogger } from '../../src/logger';
-import { MemoryState } from '../../src/state/memory-state';
-import { RedisState } from '../../src/state/redis-state';
+import { MemoryState } from '../../src/broker/memory/memory-state';
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -58,15 +58,7 @@ export async function redisGateway(
 ): Promise<RunningGateway> {
   const config = testConfig({ REDIS_URL: redisUrl, ...overrides });
   const logger = createLogger(config.nodeId, config.logLevel);
-  const bus = new RedisBus({
-    url: redisUrl,
-    prefix: config.redisPrefix,
-    historyLimit: config.historyLimit,
-    commandTimeoutMs: config.commandTimeoutMs,
-    logger,
-  });
-  bus.connect();
-  const running = await start(config, { bus, state: new RedisState(bus.pub, config.redisPrefix) });
+  const running = await start(config, createBroker(config, logger));
   await waitReady(running.gateway);
   return running;
 }

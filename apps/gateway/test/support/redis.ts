@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { RedisBus } from '../../src/bus/redis-bus';
+import type { Bus } from '../../src/broker/bus';
+import { createBroker, type Broker } from '../../src/broker/create-broker';
 import { createLogger } from '../../src/logger';
 import { freePort } from './process';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
@@ -101,19 +102,19 @@ export function useRestartableRedis(): {
   };
 }
 
-/** A RedisBus on `url`, resolved once connected and subscribed. */
-export async function openRedisBus(url: string, prefix: string): Promise<RedisBus> {
-  const bus = new RedisBus({
-    url,
-    prefix,
-    historyLimit: 100,
-    commandTimeoutMs: 2_000,
-    logger: createLogger('test', 'silent'),
-  });
-  const up = new Promise<void>((resolve) =>
-    bus.setHandler({ envelope: () => undefined, down: () => undefined, resumed: resolve }),
+/** The Redis broker (bus and state on one backend) at `url`, once connected and subscribed. */
+export async function openRedisBroker(url: string, prefix: string): Promise<Broker> {
+  const broker = createBroker(
+    { redisUrl: url, redisPrefix: prefix, historyLimit: 100, commandTimeoutMs: 2_000 },
+    createLogger('test', 'silent'),
   );
-  bus.connect();
-  await up;
-  return bus;
+  await new Promise<void>((resolve) =>
+    broker.bus.setHandler({ envelope: () => undefined, down: () => undefined, resumed: resolve }),
+  );
+  return broker;
+}
+
+/** A Redis bus on `url`, resolved once connected and subscribed. */
+export async function openRedisBus(url: string, prefix: string): Promise<Bus> {
+  return (await openRedisBroker(url, prefix)).bus;
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../src/bus/envelope';
+import {
+  decodeEnvelope,
+  decodeStoredMessage,
+  encodeEnvelope,
+  encodeStoredMessage,
+  type Envelope,
+  type MessageDraft,
+} from '../../src/broker/envelope';
 
 const user = { id: 1, name: 'alice' };
 
@@ -48,5 +55,42 @@ describe('envelopes', () => {
     '{"v":1,"type":"joined","origin":"n","room":"r","user":{"id":"1","name":"a"}}',
   ])('drops %s', (payload) => {
     expect(decodeEnvelope(payload)).toBeUndefined();
+  });
+
+  describe('stored messages (`<seq> <draft json>`)', () => {
+    const draft: MessageDraft = {
+      v: 1,
+      type: 'message',
+      origin: 'n1',
+      id: 'n1.x.2',
+      room: 'lobby',
+      from: user,
+      sid: 's',
+      text: '7 {"seq":1}',
+      ts: 5,
+    };
+
+    it('carry the seq beside the draft, which is left as the node wrote it', () => {
+      const frame = encodeStoredMessage(42, encodeEnvelope(draft));
+      expect(frame).toBe(`42 ${encodeEnvelope(draft)}`);
+      expect(decodeEnvelope(frame)).toEqual({ ...draft, seq: 42 });
+    });
+
+    it('take the seq from the log entry over any seq inside older JSON', () => {
+      const older = encodeEnvelope({ ...draft, seq: 9 });
+      expect(decodeStoredMessage(9, older)).toEqual({ ...draft, seq: 9 });
+    });
+
+    it.each([
+      [
+        'a frame around a notice',
+        `3 ${encodeEnvelope({ v: 1, type: 'canary', origin: 'n', nonce: 'x' })}`,
+      ],
+      ['a frame without JSON', '3 hello'],
+      ['a frame with a negative seq', `-3 ${JSON.stringify(draft)}`],
+      ['a frame with a fractional seq', `3.5 ${JSON.stringify(draft)}`],
+    ])('drop %s', (_what, payload) => {
+      expect(decodeEnvelope(payload)).toBeUndefined();
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedLock } from '../../src/keyed-lock';
+import { KeyedLock } from '../../src/sessions/keyed-lock';
 
 describe('KeyedLock', () => {
   it('runs tasks of one key one at a time, in order, even when they fail', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RefCounted } from '../../src/ref-counted';
+import { RefCounted } from '../../src/delivery/ref-counted';
 
 describe('RefCounted', () => {
   it('opens on the first retain, shares the value, and closes on the last release', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredRange } from '../../src/bus/bus';
-import type { MessageEnvelope } from '../../src/bus/envelope';
-import { RoomSequencer } from '../../src/room-sequencer';
+import type { StoredRange } from '../../src/broker/bus';
+import type { MessageEnvelope } from '../../src/broker/envelope';
+import { RoomSequencer } from '../../src/delivery/room-sequencer';
 
 function message(seq: number): MessageEnvelope {
   return {

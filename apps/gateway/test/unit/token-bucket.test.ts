@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { takeToken, type Bucket } from '../../src/bus/token-bucket';
+import { takeToken, type Bucket } from '../../src/broker/token-bucket';
 
 describe('takeToken', () => {
   it('allows a burst, then refills at the rate', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelName, parseChannel, type Topic } from '../../src/bus/topics';
+import { channelName, parseChannel, type Topic } from '../../src/broker/topics';
 
 describe('channel names', () => {
   const topics: Topic[] = [

@@ -1,0 +1,89 @@
+import type { Envelope, MessageDraft, MessageEnvelope } from './envelope';
+import type { Topic } from './topics';
+
+/**
+ * Receives everything a node's subscriptions bring. One handler per bus; it must not throw.
+ */
+export interface BusHandler {
+  envelope(envelope: Envelope, topic: Topic): void;
+  /** The broker is unreachable: publishes fail and nothing arrives until `resumed`. */
+  down(reason: string): void;
+  /**
+   * Subscriptions are back after an outage. Anything published meanwhile was not delivered;
+   * room messages can be recovered with `range`.
+   */
+  resumed(): void;
+}
+
+/** A token bucket shared by every session of one user on every node. */
+export interface RateLimit {
+  bucket: string;
+  perSecond: number;
+  burst: number;
+}
+
+export type AppendOutcome =
+  | { status: 'stored'; seq: number }
+  /** The draft's `cid` was stored before: nothing was published again. */
+  | { status: 'duplicate'; id: string; seq: number }
+  | { status: 'rate-limited' };
+
+export type PublishOutcome =
+  | { status: 'published'; receivers: number }
+  /** `dedupe.key` was used before: nothing was published again. */
+  | { status: 'duplicate'; id: string }
+  | { status: 'rate-limited' };
+
+/** How long a send's `cid` (or a publish's dedupe key) is remembered, on every bus. */
+export const CID_TTL_MS = 600_000;
+
+export interface PublishOptions {
+  limit?: RateLimit;
+  /** Publish at most once per key (for CID_TTL_MS); `id` is what a duplicate reports. */
+  dedupe?: { key: string; id: string };
+}
+
+export interface AppendOptions {
+  /** Client retry id, unique per sender: a second append with it is a no-op. */
+  cid?: string;
+  limit?: RateLimit;
+}
+
+/** A snapshot of a room's stored history. */
+export interface StoredRange {
+  /** Ascending by seq. */
+  messages: MessageEnvelope[];
+  /** Lowest seq still stored (head + 1 when nothing is stored). */
+  first: number;
+  /** Highest seq ever assigned in the room (0: none). */
+  head: number;
+}
+
+/**
+ * The only path between nodes.
+ *
+ * Delivery guarantee: at most once, in publish order per publisher, to every node subscribed to
+ * the topic when the envelope is published. Envelopes published while a node is disconnected are
+ * lost to it; room messages are also stored (`append`), so a node repairs such gaps with `range`
+ * after `resumed`. Operations reject with BrokerUnavailableError while the broker is away.
+ * Room messages get a per-room `seq`, assigned by the broker in the same step that
+ * stores them, so the order of seqs is the order of delivery.
+ */
+export interface Bus {
+  /** Registers the single handler for incoming envelopes and state changes. */
+  setHandler(handler: BusHandler): void;
+  /** Resolves once the subscription is active: later publishes to the topic will arrive. */
+  subscribe(topic: Topic): Promise<void>;
+  unsubscribe(topic: Topic): Promise<void>;
+  /** Publishes without storing; `receivers` is how many nodes got it. */
+  publish(topic: Topic, envelope: Envelope, options?: PublishOptions): Promise<PublishOutcome>;
+  /** Stores a room message, assigning its seq, and publishes it to the room topic. */
+  append(draft: MessageDraft, options?: AppendOptions): Promise<AppendOutcome>;
+  /** Stored messages of `room` with seq > `after`, oldest first, at most `limit`. */
+  range(room: string, after: number, limit: number): Promise<StoredRange>;
+  /** The newest `limit` stored messages of `room`, oldest first. */
+  latest(room: string, limit: number): Promise<StoredRange>;
+  /** True while publishes and subscriptions work. */
+  isUp(): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,92 @@
+import type { UserRef } from '@chat/protocol';
+import type { JoinedEnvelope, LeftEnvelope } from './envelope';
+
+/** One connection of a user, held by one node. `key` is unique within the node. */
+export interface SessionRef {
+  nodeId: string;
+  key: string;
+  user: UserRef;
+}
+
+/** What a `resumeToken` stands for: the same user, and the same session for no-self-echo. */
+export interface ResumeRecord {
+  user: UserRef;
+  sid: string;
+  /** The connection that last held the token: a resume takes over from it. */
+  session?: { nodeId: string; key: string };
+}
+
+/** A `left` envelope before the room is known: the state completes it with the room left. */
+export type LeftTemplate = Omit<LeftEnvelope, 'room'>;
+
+export interface RoomCount {
+  room: string;
+  members: number;
+}
+
+/**
+ * Everything nodes share besides the message flow: user ids, names, resume tokens and presence.
+ *
+ * Presence is counted per user and room across all nodes, so `joined` is published only for a
+ * user's first session in a room and `left` only after their last; both are published in the
+ * same atomic step that changes the count, so two nodes can never both announce (or both skip)
+ * the same transition. A node holds a lease (`heartbeat`); when it lapses, exactly one survivor
+ * wins `reapNode` and closes the dead node's sessions as if they had disconnected.
+ */
+export interface ClusterState {
+  /** A cluster-wide unique user id. */
+  nextUserId(): Promise<number>;
+  /** The user id of an authenticated subject: the same for every session of that subject. */
+  subjectUserId(subject: string): Promise<number>;
+  /**
+   * Opens a session and claims the user's name (case-insensitively) for `nameTtlMs`, renewing
+   * the user's own claim. Resolves false, changing nothing, when another user holds the name.
+   */
+  openSession(session: SessionRef, nameTtlMs: number): Promise<boolean>;
+  /**
+   * Closes a session: leaves its room (publishing `left`, completed with the room, when it was
+   * the user's last session there) and releases the name after the user's last session anywhere.
+   */
+  closeSession(session: SessionRef, left: LeftTemplate): Promise<void>;
+  /**
+   * Moves the session into `joined.room`, leaving its current room first (announced with `left`
+   * as for exitRoom). Resolves true when it was the user's first session in the new room; then
+   * `joined` is published, unless `announce` is false (a node restoring lost state).
+   */
+  enterRoom(
+    session: SessionRef,
+    joined: JoinedEnvelope,
+    left: LeftTemplate,
+    announce?: boolean,
+  ): Promise<boolean>;
+  /**
+   * Leaves the session's current room; `left` (completed with the room) is published when it was
+   * the user's last session there. Resolves to the room left, if any.
+   */
+  exitRoom(session: SessionRef, left: LeftTemplate): Promise<string | undefined>;
+  /** Extends the name leases of users with sessions on this node (re-claiming lapsed ones). */
+  renewNames(users: UserRef[], ttlMs: number): Promise<void>;
+  /** The online user holding `name` (case-insensitively). */
+  findUser(name: string): Promise<UserRef | undefined>;
+  saveResume(token: string, record: ResumeRecord, ttlMs: number): Promise<void>;
+  loadResume(token: string): Promise<ResumeRecord | undefined>;
+  members(room: string): Promise<UserRef[]>;
+  /** Rooms with at least one member online, most populated first. */
+  rooms(): Promise<RoomCount[]>;
+  /** Renews this node's lease; resolves true when the lease had lapsed or never existed. */
+  heartbeat(nodeId: string, ttlMs: number): Promise<boolean>;
+  /** Nodes whose lease has lapsed and that nobody has reaped yet. */
+  expiredNodes(): Promise<string[]>;
+  /**
+   * Closes every session of a dead node, once cluster-wide: resolves to the number of sessions
+   * closed, or undefined when another node holds the reaping lock.
+   */
+  reapNode(
+    deadNodeId: string,
+    reaperId: string,
+    leftFor: (user: UserRef) => LeftTemplate,
+  ): Promise<number | undefined>;
+  /** Withdraws this node's lease after it has closed its sessions (graceful shutdown). */
+  leaveCluster(nodeId: string): Promise<void>;
+  close(): Promise<void>;
+}

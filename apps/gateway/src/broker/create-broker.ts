@@ -1,0 +1,39 @@
+import type { GatewayConfig } from '../config';
+import type { Logger } from '../logger';
+import type { Bus } from './bus';
+import type { ClusterState } from './cluster-state';
+import { MemoryBroker } from './memory/memory-broker';
+import { MemoryBus } from './memory/memory-bus';
+import { MemoryState } from './memory/memory-state';
+import { RedisBackend } from './redis/redis-backend';
+import { RedisBus } from './redis/redis-bus';
+import { RedisState } from './redis/redis-state';
+
+/** A node's view of the broker: the message bus and the shared state, on one backend. */
+export interface Broker {
+  bus: Bus;
+  state: ClusterState;
+}
+
+type BrokerConfig = Pick<
+  GatewayConfig,
+  'redisUrl' | 'redisPrefix' | 'historyLimit' | 'commandTimeoutMs'
+>;
+
+/** The embedded broker without REDIS_URL (one node), else one Redis; connecting starts now. */
+export function createBroker(config: BrokerConfig, logger: Logger): Broker {
+  if (config.redisUrl === undefined) {
+    const broker = new MemoryBroker(config.historyLimit);
+    return { bus: new MemoryBus(broker), state: new MemoryState(broker) };
+  }
+  const redisLogger = logger.child({ component: 'redis' });
+  const redis = new RedisBackend({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    commandTimeoutMs: config.commandTimeoutMs,
+    logger: redisLogger,
+  });
+  const bus = new RedisBus(redis, { historyLimit: config.historyLimit, logger: redisLogger });
+  redis.connect();
+  return { bus, state: new RedisState(redis) };
+}

@@ -1,0 +1,155 @@
+import type { LeaveReason, UserRef } from '@chat/protocol';
+
+/** Version of the node-to-node envelope format. A node drops envelopes of another version. */
+export const ENVELOPE_VERSION = 1;
+
+interface Base {
+  v: typeof ENVELOPE_VERSION;
+  /** Node that published the envelope. */
+  origin: string;
+}
+
+/** A room message. `seq` is assigned by the bus when the message is stored. */
+export interface MessageEnvelope extends Base {
+  type: 'message';
+  seq: number;
+  id: string;
+  room: string;
+  from: UserRef;
+  /** Session that sent it: never delivered back to that session, live or replayed. */
+  sid: string;
+  text: string;
+  ts: number;
+}
+
+export type MessageDraft = Omit<MessageEnvelope, 'seq'>;
+
+export interface JoinedEnvelope extends Base {
+  type: 'joined';
+  room: string;
+  user: UserRef;
+}
+
+export interface LeftEnvelope extends Base {
+  type: 'left';
+  room: string;
+  user: UserRef;
+  reason: LeaveReason;
+}
+
+export interface DmEnvelope extends Base {
+  type: 'dm';
+  id: string;
+  from: UserRef;
+  to: UserRef;
+  sid: string;
+  text: string;
+  ts: number;
+}
+
+/** A node's readiness probe, published to and received from its own node topic. */
+export interface CanaryEnvelope extends Base {
+  type: 'canary';
+  nonce: string;
+}
+
+export type Envelope =
+  MessageEnvelope | JoinedEnvelope | LeftEnvelope | DmEnvelope | CanaryEnvelope;
+
+export function encodeEnvelope(envelope: Envelope | MessageDraft): string {
+  return JSON.stringify(envelope);
+}
+
+/**
+ * A stored room message on the wire: `<seq> <draft json>`. The broker assigns the seq in the
+ * step that stores and publishes the draft, and sends it beside the JSON the node wrote instead
+ * of editing that JSON. The room log keeps the draft under the seq.
+ */
+export function encodeStoredMessage(seq: number, draft: string): string {
+  return `${seq} ${draft}`;
+}
+
+type Fields = Record<string, unknown>;
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const LEAVE_REASONS: ReadonlySet<unknown> = new Set<LeaveReason>([
+  'quit',
+  'disconnected',
+  'moved',
+  'node-failure',
+]);
+
+function isUser(v: unknown): v is UserRef {
+  if (typeof v !== 'object' || v === null) return false;
+  const u = v as Fields;
+  return isCount(u.id) && isString(u.name);
+}
+
+function isValid(e: Fields): boolean {
+  if (e.v !== ENVELOPE_VERSION || !isString(e.origin)) return false;
+  switch (e.type) {
+    case 'message':
+      return (
+        isCount(e.seq) &&
+        isString(e.id) &&
+        isString(e.room) &&
+        isUser(e.from) &&
+        isString(e.sid) &&
+        isString(e.text) &&
+        isCount(e.ts)
+      );
+    case 'joined':
+      return isString(e.room) && isUser(e.user);
+    case 'left':
+      return isString(e.room) && isUser(e.user) && LEAVE_REASONS.has(e.reason);
+    case 'dm':
+      return (
+        isString(e.id) &&
+        isUser(e.from) &&
+        isUser(e.to) &&
+        isString(e.sid) &&
+        isString(e.text) &&
+        isCount(e.ts)
+      );
+    case 'canary':
+      return isString(e.nonce);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Reads an envelope from the wire. Anything that is not a well-formed envelope of this version
+ * yields undefined: callers log and drop it, never throw inside a subscription handler.
+ */
+export function decodeEnvelope(payload: string): Envelope | undefined {
+  const space = payload.indexOf(' ');
+  if (space > 0 && isDigit(payload.charCodeAt(0))) {
+    return decodeStoredMessage(Number(payload.slice(0, space)), payload.slice(space + 1));
+  }
+  const fields = parseObject(payload);
+  return fields && isValid(fields) ? (fields as unknown as Envelope) : undefined;
+}
+
+/** A room message read back from the log (or a stored-message frame): its draft and seq. */
+export function decodeStoredMessage(seq: number, draft: string): MessageEnvelope | undefined {
+  const fields = parseObject(draft);
+  if (!fields || fields.type !== 'message') return undefined;
+  fields.seq = seq;
+  return isValid(fields) ? (fields as unknown as MessageEnvelope) : undefined;
+}
+
+const isDigit = (code: number): boolean => code >= 48 && code <= 57;
+
+function parseObject(json: string): Fields | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  return parsed as Fields;
+}

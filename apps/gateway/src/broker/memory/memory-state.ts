@@ -1,0 +1,203 @@
+import { nameKey, type UserRef } from '@chat/protocol';
+import type {
+  ClusterState,
+  LeftTemplate,
+  ResumeRecord,
+  RoomCount,
+  SessionRef,
+} from '../cluster-state';
+import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
+import type { MemoryBroker } from './memory-broker';
+
+interface Lease<T> {
+  value: T;
+  expires: number;
+}
+
+/** One node's sessions: session key → user and current room. */
+type NodeSessions = Map<string, { user: UserRef; room: string | undefined }>;
+
+/** `expires` is undefined until the node's first heartbeat: such a node cannot be reaped. */
+interface NodeEntry {
+  expires: number | undefined;
+  sessions: NodeSessions;
+}
+
+/**
+ * Cluster state for nodes in one process (the embedded default). Same contract as the Redis
+ * implementation, including leases, so the contract tests exercise both the same way.
+ */
+export class MemoryState implements ClusterState {
+  private lastUserId = 0;
+  private readonly subjects = new Map<string, number>();
+  private readonly names = new Map<string, Lease<UserRef>>();
+  private readonly resumes = new Map<string, Lease<ResumeRecord>>();
+  private readonly userSessions = new Map<number, number>();
+  /** room → user id → { user, sessions } */
+  private readonly roomUsers = new Map<string, Map<number, { user: UserRef; sessions: number }>>();
+  private readonly nodes = new Map<string, NodeEntry>();
+
+  constructor(
+    private readonly broker: MemoryBroker,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async nextUserId(): Promise<number> {
+    return ++this.lastUserId;
+  }
+
+  async subjectUserId(subject: string): Promise<number> {
+    let id = this.subjects.get(subject);
+    if (id === undefined) this.subjects.set(subject, (id = ++this.lastUserId));
+    return id;
+  }
+
+  async openSession(session: SessionRef, nameTtlMs: number): Promise<boolean> {
+    if (!this.claim(session.user, nameTtlMs)) return false;
+    this.userSessions.set(session.user.id, (this.userSessions.get(session.user.id) ?? 0) + 1);
+    this.node(session.nodeId).sessions.set(session.key, { user: session.user, room: undefined });
+    return true;
+  }
+
+  async closeSession(session: SessionRef, left: LeftTemplate): Promise<void> {
+    const sessions = this.nodes.get(session.nodeId)?.sessions;
+    const entry = sessions?.get(session.key);
+    if (!entry || !sessions) return;
+    sessions.delete(session.key);
+    this.end(entry, left);
+  }
+
+  async enterRoom(
+    session: SessionRef,
+    joined: JoinedEnvelope,
+    left: LeftTemplate,
+    announce = true,
+  ): Promise<boolean> {
+    const entry = this.nodes.get(session.nodeId)?.sessions.get(session.key);
+    if (!entry || entry.room === joined.room) return false;
+    if (entry.room !== undefined) this.leave(entry.user, entry.room, left);
+    entry.room = joined.room;
+    let users = this.roomUsers.get(joined.room);
+    if (!users) this.roomUsers.set(joined.room, (users = new Map()));
+    const count = users.get(session.user.id);
+    if (count) {
+      count.sessions++;
+      return false;
+    }
+    users.set(session.user.id, { user: session.user, sessions: 1 });
+    if (announce) this.broker.publish({ kind: 'room', room: joined.room }, encodeEnvelope(joined));
+    return true;
+  }
+
+  async exitRoom(session: SessionRef, left: LeftTemplate): Promise<string | undefined> {
+    const entry = this.nodes.get(session.nodeId)?.sessions.get(session.key);
+    const room = entry?.room;
+    if (!entry || room === undefined) return undefined;
+    entry.room = undefined;
+    this.leave(entry.user, room, left);
+    return room;
+  }
+
+  async renewNames(users: UserRef[], ttlMs: number): Promise<void> {
+    for (const user of users) this.claim(user, ttlMs);
+  }
+
+  async findUser(name: string): Promise<UserRef | undefined> {
+    return this.live(this.names, nameKey(name));
+  }
+
+  async saveResume(token: string, record: ResumeRecord, ttlMs: number): Promise<void> {
+    this.resumes.set(token, { value: record, expires: this.now() + ttlMs });
+  }
+
+  async loadResume(token: string): Promise<ResumeRecord | undefined> {
+    return this.live(this.resumes, token);
+  }
+
+  async members(room: string): Promise<UserRef[]> {
+    return [...(this.roomUsers.get(room)?.values() ?? [])].map((entry) => entry.user);
+  }
+
+  async rooms(): Promise<RoomCount[]> {
+    return [...this.roomUsers]
+      .map(([room, users]) => ({ room, members: users.size }))
+      .filter((r) => r.members > 0)
+      .sort((a, b) => b.members - a.members || a.room.localeCompare(b.room));
+  }
+
+  async heartbeat(nodeId: string, ttlMs: number): Promise<boolean> {
+    const node = this.nodes.get(nodeId);
+    const lapsed = node?.expires === undefined || node.expires <= this.now();
+    this.node(nodeId).expires = this.now() + ttlMs;
+    return lapsed;
+  }
+
+  async expiredNodes(): Promise<string[]> {
+    const now = this.now();
+    return [...this.nodes]
+      .filter(([, node]) => node.expires !== undefined && node.expires <= now)
+      .map(([id]) => id);
+  }
+
+  async reapNode(
+    deadNodeId: string,
+    _reaperId: string,
+    leftFor: (user: UserRef) => LeftTemplate,
+  ): Promise<number | undefined> {
+    const node = this.nodes.get(deadNodeId);
+    if (node?.expires === undefined || node.expires > this.now()) return undefined;
+    this.nodes.delete(deadNodeId);
+    for (const entry of node.sessions.values()) this.end(entry, leftFor(entry.user));
+    return node.sessions.size;
+  }
+
+  async leaveCluster(nodeId: string): Promise<void> {
+    this.nodes.delete(nodeId);
+  }
+
+  async close(): Promise<void> {}
+
+  /** A session is gone: leave its room, and release the name after the user's last one. */
+  private end(entry: { user: UserRef; room: string | undefined }, left: LeftTemplate): void {
+    if (entry.room !== undefined) this.leave(entry.user, entry.room, left);
+    const remaining = (this.userSessions.get(entry.user.id) ?? 1) - 1;
+    if (remaining > 0) {
+      this.userSessions.set(entry.user.id, remaining);
+      return;
+    }
+    this.userSessions.delete(entry.user.id);
+    const key = nameKey(entry.user.name);
+    if (this.names.get(key)?.value.id === entry.user.id) this.names.delete(key);
+  }
+
+  private leave(user: UserRef, room: string, left: LeftTemplate): void {
+    const users = this.roomUsers.get(room);
+    const count = users?.get(user.id);
+    if (!users || !count || --count.sessions > 0) return;
+    users.delete(user.id);
+    if (users.size === 0) this.roomUsers.delete(room);
+    this.broker.publish({ kind: 'room', room }, encodeEnvelope({ ...left, room }));
+  }
+
+  private claim(user: UserRef, ttlMs: number): boolean {
+    const key = nameKey(user.name);
+    const holder = this.live(this.names, key);
+    if (holder && holder.id !== user.id) return false;
+    this.names.set(key, { value: user, expires: this.now() + ttlMs });
+    return true;
+  }
+
+  private live<T>(map: Map<string, Lease<T>>, key: string): T | undefined {
+    const lease = map.get(key);
+    if (!lease) return undefined;
+    if (lease.expires > this.now()) return lease.value;
+    map.delete(key);
+    return undefined;
+  }
+
+  private node(nodeId: string): NodeEntry {
+    let node = this.nodes.get(nodeId);
+    if (!node) this.nodes.set(nodeId, (node = { expires: undefined, sessions: new Map() }));
+    return node;
+  }
+}

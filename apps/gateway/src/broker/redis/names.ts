@@ -1,0 +1,83 @@
+import { nameKey } from '@chat/protocol';
+import { channelName, parseChannel, type Topic } from '../topics';
+
+/**
+ * Every Redis key and channel of one cluster, built here and nowhere else (scripts receive them
+ * as KEYS and ARGV). All start with the cluster's prefix, so several clusters can share a Redis.
+ */
+export class RedisNames {
+  constructor(readonly prefix: string) {}
+
+  channel(topic: Topic): string {
+    return channelName(this.prefix, topic);
+  }
+
+  /** The topic of one of our channels; undefined for anything else. */
+  topic(channel: string): Topic | undefined {
+    return parseChannel(this.prefix, channel);
+  }
+
+  // ---- rooms: log and membership ----
+  roomSeq(room: string): string {
+    return this.key('seq', room);
+  }
+  roomLog(room: string): string {
+    return this.key('log', room);
+  }
+  /** user id → sessions in the room */
+  roomUsers(room: string): string {
+    return this.key('room-users', room);
+  }
+  /** user id → user json */
+  roomNames(room: string): string {
+    return this.key('room-names', room);
+  }
+  /** Rooms ranked by users online. */
+  roomsOnline(): string {
+    return this.key('rooms', 'online');
+  }
+
+  // ---- sends ----
+  sendCid(userId: number, cid: string): string {
+    return this.key('cid', `${userId}:${cid}`);
+  }
+  rateBucket(bucket: string): string {
+    return this.key('rate', bucket);
+  }
+  publishOnce(key: string): string {
+    return this.key('once', key);
+  }
+
+  // ---- users and sessions ----
+  userCounter(): string {
+    return this.key('users', 'next');
+  }
+  subject(subject: string): string {
+    return this.key('subject', subject);
+  }
+  /** A name's claim, under its comparison key (case-insensitive). */
+  name(name: string): string {
+    return this.key('name', nameKey(name));
+  }
+  userSessions(userId: number): string {
+    return this.key('usessions', String(userId));
+  }
+  resume(token: string): string {
+    return this.key('resume', token);
+  }
+
+  // ---- nodes ----
+  nodeSessions(nodeId: string): string {
+    return this.key('node', nodeId);
+  }
+  nodeLeases(): string {
+    return this.key('nodes', 'leases');
+  }
+  reapLock(nodeId: string): string {
+    return this.key('reap', nodeId);
+  }
+
+  private key(kind: string, id: string): string {
+    return `${this.prefix}:${kind}:${id}`;
+  }
+}

@@ -1,0 +1,160 @@
+import type { Logger } from '../../logger';
+import {
+  CID_TTL_MS,
+  type AppendOptions,
+  type AppendOutcome,
+  type Bus,
+  type BusHandler,
+  type PublishOptions,
+  type PublishOutcome,
+  type StoredRange,
+} from '../bus';
+import {
+  decodeEnvelope,
+  decodeStoredMessage,
+  encodeEnvelope,
+  type Envelope,
+  type MessageDraft,
+  type MessageEnvelope,
+} from '../envelope';
+import type { Topic } from '../topics';
+import type { RedisBackend } from './redis-backend';
+import { APPEND, PUBLISH_ONCE, RANGE } from './scripts/room-log';
+
+export interface RedisBusOptions {
+  /** Messages kept per room (at least; trimming is approximate). @default 1_000 */
+  historyLimit: number;
+  logger: Logger;
+}
+
+/**
+ * The bus over a {@link RedisBackend}: one pub/sub channel per topic, a stream per room for
+ * its log. Appends run one script (seq, store, publish in one step); see scripts/room-log.ts.
+ */
+export class RedisBus implements Bus {
+  private handler: BusHandler | undefined;
+
+  constructor(
+    private readonly redis: RedisBackend,
+    private readonly options: RedisBusOptions,
+  ) {
+    redis.setListener({
+      message: (channel, payload) => this.receive(channel, payload),
+      up: () => this.handler?.resumed(),
+      down: (reason) => this.handler?.down(reason),
+    });
+  }
+
+  setHandler(handler: BusHandler): void {
+    this.handler = handler;
+  }
+
+  isUp(): boolean {
+    return this.redis.isUp();
+  }
+
+  subscribe(topic: Topic): Promise<void> {
+    return this.redis.subscribe(this.redis.names.channel(topic));
+  }
+
+  unsubscribe(topic: Topic): Promise<void> {
+    return this.redis.unsubscribe(this.redis.names.channel(topic));
+  }
+
+  async publish(
+    topic: Topic,
+    envelope: Envelope,
+    options: PublishOptions = {},
+  ): Promise<PublishOutcome> {
+    const { names } = this.redis;
+    const channel = names.channel(topic);
+    const payload = encodeEnvelope(envelope);
+    const { limit, dedupe } = options;
+    if (!limit && !dedupe) {
+      const receivers = await this.redis.call((redis) => redis.publish(channel, payload));
+      return { status: 'published', receivers };
+    }
+    return this.redis.run(PUBLISH_ONCE, {
+      keys: {
+        bucket: names.rateBucket(limit?.bucket ?? ''),
+        dedupe_key: names.publishOnce(dedupe?.key ?? ''),
+      },
+      argv: {
+        channel,
+        payload,
+        use_limit: limit ? '1' : '0',
+        per_second: limit?.perSecond ?? 0,
+        burst: limit?.burst ?? 0,
+        use_dedupe: dedupe ? '1' : '0',
+        id: dedupe?.id ?? '',
+        ttl_ms: CID_TTL_MS,
+      },
+    });
+  }
+
+  append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {
+    const { names } = this.redis;
+    const { cid, limit } = options;
+    return this.redis.run(APPEND, {
+      keys: {
+        seq_counter: names.roomSeq(draft.room),
+        log: names.roomLog(draft.room),
+        cid_key: names.sendCid(draft.from.id, cid ?? ''),
+        bucket: names.rateBucket(limit?.bucket ?? ''),
+      },
+      argv: {
+        channel: names.channel({ kind: 'room', room: draft.room }),
+        draft: encodeEnvelope(draft),
+        max_len: this.options.historyLimit,
+        use_cid: cid === undefined ? '0' : '1',
+        message_id: draft.id,
+        cid_ttl_ms: CID_TTL_MS,
+        use_limit: limit ? '1' : '0',
+        per_second: limit?.perSecond ?? 0,
+        burst: limit?.burst ?? 0,
+      },
+    });
+  }
+
+  range(room: string, after: number, limit: number): Promise<StoredRange> {
+    return this.readLog(room, after, limit, 'after');
+  }
+
+  latest(room: string, limit: number): Promise<StoredRange> {
+    return this.readLog(room, 0, limit, 'latest');
+  }
+
+  close(): Promise<void> {
+    return this.redis.close();
+  }
+
+  private async readLog(
+    room: string,
+    after: number,
+    limit: number,
+    mode: 'after' | 'latest',
+  ): Promise<StoredRange> {
+    const { names } = this.redis;
+    const reply = await this.redis.run(RANGE, {
+      keys: { seq_counter: names.roomSeq(room), log: names.roomLog(room) },
+      argv: { after, limit, mode },
+    });
+    const messages: MessageEnvelope[] = [];
+    for (const { seq, draft } of reply.entries) {
+      const message = decodeStoredMessage(seq, draft);
+      if (message) messages.push(message);
+      else this.options.logger.warn({ room, seq }, 'dropped a malformed stored message');
+    }
+    return { messages, first: reply.first, head: reply.head };
+  }
+
+  private receive(channel: string, payload: string): void {
+    const topic = this.redis.names.topic(channel);
+    const envelope = topic && decodeEnvelope(payload);
+    if (!topic || !envelope) {
+      this.options.logger.warn({ channel }, 'dropped a malformed envelope');
+      return;
+    }
+    this.handler?.envelope(envelope, topic);
+  }
+}

@@ -1,0 +1,255 @@
+import type { UserRef } from '@chat/protocol';
+import type {
+  ClusterState,
+  LeftTemplate,
+  ResumeRecord,
+  RoomCount,
+  SessionRef,
+} from '../cluster-state';
+import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
+import { parseUser, userJson } from '../users';
+import type { RedisBackend } from './redis-backend';
+import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
+import {
+  CLAIM_NAME,
+  ENTER_ROOM,
+  EXIT_ROOM,
+  OPEN_SESSION,
+  SUBJECT_USER,
+  type MembershipReply,
+} from './scripts/sessions';
+
+/** How long a node holds the reaping lock of a dead node. @default 30_000 */
+const REAP_LOCK_MS = 30_000;
+/** Attempts at a membership change whose session moved meanwhile. @default 3 */
+const MEMBERSHIP_ATTEMPTS = 3;
+
+/**
+ * Cluster state in Redis, on the backend's command connection (the bus' too, so joins and
+ * messages stay in order).
+ */
+export class RedisState implements ClusterState {
+  constructor(private readonly redis: RedisBackend) {}
+
+  nextUserId(): Promise<number> {
+    return this.redis.call((redis) => redis.incr(this.redis.names.userCounter()));
+  }
+
+  subjectUserId(subject: string): Promise<number> {
+    const { names } = this.redis;
+    return this.redis.run(SUBJECT_USER, {
+      keys: { subject_key: names.subject(subject), user_counter: names.userCounter() },
+      argv: {},
+    });
+  }
+
+  openSession(session: SessionRef, nameTtlMs: number): Promise<boolean> {
+    const { names } = this.redis;
+    return this.redis.run(OPEN_SESSION, {
+      keys: {
+        name_key: names.name(session.user.name),
+        user_sessions: names.userSessions(session.user.id),
+        node_sessions: names.nodeSessions(session.nodeId),
+      },
+      argv: { user: userJson(session.user), ttl_ms: nameTtlMs, session: session.key },
+    });
+  }
+
+  async closeSession(session: SessionRef, left: LeftTemplate): Promise<void> {
+    await this.exit(session, left, true);
+  }
+
+  async enterRoom(
+    session: SessionRef,
+    joined: JoinedEnvelope,
+    left: LeftTemplate,
+    announce = true,
+  ): Promise<boolean> {
+    const { names } = this.redis;
+    const room = joined.room;
+    const reply = await this.changeMembership(session, (from) =>
+      this.redis.run(ENTER_ROOM, {
+        keys: {
+          node_sessions: names.nodeSessions(session.nodeId),
+          rooms_online: names.roomsOnline(),
+          to_users: names.roomUsers(room),
+          to_names: names.roomNames(room),
+          from_users: names.roomUsers(from),
+          from_names: names.roomNames(from),
+        },
+        argv: {
+          session: session.key,
+          expected: from,
+          room,
+          user_id: session.user.id,
+          user: userJson(session.user),
+          joined: announce ? encodeEnvelope(joined) : '',
+          to_channel: names.channel({ kind: 'room', room }),
+          left: encodeEnvelope({ ...left, room: from }),
+          from_channel: names.channel({ kind: 'room', room: from }),
+        },
+      }),
+    );
+    return reply.status === 'done' && reply.first;
+  }
+
+  async exitRoom(session: SessionRef, left: LeftTemplate): Promise<string | undefined> {
+    const reply = await this.exit(session, left, false);
+    return reply.status === 'done' && reply.previous !== '' ? reply.previous : undefined;
+  }
+
+  async renewNames(users: UserRef[], ttlMs: number): Promise<void> {
+    const { names } = this.redis;
+    await Promise.all(
+      users.map((user) =>
+        this.redis.run(CLAIM_NAME, {
+          keys: { name_key: names.name(user.name) },
+          argv: { user: userJson(user), ttl_ms: ttlMs },
+        }),
+      ),
+    );
+  }
+
+  async findUser(name: string): Promise<UserRef | undefined> {
+    const json = await this.redis.call((redis) => redis.get(this.redis.names.name(name)));
+    return json === null ? undefined : parseUser(json);
+  }
+
+  async saveResume(token: string, record: ResumeRecord, ttlMs: number): Promise<void> {
+    const key = this.redis.names.resume(token);
+    await this.redis.call((redis) => redis.set(key, JSON.stringify(record), 'PX', ttlMs));
+  }
+
+  async loadResume(token: string): Promise<ResumeRecord | undefined> {
+    const json = await this.redis.call((redis) => redis.get(this.redis.names.resume(token)));
+    return json === null ? undefined : parseResume(json);
+  }
+
+  async members(room: string): Promise<UserRef[]> {
+    const key = this.redis.names.roomNames(room);
+    const values = await this.redis.call((redis) => redis.hvals(key));
+    return values.map(parseUser).filter((u): u is UserRef => u !== undefined);
+  }
+
+  async rooms(): Promise<RoomCount[]> {
+    const key = this.redis.names.roomsOnline();
+    const flat = await this.redis.call((redis) =>
+      redis.zrevrangebyscore(key, '+inf', 1, 'WITHSCORES'),
+    );
+    const rooms: RoomCount[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      rooms.push({ room: flat[i] ?? '', members: Number(flat[i + 1]) });
+    }
+    return rooms;
+  }
+
+  heartbeat(nodeId: string, ttlMs: number): Promise<boolean> {
+    return this.redis.run(HEARTBEAT, {
+      keys: { leases: this.redis.names.nodeLeases() },
+      argv: { node: nodeId, ttl_ms: ttlMs },
+    });
+  }
+
+  expiredNodes(): Promise<string[]> {
+    return this.redis.run(EXPIRED_NODES, {
+      keys: { leases: this.redis.names.nodeLeases() },
+      argv: {},
+    });
+  }
+
+  async reapNode(
+    deadNodeId: string,
+    reaperId: string,
+    leftFor: (user: UserRef) => LeftTemplate,
+  ): Promise<number | undefined> {
+    const { names } = this.redis;
+    const lock = names.reapLock(deadNodeId);
+    const locked = await this.redis.run(LOCK_REAP, {
+      keys: { leases: names.nodeLeases(), lock },
+      argv: { node: deadNodeId, reaper: reaperId, lock_ttl_ms: REAP_LOCK_MS },
+    });
+    if (!locked) return undefined;
+    const key = names.nodeSessions(deadNodeId);
+    const sessions = await this.redis.call((redis) => redis.hgetall(key));
+    let closed = 0;
+    for (const [sessionKey, value] of Object.entries(sessions)) {
+      const user = parseUser(value.slice(value.indexOf('\n') + 1));
+      if (!user) continue;
+      await this.exit({ nodeId: deadNodeId, key: sessionKey, user }, leftFor(user), true);
+      closed++;
+    }
+    await this.leaveCluster(deadNodeId);
+    await this.redis.call((redis) => redis.del(lock));
+    return closed;
+  }
+
+  async leaveCluster(nodeId: string): Promise<void> {
+    const { names } = this.redis;
+    await this.redis.call((redis) =>
+      redis.multi().zrem(names.nodeLeases(), nodeId).del(names.nodeSessions(nodeId)).exec(),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.redis.close();
+  }
+
+  private exit(session: SessionRef, left: LeftTemplate, close: boolean): Promise<MembershipReply> {
+    const { names } = this.redis;
+    return this.changeMembership(session, (from) =>
+      this.redis.run(EXIT_ROOM, {
+        keys: {
+          node_sessions: names.nodeSessions(session.nodeId),
+          rooms_online: names.roomsOnline(),
+          user_sessions: names.userSessions(session.user.id),
+          name_key: names.name(session.user.name),
+          from_users: names.roomUsers(from),
+          from_names: names.roomNames(from),
+        },
+        argv: {
+          session: session.key,
+          expected: from,
+          user_id: session.user.id,
+          user: userJson(session.user),
+          left: encodeEnvelope({ ...left, room: from }),
+          from_channel: names.channel({ kind: 'room', room: from }),
+          close: close ? '1' : '0',
+        },
+      }),
+    );
+  }
+
+  /**
+   * Runs a membership script for the room the session is in now: read from its entry, then
+   * passed with that room's keys; if the session moved in between, again with the room found.
+   */
+  private async changeMembership(
+    session: SessionRef,
+    attempt: (from: string) => Promise<MembershipReply>,
+  ): Promise<MembershipReply> {
+    const key = this.redis.names.nodeSessions(session.nodeId);
+    const entry = await this.redis.call((redis) => redis.hget(key, session.key));
+    if (entry === null) return { status: 'missing' };
+    let from = entry.slice(0, entry.indexOf('\n'));
+    for (let i = 0; i < MEMBERSHIP_ATTEMPTS; i++) {
+      const reply = await attempt(from);
+      if (reply.status !== 'moved') return reply;
+      from = reply.current;
+    }
+    throw new Error(`session ${session.key} kept changing rooms`);
+  }
+}
+
+function parseResume(json: string): ResumeRecord | undefined {
+  try {
+    const value = JSON.parse(json) as { user?: unknown; sid?: unknown; session?: unknown };
+    const user = parseUser(JSON.stringify(value.user ?? null));
+    if (!user || typeof value.sid !== 'string') return undefined;
+    const session = value.session as { nodeId?: unknown; key?: unknown } | undefined;
+    return typeof session?.nodeId === 'string' && typeof session.key === 'string'
+      ? { user, sid: value.sid, session: { nodeId: session.nodeId, key: session.key } }
+      : { user, sid: value.sid };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,19 @@
+import type { LoadableScript } from './lua-script';
+import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './node-leases';
+import { APPEND, PUBLISH_ONCE, RANGE } from './room-log';
+import { CLAIM_NAME, ENTER_ROOM, EXIT_ROOM, OPEN_SESSION, SUBJECT_USER } from './sessions';
+
+/** Every script, loaded on each connection's every `ready` (explicit: no import-order magic). */
+export const ALL_SCRIPTS: readonly LoadableScript[] = [
+  APPEND,
+  PUBLISH_ONCE,
+  RANGE,
+  SUBJECT_USER,
+  CLAIM_NAME,
+  OPEN_SESSION,
+  ENTER_ROOM,
+  EXIT_ROOM,
+  HEARTBEAT,
+  EXPIRED_NODES,
+  LOCK_REAP,
+];

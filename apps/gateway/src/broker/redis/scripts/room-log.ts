@@ -1,0 +1,134 @@
+import { LuaScript, replyArray, replyNumber } from './lua-script';
+import { TAKE_TOKEN } from './fragments';
+
+export type AppendReply =
+  | { status: 'stored'; seq: number }
+  | { status: 'duplicate'; id: string; seq: number }
+  | { status: 'rate-limited' };
+
+/**
+ * Stores and publishes one room message. The seq is taken, the draft stored under stream id
+ * `<seq>-0` and `<seq> <draft>` published in one atomic step, so pub/sub order is seq order. The
+ * draft's JSON is stored and sent as the node wrote it: the seq travels beside it, never
+ * spliced into it.
+ */
+export const APPEND = new LuaScript({
+  name: 'append',
+  keys: ['seq_counter', 'log', 'cid_key', 'bucket'],
+  argv: [
+    'channel',
+    'draft',
+    'max_len',
+    'use_cid',
+    'message_id',
+    'cid_ttl_ms',
+    'use_limit',
+    'per_second',
+    'burst',
+  ],
+  body: `${TAKE_TOKEN}
+if use_cid == '1' then
+  local previous = redis.call('GET', cid_key)
+  if previous then
+    local split = string.find(previous, ' ', 1, true)
+    return {1, string.sub(previous, 1, split - 1), tonumber(string.sub(previous, split + 1))}
+  end
+end
+if use_limit == '1' and not take(bucket, tonumber(per_second), tonumber(burst)) then
+  return {2}
+end
+local seq = redis.call('INCR', seq_counter)
+redis.call('XADD', log, 'MAXLEN', '~', max_len, seq .. '-0', 'e', draft)
+redis.call('PUBLISH', channel, seq .. ' ' .. draft)
+if use_cid == '1' then
+  redis.call('SET', cid_key, message_id .. ' ' .. seq, 'PX', cid_ttl_ms)
+end
+return {0, seq}
+`,
+  parse(reply): AppendReply {
+    const [status, first, second] = replyArray(reply, 'append');
+    if (status === 1) {
+      return { status: 'duplicate', id: String(first), seq: replyNumber(second, 'append') };
+    }
+    if (status === 2) return { status: 'rate-limited' };
+    return { status: 'stored', seq: replyNumber(first, 'append') };
+  },
+});
+
+export type PublishOnceReply =
+  | { status: 'published'; receivers: number }
+  | { status: 'duplicate'; id: string }
+  | { status: 'rate-limited' };
+
+/** Publishes one envelope at most once per dedupe key, after taking a token. */
+export const PUBLISH_ONCE = new LuaScript({
+  name: 'publish-once',
+  keys: ['bucket', 'dedupe_key'],
+  argv: ['channel', 'payload', 'use_limit', 'per_second', 'burst', 'use_dedupe', 'id', 'ttl_ms'],
+  body: `${TAKE_TOKEN}
+if use_dedupe == '1' then
+  local previous = redis.call('GET', dedupe_key)
+  if previous then return {1, previous} end
+end
+if use_limit == '1' and not take(bucket, tonumber(per_second), tonumber(burst)) then
+  return {2}
+end
+local receivers = redis.call('PUBLISH', channel, payload)
+if use_dedupe == '1' then redis.call('SET', dedupe_key, id, 'PX', ttl_ms) end
+return {0, receivers}
+`,
+  parse(reply): PublishOnceReply {
+    const [status, value] = replyArray(reply, 'publish-once');
+    if (status === 1) return { status: 'duplicate', id: String(value) };
+    if (status === 2) return { status: 'rate-limited' };
+    return { status: 'published', receivers: replyNumber(value, 'publish-once') };
+  },
+});
+
+export interface RangeReply {
+  head: number;
+  first: number;
+  /** Stored drafts with their seq, oldest first. */
+  entries: { seq: number; draft: string }[];
+}
+
+/**
+ * A consistent snapshot of a room's log: its head, its oldest stored seq, and up to `limit`
+ * entries after `after` (mode 'after') or the newest `limit` (mode 'latest').
+ */
+export const RANGE = new LuaScript({
+  name: 'range',
+  keys: ['seq_counter', 'log'],
+  argv: ['after', 'limit', 'mode'],
+  body: `
+local head = tonumber(redis.call('GET', seq_counter) or '0')
+local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+local first = head + 1
+if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
+local entries
+if limit == '0' then
+  entries = {}
+elseif mode == 'latest' then
+  entries = redis.call('XREVRANGE', log, '+', '-', 'COUNT', limit)
+else
+  entries = redis.call('XRANGE', log, '(' .. after .. '-0', '+', 'COUNT', limit)
+end
+local out = {head, first}
+local n = #entries
+for i = 1, n do
+  local entry = entries[i]
+  if mode == 'latest' then entry = entries[n - i + 1] end
+  out[#out + 1] = tonumber(string.match(entry[1], '^(%d+)'))
+  out[#out + 1] = entry[2][2]
+end
+return out
+`,
+  parse(reply): RangeReply {
+    const [head, first, ...flat] = replyArray(reply, 'range');
+    const entries: RangeReply['entries'] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      entries.push({ seq: replyNumber(flat[i], 'range'), draft: String(flat[i + 1]) });
+    }
+    return { head: replyNumber(head, 'range'), first: replyNumber(first, 'range'), entries };
+  },
+});

@@ -1,0 +1,156 @@
+import { LuaScript, replyArray, replyNumber } from './lua-script';
+
+/**
+ * Lua for sessions, names and room membership. Users are stored as canonical JSON (`userJson`),
+ * so "held by this user" is a string comparison. A node's sessions live in a hash, field =
+ * session key, value = `<room>\n<user json>` (room empty while the session is in no room).
+ * Every key, channel and payload comes from the caller (RedisNames, envelope.ts): nothing here
+ * builds a name or a JSON document.
+ */
+
+/** Returns the subject's user id, allocating one the first time. */
+export const SUBJECT_USER = new LuaScript({
+  name: 'subject-user',
+  keys: ['subject_key', 'user_counter'],
+  argv: [],
+  body: `
+local id = redis.call('GET', subject_key)
+if id then return tonumber(id) end
+id = redis.call('INCR', user_counter)
+redis.call('SET', subject_key, id)
+return id
+`,
+  parse: (reply) => replyNumber(reply, 'subject-user'),
+});
+
+/** Claims or renews a name; false when another user holds it. */
+export const CLAIM_NAME = new LuaScript({
+  name: 'claim-name',
+  keys: ['name_key'],
+  argv: ['user', 'ttl_ms'],
+  body: `
+local holder = redis.call('GET', name_key)
+if holder and holder ~= user then return 0 end
+redis.call('SET', name_key, user, 'PX', ttl_ms)
+return 1
+`,
+  parse: (reply) => reply === 1,
+});
+
+/** Opens a session (in no room) and claims the name; false, changing nothing, if it is taken. */
+export const OPEN_SESSION = new LuaScript({
+  name: 'open-session',
+  keys: ['name_key', 'user_sessions', 'node_sessions'],
+  argv: ['user', 'ttl_ms', 'session'],
+  body: `
+local holder = redis.call('GET', name_key)
+if holder and holder ~= user then return 0 end
+redis.call('SET', name_key, user, 'PX', ttl_ms)
+if redis.call('HSETNX', node_sessions, session, '\\n' .. user) == 1 then
+  redis.call('INCR', user_sessions)
+end
+return 1
+`,
+  parse: (reply) => reply === 1,
+});
+
+/**
+ * Room membership, shared by ENTER_ROOM and EXIT_ROOM. The caller names the room it read from the
+ * session's entry (`expected`) and passes that room's keys; if the entry says otherwise the
+ * script changes nothing and answers with the room it found, so counts can never be unbalanced
+ * by a stale idea of where a session is.
+ */
+const MEMBERSHIP = `
+local function current_room(entry)
+  return string.sub(entry, 1, string.find(entry, '\\n', 1, true) - 1)
+end
+local function leave_room(users, names, room, user_id, channel, left)
+  if redis.call('HINCRBY', users, user_id, -1) > 0 then return end
+  redis.call('HDEL', users, user_id)
+  redis.call('HDEL', names, user_id)
+  if tonumber(redis.call('ZINCRBY', rooms_online, -1, room)) <= 0 then
+    redis.call('ZREM', rooms_online, room)
+  end
+  redis.call('PUBLISH', channel, left)
+end
+`;
+
+/**
+ * What a membership script found: `missing` (no such session), `moved` (the session is in
+ * `current`, not the room the caller named), or done; `first` when the user's first session in
+ * the new room (enter) was this one.
+ */
+export type MembershipReply =
+  | { status: 'missing' }
+  | { status: 'moved'; current: string }
+  | { status: 'done'; previous: string; first: boolean };
+
+function parseMembership(script: string) {
+  return (reply: unknown): MembershipReply => {
+    const [status, current] = replyArray(reply, script);
+    const room = String(current);
+    if (status === -1) return { status: 'missing' };
+    if (status === -2) return { status: 'moved', current: room };
+    return { status: 'done', previous: room, first: status === 1 };
+  };
+}
+
+/** Moves a session from `expected` ('' = none) into `room`, announcing both changes. */
+export const ENTER_ROOM = new LuaScript({
+  name: 'enter-room',
+  keys: ['node_sessions', 'rooms_online', 'to_users', 'to_names', 'from_users', 'from_names'],
+  argv: [
+    'session',
+    'expected',
+    'room',
+    'user_id',
+    'user',
+    'joined',
+    'to_channel',
+    'left',
+    'from_channel',
+  ],
+  body: `${MEMBERSHIP}
+local entry = redis.call('HGET', node_sessions, session)
+if not entry then return {-1, ''} end
+local current = current_room(entry)
+if current ~= expected then return {-2, current} end
+if current == room then return {0, current} end
+if current ~= '' then leave_room(from_users, from_names, current, user_id, from_channel, left) end
+redis.call('HSET', node_sessions, session, room .. '\\n' .. user)
+if redis.call('HINCRBY', to_users, user_id, 1) ~= 1 then return {0, current} end
+redis.call('HSET', to_names, user_id, user)
+redis.call('ZINCRBY', rooms_online, 1, room)
+if joined ~= '' then redis.call('PUBLISH', to_channel, joined) end
+return {1, current}
+`,
+  parse: parseMembership('enter-room'),
+});
+
+/**
+ * Leaves the session's room (`expected`) and, with close = '1', ends the session, releasing the
+ * name after the user's last session.
+ */
+export const EXIT_ROOM = new LuaScript({
+  name: 'exit-room',
+  keys: ['node_sessions', 'rooms_online', 'user_sessions', 'name_key', 'from_users', 'from_names'],
+  argv: ['session', 'expected', 'user_id', 'user', 'left', 'from_channel', 'close'],
+  body: `${MEMBERSHIP}
+local entry = redis.call('HGET', node_sessions, session)
+if not entry then return {-1, ''} end
+local current = current_room(entry)
+if current ~= expected then return {-2, current} end
+if current ~= '' then leave_room(from_users, from_names, current, user_id, from_channel, left) end
+if close == '1' then
+  redis.call('HDEL', node_sessions, session)
+  if redis.call('DECR', user_sessions) <= 0 then
+    redis.call('DEL', user_sessions)
+    if redis.call('GET', name_key) == user then redis.call('DEL', name_key) end
+  end
+elseif current ~= '' then
+  redis.call('HSET', node_sessions, session, '\\n' .. user)
+end
+return {0, current}
+`,
+  parse: parseMembership('exit-room'),
+});

@@ -1,0 +1,148 @@
+import type { DirectMessage } from '@chat/protocol';
+import type { Bus, BusHandler } from '../broker/bus';
+import type { DmEnvelope, Envelope } from '../broker/envelope';
+import type { Topic } from '../broker/topics';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { Registry } from '../sessions/registry';
+import type { ChatServer } from '../sessions/socket';
+import { RoomFeed } from './room-feed';
+import { RefCounted } from './ref-counted';
+
+export interface RelayDeps {
+  /** See FeedDeps.batchWindowMs. */
+  batchWindowMs: number;
+  bus: Bus;
+  io: ChatServer;
+  registry: Registry;
+  metrics: Metrics;
+  nodeId: string;
+  logger: Logger;
+  onCanary(nonce: string): void;
+  /** The bus is back (or up for the first time). */
+  onResumed(): void;
+}
+
+/**
+ * Everything this node receives from the bus goes through here to its local sockets: room
+ * messages in seq order (via one RoomSequencer per room), notices, DMs. A node subscribes to a
+ * room only while it has local members there, and to a user's DM topic only while that user
+ * has a session here. Each envelope is encoded once per room by Socket.IO's broadcast.
+ */
+export class Relay implements BusHandler {
+  private readonly rooms: RefCounted<string, RoomFeed>;
+  private readonly users: RefCounted<number, number>;
+
+  constructor(private readonly deps: RelayDeps) {
+    const { bus } = deps;
+    this.rooms = new RefCounted(
+      (room) => {
+        const feed = new RoomFeed(room, {
+          batchWindowMs: deps.batchWindowMs,
+          io: deps.io,
+          registry: deps.registry,
+          metrics: deps.metrics,
+          logger: deps.logger,
+          fetch: (after, limit) => bus.range(room, after, limit),
+        });
+        return { value: feed, ready: this.open(room, feed) };
+      },
+      (room, feed) => {
+        feed.flush();
+        bus.unsubscribe({ kind: 'room', room }).catch(() => undefined);
+      },
+    );
+    this.users = new RefCounted(
+      (userId) => ({ value: userId, ready: bus.subscribe({ kind: 'user', userId }) }),
+      (userId) => bus.unsubscribe({ kind: 'user', userId }).catch(() => undefined),
+    );
+  }
+
+  /** Subscribes to the room if this is its first local member; resolves once live. */
+  retainRoom(room: string): Promise<RoomFeed> {
+    return this.rooms.retain(room);
+  }
+
+  releaseRoom(room: string): void {
+    this.rooms.release(room);
+  }
+
+  /** Subscribes to the user's DM topic if this is their first session here. */
+  async retainUser(userId: number): Promise<void> {
+    await this.users.retain(userId);
+  }
+
+  releaseUser(userId: number): void {
+    this.users.release(userId);
+  }
+
+  /** Highest seq of the room delivered on this node (0 when not subscribed). */
+  delivered(room: string): number {
+    return this.rooms.get(room)?.sequencer.delivered ?? 0;
+  }
+
+  /** The room's feed on this node, while it has local members. */
+  feed(room: string): RoomFeed | undefined {
+    return this.rooms.get(room);
+  }
+
+  // ---- BusHandler ----
+
+  envelope(envelope: Envelope, topic: Topic): void {
+    switch (envelope.type) {
+      case 'message':
+        this.feed(envelope.room)?.sequencer.offer(envelope);
+        return;
+      case 'joined': {
+        const notice = { room: envelope.room, user: envelope.user };
+        this.feed(envelope.room)?.notify(envelope.user.id, (to) => to.emit('joined', notice));
+        return;
+      }
+      case 'left': {
+        const notice = { room: envelope.room, user: envelope.user, reason: envelope.reason };
+        this.feed(envelope.room)?.notify(envelope.user.id, (to) => to.emit('left', notice));
+        return;
+      }
+      case 'dm':
+        this.deliverDm(envelope);
+        return;
+      case 'canary':
+        if (topic.kind === 'node' && envelope.origin === this.deps.nodeId) {
+          this.deps.onCanary(envelope.nonce);
+        }
+        return;
+    }
+  }
+
+  down(reason: string): void {
+    this.deps.logger.warn({ reason }, 'message bus down');
+  }
+
+  resumed(): void {
+    const feeds = this.rooms.values();
+    this.deps.logger.info({ rooms: feeds.length }, 'message bus up; repairing room feeds');
+    for (const feed of feeds) void feed.sequencer.repair();
+    this.deps.onResumed();
+  }
+
+  // ---- delivery ----
+
+  private async open(room: string, feed: RoomFeed): Promise<void> {
+    await this.deps.bus.subscribe({ kind: 'room', room });
+    const { head } = await this.deps.bus.latest(room, 0);
+    feed.sequencer.start(head);
+  }
+
+  private deliverDm(envelope: DmEnvelope): void {
+    const dm: DirectMessage = {
+      id: envelope.id,
+      from: envelope.from,
+      to: envelope.to,
+      text: envelope.text,
+      ts: envelope.ts,
+    };
+    for (const session of this.deps.registry.ofUser(envelope.to.id)) {
+      if (session.sid !== envelope.sid) session.socket.emit('dm', dm);
+    }
+  }
+}

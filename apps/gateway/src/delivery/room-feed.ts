@@ -1,0 +1,213 @@
+import type { ChatMessage } from '@chat/protocol';
+import type { StoredRange } from '../broker/bus';
+import type { MessageEnvelope } from '../broker/envelope';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { LocalSession, Registry } from '../sessions/registry';
+import type { ChatServer, Emitter } from '../sessions/socket';
+import { BatchWindow } from './batch-window';
+import { RoomSequencer } from './room-sequencer';
+
+/** Socket.IO room of the live local members that take one `message` event per message. */
+export function ioRoom(room: string): string {
+  return `room:${room}`;
+}
+
+/** Socket.IO room of the live local members that take `messages` batches (`auth.batch`). */
+export function ioBatchRoom(room: string): string {
+  return `batch:${room}`;
+}
+
+/** Largest `messages` batch sent in one packet. @default 256 */
+const MAX_BATCH = 256;
+
+export interface FeedDeps {
+  /** See {@link BatchWindow}. */
+  batchWindowMs: number;
+  io: ChatServer;
+  registry: Registry;
+  metrics: Metrics;
+  logger: Logger;
+  fetch(after: number, limit: number): Promise<StoredRange>;
+}
+
+interface Outgoing {
+  message: ChatMessage;
+  sid: string;
+}
+
+/** A live event held for a member still receiving history. */
+type PendingEvent =
+  { kind: 'message'; message: ChatMessage } | { kind: 'notice'; emit: (to: Emitter) => void };
+
+export function toChatMessage(envelope: MessageEnvelope): ChatMessage {
+  const { id, room, seq, from, text, ts } = envelope;
+  return { id, room, seq, from, text, ts };
+}
+
+/** Sends messages to one session in its format: one event each, or batches. */
+export function emitMessages(session: LocalSession, messages: ChatMessage[]): void {
+  if (!session.batch) {
+    for (const message of messages) session.socket.emit('message', message);
+    return;
+  }
+  for (let i = 0; i < messages.length; i += MAX_BATCH) {
+    session.socket.emit('messages', messages.slice(i, i + MAX_BATCH));
+  }
+}
+
+/**
+ * One chat room on this node: the sequencer that orders its messages, the delivery to local
+ * members, and the members still receiving history (with the live events held for each).
+ *
+ * Delivery is encoded once per room, not per socket: per-message members get each message as
+ * it comes (one Socket.IO broadcast); batch members get everything that arrived in one turn of
+ * the event loop as one `messages` packet, so under load a socket gets one frame for many
+ * messages. A sender's own sockets are left out of the shared packet and get theirs without
+ * their own messages. Notices flush the batch first, so every member sees one order.
+ */
+export class RoomFeed {
+  readonly sequencer: RoomSequencer;
+  /** Members receiving history, and the live events held for each until its history is sent. */
+  private readonly syncing = new Map<LocalSession, PendingEvent[]>();
+  private outbox: Outgoing[] = [];
+  private flushScheduled = false;
+  private readonly window: BatchWindow;
+
+  constructor(
+    readonly room: string,
+    private readonly deps: FeedDeps,
+  ) {
+    this.window = new BatchWindow(deps.batchWindowMs);
+    this.sequencer = new RoomSequencer({
+      fetch: deps.fetch,
+      deliver: (message) => this.deliver(message),
+      lost: (from, to) => this.lost(from, to),
+      failed: (error) =>
+        deps.logger.warn({ room, err: String(error) }, 'room repair failed; will retry'),
+      repaired: (count) => {
+        deps.metrics.repairs.inc();
+        deps.logger.info({ room, count }, 'recovered missed messages from the room log');
+      },
+    });
+  }
+
+  /** Live events are queued for `session` until {@link endSync}. */
+  beginSync(session: LocalSession): void {
+    this.syncing.set(session, []);
+  }
+
+  /** Sends what was queued during the sync (messages after `afterSeq`) and makes it live. */
+  endSync(session: LocalSession, afterSeq: number): void {
+    // Messages still in the outbox are in `pending` too: send the outbox to the others first.
+    this.flush();
+    const pending = this.syncing.get(session) ?? [];
+    this.syncing.delete(session);
+    let run: ChatMessage[] = [];
+    for (const event of pending) {
+      if (event.kind === 'message') {
+        if (event.message.seq > afterSeq) run.push(event.message);
+        continue;
+      }
+      emitMessages(session, run);
+      run = [];
+      event.emit(session.socket);
+    }
+    emitMessages(session, run);
+    void session.socket.join(session.batch ? ioBatchRoom(this.room) : ioRoom(this.room));
+  }
+
+  /** Forgets a session that left the room mid-sync. */
+  abortSync(session: LocalSession): void {
+    this.syncing.delete(session);
+  }
+
+  /** A presence notice for everyone in the room except the user's own sessions. */
+  notify(userId: number, emit: (to: Emitter) => void): void {
+    this.flush();
+    const own = [...this.deps.registry.ofUser(userId)].map((s) => s.socket.id);
+    emit(this.deps.io.to([ioRoom(this.room), ioBatchRoom(this.room)]).except(own));
+    for (const [session, pending] of this.syncing) {
+      if (session.user.id !== userId) pending.push({ kind: 'notice', emit });
+    }
+  }
+
+  /** A busy room's batch waits for its window (see {@link BatchWindow}). */
+  private scheduleFlush(wait: 'end-of-turn' | number): void {
+    this.flushScheduled = true;
+    if (wait === 'end-of-turn') setImmediate(() => this.flush());
+    else setTimeout(() => this.flush(), wait);
+  }
+
+  /** Sends the batch now (normally when the window says so). */
+  flush(): void {
+    this.flushScheduled = false;
+    const outbox = this.outbox;
+    if (outbox.length === 0) return;
+    this.outbox = [];
+    this.window.flushed(performance.now());
+    const messages = outbox.map((o) => o.message);
+    const senders = new Set(outbox.map((o) => o.sid));
+    const own: LocalSession[] = [];
+    for (const sid of senders) {
+      for (const session of this.deps.registry.ofSid(sid)) {
+        if (session.batch && session.room === this.room && !this.syncing.has(session)) {
+          own.push(session);
+        }
+      }
+    }
+    for (let i = 0; i < messages.length; i += MAX_BATCH) {
+      this.deps.io
+        .to(ioBatchRoom(this.room))
+        .except(own.map((s) => s.socket.id))
+        .emit('messages', messages.slice(i, i + MAX_BATCH));
+    }
+    for (const session of own) {
+      emitMessages(
+        session,
+        outbox.filter((o) => o.sid !== session.sid).map((o) => o.message),
+      );
+    }
+  }
+
+  /** Live local members in one of the room's Socket.IO rooms (a map lookup, no allocation). */
+  private members(ioName: string): number {
+    return this.deps.io.sockets.adapter.rooms.get(ioName)?.size ?? 0;
+  }
+
+  private deliver(envelope: MessageEnvelope): void {
+    const { io, registry, metrics } = this.deps;
+    const message = toChatMessage(envelope);
+    const own = registry.ofSid(envelope.sid);
+    if (this.members(ioRoom(this.room)) > 0) {
+      const ownIds = own.size === 0 ? [] : [...own].map((s) => s.socket.id);
+      io.to(ioRoom(this.room)).except(ownIds).emit('message', message);
+    }
+    if (this.members(ioBatchRoom(this.room)) > 0) {
+      const plan = this.window.arrived(performance.now());
+      this.outbox.push({ message, sid: envelope.sid });
+      // A quiet room's message goes out at once (a batch of one); a busy room's at the window.
+      if (!this.flushScheduled) {
+        if (plan === 'now') this.flush();
+        else this.scheduleFlush(plan);
+      }
+    }
+    for (const [session, pending] of this.syncing) {
+      if (session.sid !== envelope.sid) pending.push({ kind: 'message', message });
+    }
+    const recipients = registry.inRoom(this.room).size - own.size;
+    if (recipients > 0) metrics.delivered.inc(recipients);
+    metrics.relayLatency.observe(Math.max(0, Date.now() - envelope.ts) / 1000);
+  }
+
+  private lost(from: number, to: number): void {
+    this.deps.logger.warn({ room: this.room, from, to }, 'messages lost beyond the history window');
+    this.deps.metrics.lost.inc(to - from + 1);
+    const gap = { room: this.room, from, to };
+    this.flush();
+    this.deps.io.to([ioRoom(this.room), ioBatchRoom(this.room)]).emit('gap', gap);
+    for (const pending of this.syncing.values()) {
+      pending.push({ kind: 'notice', emit: (to) => to.emit('gap', gap) });
+    }
+  }
+}

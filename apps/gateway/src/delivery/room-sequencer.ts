@@ -1,0 +1,152 @@
+import type { StoredRange } from '../broker/bus';
+import type { MessageEnvelope } from '../broker/envelope';
+
+export interface SequencerDeps {
+  /** Stored messages with seq > after (the room's log in the bus). */
+  fetch(after: number, limit: number): Promise<StoredRange>;
+  /** Called once per seq, in seq order. */
+  deliver(message: MessageEnvelope): void;
+  /** Messages from..to (inclusive) are gone from the log and will never be delivered. */
+  lost(from: number, to: number): void;
+  /** A repair failed (bus down); it is retried on the next resume or out-of-order arrival. */
+  failed(error: unknown): void;
+  /** A repair found `count` messages that live delivery had missed. */
+  repaired(count: number): void;
+}
+
+/** Messages fetched per repair round trip. @default 500 */
+const REPAIR_BATCH = 500;
+/** How long a join waits for live delivery before fetching from the log itself. @default 250 */
+const CATCH_UP_GRACE_MS = 250;
+
+/**
+ * Turns a room's pub/sub feed into an exactly-once, in-order stream on this node. Pub/sub is
+ * ordered but may lose messages (a dropped subscription); every message also sits in the room's
+ * log under its seq, so a jump in seq, a resume after an outage, or a join that saw a newer head
+ * makes the sequencer fetch what it missed. Duplicates (a message both fetched and received
+ * live) are dropped by seq.
+ */
+export class RoomSequencer {
+  /** Next seq to deliver; undefined until `start`. */
+  private next: number | undefined;
+  private readonly held = new Map<number, MessageEnvelope>();
+  private repairing: Promise<void> | undefined;
+  private again = false;
+  private readonly waiters = new Set<{ seq: number; resolve: () => void }>();
+
+  constructor(private readonly deps: SequencerDeps) {}
+
+  /** Begins delivering after `head`, the room's head read after the subscription was active. */
+  start(head: number): void {
+    this.next = head + 1;
+    for (const seq of this.held.keys()) if (seq <= head) this.held.delete(seq);
+    this.drain();
+  }
+
+  /** Highest seq delivered (or skipped as lost) so far. */
+  get delivered(): number {
+    return (this.next ?? 1) - 1;
+  }
+
+  offer(message: MessageEnvelope): void {
+    if (this.next !== undefined && message.seq < this.next) return;
+    this.held.set(message.seq, message);
+    if (this.next === undefined || this.repairing) return;
+    this.drain();
+    if (this.held.size > 0) void this.repair();
+  }
+
+  /**
+   * Resolves once every seq up to `seq` has been delivered, fetching from the log if live
+   * delivery is slow; rejects after `timeoutMs` (the bus is unreachable).
+   */
+  async reach(seq: number, timeoutMs: number): Promise<void> {
+    if (this.delivered >= seq) return;
+    let waiter: { seq: number; resolve: () => void } | undefined;
+    const reached = new Promise<void>((resolve) => {
+      waiter = { seq, resolve };
+      this.waiters.add(waiter);
+    });
+    const nudge = setTimeout(() => void this.repair(), CATCH_UP_GRACE_MS);
+    let expire: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      expire = setTimeout(
+        () => reject(new Error(`room did not catch up to seq ${seq} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([reached, expired]);
+    } finally {
+      clearTimeout(nudge);
+      clearTimeout(expire);
+      if (waiter) this.waiters.delete(waiter);
+    }
+  }
+
+  /** Fetches and delivers everything stored after what was delivered. Safe to call anytime. */
+  repair(): Promise<void> {
+    if (this.repairing) {
+      this.again = true;
+      return this.repairing;
+    }
+    this.repairing = this.runRepair().then((succeeded) => {
+      this.repairing = undefined;
+      const rerun = this.again || this.held.size > 0;
+      this.again = false;
+      // After a failure, wait for the next resume or arrival rather than spin against the bus.
+      if (succeeded && rerun) void this.repair();
+    });
+    return this.repairing;
+  }
+
+  private async runRepair(): Promise<boolean> {
+    if (this.next === undefined) return true;
+    try {
+      for (;;) {
+        const range = await this.deps.fetch(this.next - 1, REPAIR_BATCH);
+        if (range.head < this.next - 1) {
+          // The log restarted below what was delivered (Redis lost its data): follow it.
+          this.deps.failed(new Error(`room log restarted at seq ${range.head}`));
+          this.held.clear();
+          this.next = 1;
+          continue;
+        }
+        if (range.first > this.next && range.head >= this.next) {
+          const to = Math.min(range.first, range.head + 1) - 1;
+          this.deps.lost(this.next, to);
+          this.skipTo(to + 1);
+        }
+        const before = this.next;
+        for (const message of range.messages) this.held.set(message.seq, message);
+        this.drain();
+        const recovered = range.messages.filter((m) => m.seq >= before).length;
+        if (recovered > 0) this.deps.repaired(recovered);
+        if (range.messages.length < REPAIR_BATCH) return true;
+      }
+    } catch (error) {
+      this.deps.failed(error);
+      return false;
+    }
+  }
+
+  private skipTo(next: number): void {
+    for (const seq of this.held.keys()) if (seq < next) this.held.delete(seq);
+    this.next = next;
+  }
+
+  private drain(): void {
+    if (this.next === undefined) return;
+    for (let message = this.held.get(this.next); message; message = this.held.get(this.next)) {
+      this.held.delete(this.next);
+      this.next++;
+      this.deps.deliver(message);
+    }
+    for (const waiter of this.waiters) {
+      if (this.delivered >= waiter.seq) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+}

@@ -1,0 +1,251 @@
+import {
+  chatError,
+  type LeaveReason,
+  CLIENT_EVENTS,
+  DEFAULT_ROOM,
+  PROTOCOL_VERSION,
+  type ChatError,
+  type ClientEventName,
+} from '@chat/protocol';
+import type { Socket } from 'socket.io';
+import { type GatewayContext, leftTemplate, sessionRef, userLock } from '../context';
+import type { SessionRef } from '../broker/cluster-state';
+import { toChatError } from '../errors';
+import { HANDLERS, type AnyAck } from './handlers';
+import type { LocalSession } from './registry';
+import type { ChatSocket } from './socket';
+import { leaveLocally } from '../delivery/room-sync';
+
+/** Requests a client may have unanswered before more are refused (RATE_LIMITED). @default 256 */
+const MAX_IN_FLIGHT = 256;
+
+/** The reason Socket.IO gives when the client itself disconnected: an intentional quit. */
+const CLIENT_QUIT = 'client namespace disconnect';
+
+const isClientEvent = (event: string): event is ClientEventName =>
+  (CLIENT_EVENTS as readonly string[]).includes(event);
+
+/**
+ * A connection's life on this node: set-up after the handshake, its events one at a time, and
+ * its end. A client that quits leaves at once; one that vanishes keeps its presence for
+ * `leaveGraceMs`, so that reconnecting (to any node) shows no `left`/`joined` to others.
+ */
+export class Connections {
+  private readonly closing = new Map<
+    string,
+    { timer: NodeJS.Timeout; close: () => Promise<void> }
+  >();
+  /** Closes that failed (Redis away); retried until they succeed. */
+  private failed: LocalSession[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private abandoned = false;
+
+  constructor(private readonly ctx: GatewayContext) {}
+
+  accept(socket: ChatSocket): void {
+    const identity = socket.data.identity;
+    if (!identity) {
+      socket.disconnect(true);
+      return;
+    }
+    const session: LocalSession = {
+      socket,
+      user: identity.user,
+      sid: identity.sid,
+      resumeToken: identity.resumeToken,
+      batch: identity.handshake.batch === true,
+      room: undefined,
+      queue: Promise.resolve(),
+      queued: 0,
+      inFlight: 0,
+    };
+    // Listeners first: events that arrive during set-up wait on the queue, in order.
+    (socket as Socket).onAny((event: string, ...args: unknown[]) =>
+      this.dispatch(session, event, args),
+    );
+    socket.on('disconnect', (reason) =>
+      this.run(session, () => this.disconnected(session, reason)),
+    );
+    const previous = identity.session && { ...identity.session, user: identity.user };
+    this.run(session, () =>
+      this.setup(session, identity.handshake.room, identity.handshake.since, previous),
+    );
+  }
+
+  /** Resolves once no session is connected here and none is waiting out its grace period. */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdle();
+    });
+  }
+
+  /** Stops all bookkeeping without telling the cluster anything (a simulated crash). */
+  abandon(): void {
+    this.abandoned = true;
+    for (const { timer } of this.closing.values()) clearTimeout(timer);
+    this.closing.clear();
+  }
+
+  private checkIdle(): void {
+    if (this.ctx.registry.size > 0 || this.closing.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Ends every pending grace period now (shutdown): those users are announced as left. */
+  async flush(): Promise<void> {
+    const pending = [...this.closing.values()];
+    this.closing.clear();
+    for (const { timer } of pending) clearTimeout(timer);
+    await Promise.all(pending.map(({ close }) => close()));
+  }
+
+  /** Retries the cluster-wide close of sessions whose close failed while Redis was away. */
+  async retryFailedCloses(): Promise<void> {
+    const failed = this.failed;
+    this.failed = [];
+    for (const session of failed) await this.closeShared(session, 'disconnected');
+  }
+
+  /**
+   * A resume token stands for one session: the connection it replaces (on a dead node, or one
+   * whose loss its node has not noticed yet) is closed cluster-wide now, after the new one has
+   * entered its room, so nobody sees a `left` for it, and a later quit is announced at once.
+   */
+  private async takeOver(session: LocalSession, previous: SessionRef): Promise<void> {
+    const { ctx } = this;
+    if (previous.nodeId === ctx.nodeId && previous.key === session.socket.id) return;
+    await ctx.lock.run(userLock(session.user), () =>
+      ctx.state.closeSession(previous, leftTemplate(ctx.nodeId, session.user, 'moved')),
+    );
+  }
+
+  private async setup(
+    session: LocalSession,
+    room: string | undefined,
+    since: number | undefined,
+    previous: SessionRef | undefined,
+  ) {
+    const { ctx } = this;
+    try {
+      await ctx.lock.run(userLock(session.user), async () => {
+        await ctx.relay.retainUser(session.user.id);
+        ctx.registry.add(session);
+        await ctx.state.saveResume(
+          session.resumeToken,
+          {
+            user: session.user,
+            sid: session.sid,
+            session: { nodeId: ctx.nodeId, key: session.socket.id },
+          },
+          ctx.config.resumeTtlMs,
+        );
+      });
+      session.socket.emit('welcome', {
+        v: PROTOCOL_VERSION,
+        user: session.user,
+        node: ctx.nodeId,
+        room: room ?? DEFAULT_ROOM,
+        resumeToken: session.resumeToken,
+      });
+      ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
+      await HANDLERS.join(ctx, session, { room: room ?? DEFAULT_ROOM, since });
+      if (previous) await this.takeOver(session, previous);
+    } catch (error) {
+      this.fail(session, toChatError(error, ctx.logger, { phase: 'setup', user: session.user }));
+    }
+  }
+
+  private dispatch(session: LocalSession, event: string, args: unknown[]): void {
+    const last = args.at(-1);
+    const ack = typeof last === 'function' ? (last as (response: AnyAck) => void) : undefined;
+    const reply = (error: ChatError) => {
+      this.ctx.metrics.error(error.code);
+      if (ack) ack({ ok: false, error });
+      else session.socket.emit('error', { ...error, event });
+    };
+    if (!isClientEvent(event)) {
+      reply(chatError('UNKNOWN_EVENT', `unknown event '${event}'`));
+      return;
+    }
+    if (session.inFlight >= MAX_IN_FLIGHT) {
+      reply(chatError('RATE_LIMITED', 'too many requests in flight; wait for acks'));
+      return;
+    }
+    session.inFlight++;
+    const handle = async () => {
+      try {
+        const result = await HANDLERS[event](this.ctx, session, args[0]);
+        ack?.({ ok: true, ...result });
+      } catch (error) {
+        const failure = toChatError(error, this.ctx.logger, { event, user: session.user });
+        reply(failure);
+        // A join that failed half-way leaves the client unsure where it is: make it reconnect.
+        if (event === 'join' && failure.code === 'UNAVAILABLE') session.socket.disconnect(true);
+      } finally {
+        session.inFlight--;
+      }
+    };
+    // Sends are pipelined: each reaches the bus synchronously, so they keep their order without
+    // waiting for each other's acks. Anything queued (set-up, a join) goes first, in order.
+    if (event === 'send' && session.queued === 0) void handle();
+    else this.run(session, handle);
+  }
+
+  /** Runs `task` after every earlier queued task of the session. */
+  private run(session: LocalSession, task: () => Promise<void>): void {
+    session.queued++;
+    session.queue = session.queue.then(task).finally(() => {
+      session.queued--;
+    });
+  }
+
+  private fail(session: LocalSession, error: ChatError): void {
+    this.ctx.metrics.error(error.code);
+    session.socket.emit('error', error);
+    session.socket.disconnect(true);
+  }
+
+  private async disconnected(session: LocalSession, reason: string): Promise<void> {
+    const { ctx } = this;
+    if (this.abandoned) return;
+    await ctx.lock.run(userLock(session.user), async () => {
+      leaveLocally(ctx, session);
+      if (ctx.registry.delete(session)) ctx.relay.releaseUser(session.user.id);
+    });
+    ctx.logger.info({ user: session.user, socket: session.socket.id, reason }, 'user disconnected');
+    const close = () => this.closeShared(session, reason === CLIENT_QUIT ? 'quit' : 'disconnected');
+    if (reason === CLIENT_QUIT || ctx.config.leaveGraceMs === 0) {
+      await close();
+      this.checkIdle();
+      return;
+    }
+    const key = session.socket.id;
+    const timer = setTimeout(() => {
+      this.closing.delete(key);
+      void close().finally(() => this.checkIdle());
+    }, ctx.config.leaveGraceMs);
+    this.closing.set(key, { timer, close });
+  }
+
+  /** Ends the session cluster-wide; `left` goes out if it was the user's last in the room. */
+  private async closeShared(session: LocalSession, reason: LeaveReason): Promise<void> {
+    const { ctx } = this;
+    try {
+      await ctx.lock.run(userLock(session.user), () =>
+        ctx.state.closeSession(
+          sessionRef(ctx, session),
+          leftTemplate(ctx.nodeId, session.user, reason),
+        ),
+      );
+    } catch (error) {
+      ctx.logger.warn(
+        { user: session.user, err: String(error) },
+        'could not close session; will retry',
+      );
+      this.failed.push(session);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { parseHandshake, type ChatError } from '@chat/protocol';
+import type { Authenticate } from './auth';
+import type { ConnectionLimits } from './admission';
+import { ClientError, clientError, toChatError } from '../errors';
+import { type GatewayContext, userLock } from '../context';
+import type { ChatSocket, Identity } from './socket';
+
+type ConnectError = Error & { data?: ChatError };
+
+function connectError(error: ChatError): ConnectError {
+  const failure: ConnectError = new Error(error.message);
+  failure.data = error;
+  return failure;
+}
+
+/**
+ * Socket.IO middleware: validates the handshake, authenticates, resumes or allocates the user,
+ * and opens the session cluster-wide (claiming the name). A refusal reaches the client as
+ * `connect_error` with `data` = { code, message, retryable }.
+ */
+export function handshakeMiddleware(
+  ctx: GatewayContext,
+  limits: ConnectionLimits,
+  authenticate?: Authenticate,
+) {
+  return (socket: ChatSocket, next: (error?: Error) => void): void => {
+    const refused = limits.check(socket);
+    if (refused) {
+      ctx.metrics.error(refused.code);
+      next(connectError(refused));
+      return;
+    }
+    identify(ctx, socket, authenticate).then(
+      (identity) => {
+        socket.data.identity = identity;
+        next();
+      },
+      (error: unknown) =>
+        next(connectError(toChatError(error, ctx.logger, { phase: 'handshake' }))),
+    );
+  };
+}
+
+async function identify(
+  ctx: GatewayContext,
+  socket: ChatSocket,
+  authenticate: Authenticate | undefined,
+): Promise<Identity> {
+  if (ctx.isDraining()) {
+    throw clientError('UNAVAILABLE', 'this node is shutting down; connect to another');
+  }
+  const parsed = parseHandshake(socket.handshake.auth);
+  if (!parsed.ok) throw new ClientError(parsed.error);
+  const handshake = parsed.value;
+  const principal = authenticate ? await authenticate(handshake.token) : undefined;
+  const record = handshake.resume ? await ctx.state.loadResume(handshake.resume) : undefined;
+  let identity: Identity;
+  if (record && (principal === undefined || principal.name === record.user.name)) {
+    identity = { ...record, resumeToken: handshake.resume ?? '', handshake };
+  } else {
+    // An authenticated subject is one user in all its sessions; anyone else is new each time.
+    const id = principal
+      ? await ctx.state.subjectUserId(principal.subject)
+      : await ctx.state.nextUserId();
+    identity = {
+      user: { id, name: principal?.name ?? handshake.name ?? `User ${id}` },
+      sid: randomBytes(8).toString('base64url'),
+      resumeToken: randomBytes(18).toString('base64url'),
+      handshake,
+    };
+  }
+  const session = { nodeId: ctx.nodeId, key: socket.id, user: identity.user };
+  const opened = await ctx.lock.run(userLock(identity.user), () =>
+    ctx.state.openSession(session, ctx.config.nameTtlMs),
+  );
+  if (!opened) {
+    throw clientError('NAME_TAKEN', `the name '${identity.user.name}' is taken`);
+  }
+  return identity;
+}
