@@ -1,7 +1,8 @@
+import { useRedis } from '@chat/test-support';
 import { afterEach } from 'vitest';
 import type { RedisBus } from '../../src/bus/redis-bus';
 import { RedisState } from '../../src/state/redis-state';
-import { openRedisBus, useRedis } from '../support/redis';
+import { openRedisBus } from '../support/redis';
 import { stateContract } from './state-contract';
 
 const redis = useRedis();
