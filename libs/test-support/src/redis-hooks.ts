@@ -1,4 +1,3 @@
-import type { StartedRedisContainer } from '@testcontainers/redis';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './free-port';
@@ -22,40 +21,46 @@ export interface RestartableSuiteRedis extends SuiteRedis {
  * them. Tests share it, so each keeps its keys apart (a REDIS_PREFIX of its own).
  */
 export function useRedis(): SuiteRedis {
-  let container: StartedRedisContainer | undefined;
-  beforeAll(async () => {
-    container = await startRedis();
-  }, CONTAINER_HOOK_TIMEOUT_MS);
-  afterAll(async () => {
-    await container?.stop();
-  }, CONTAINER_HOOK_TIMEOUT_MS);
+  const container = useStarted(startRedis);
   return {
     get url() {
-      if (!container) throw new Error('Redis is not started yet');
-      return container.getConnectionUrl();
+      return container().getConnectionUrl();
     },
   };
 }
 
 /** Like useRedis, with a Redis that keeps its port and data across `container.restart()`. */
 export function useRestartableRedis(): RestartableSuiteRedis {
-  let container: StartedTestContainer | undefined;
   let port = 0;
-  beforeAll(async () => {
+  const container = useStarted(async () => {
     port = await freePort();
-    container = await startRestartableRedis(port);
-  }, CONTAINER_HOOK_TIMEOUT_MS);
-  afterAll(async () => {
-    await container?.stop();
-  }, CONTAINER_HOOK_TIMEOUT_MS);
+    return startRestartableRedis(port);
+  });
   return {
     get url() {
-      if (!container) throw new Error('Redis is not started yet');
+      container();
       return `redis://127.0.0.1:${port}`;
     },
     get container() {
-      if (!container) throw new Error('Redis is not started yet');
-      return container;
+      return container();
     },
+  };
+}
+
+/**
+ * Runs `start` before the suite's tests and stops what it started after them; the returned
+ * getter fails loudly when read before the suite's `beforeAll` has run.
+ */
+function useStarted<T extends { stop(): Promise<unknown> }>(start: () => Promise<T>): () => T {
+  let started: T | undefined;
+  beforeAll(async () => {
+    started = await start();
+  }, CONTAINER_HOOK_TIMEOUT_MS);
+  afterAll(async () => {
+    await started?.stop();
+  }, CONTAINER_HOOK_TIMEOUT_MS);
+  return () => {
+    if (!started) throw new Error('Redis is not started yet');
+    return started;
   };
 }
