@@ -1,11 +1,33 @@
 // One lint setup for the whole workspace. Nx module boundaries are enforced by tag:
-// apps may depend on libs; libs/protocol (scope:protocol) depends on nothing internal.
+// apps may depend on libs; libs/protocol (scope:protocol) depends on nothing internal;
+// libs/test-support (type:test-support) is for tests and the bench only, and depends on nothing
+// internal either.
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The dependency rules by tag. Only test code (`tests`) may use type:test-support, so no helper
+ * of it can leak into what ships; the libraries depend on nothing internal.
+ */
+function boundaries({ tests }) {
+  const allowed = tests ? ['type:lib', 'type:test-support'] : ['type:lib'];
+  return [
+    'error',
+    {
+      allow: [],
+      depConstraints: [
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: allowed },
+        { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: allowed },
+        { sourceTag: 'type:lib', onlyDependOnLibsWithTags: [] },
+        { sourceTag: 'type:test-support', onlyDependOnLibsWithTags: [] },
+      ],
+    },
+  ];
+}
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.nx/**', 'bench/results/**'] },
@@ -27,18 +49,13 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-console': 'error',
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries({ tests: false }),
     },
+  },
+  {
+    // Test code: the apps' and infra's tests, and the bench, a test harness as a whole.
+    files: ['apps/*/test/**/*.ts', 'infra/test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries({ tests: true }) },
   },
   {
     // Config files may import the shared root config; they are not part of any project's code.

@@ -22,7 +22,10 @@ const images = infraEnv();
 
 export default defineConfig({
   resolve: {
-    alias: { '@chat/protocol': root('./libs/protocol/src/index.ts') },
+    alias: {
+      '@chat/protocol': root('./libs/protocol/src/index.ts'),
+      '@chat/test-support': root('./libs/test-support/src/index.ts'),
+    },
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '@chat/test-support';
 import { join } from 'node:path';
 import type { Bundles } from './build';
 import { sleep } from './clock';
@@ -62,18 +62,6 @@ export interface ClusterEnv {
   runId: string;
   /** `--cpu-prof` for the first server of this system, written here. */
   profile?: { system: SystemName; dir: string };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitReady(server: ServerProc, timeoutMs: number): Promise<void> {

@@ -3,13 +3,14 @@
  * on this machine (loopback only), measures, writes bench/results, and ends with the RATIO
  * line. See BENCHMARKS.md for the method and `--help` for the options.
  */
+import { freePort } from '@chat/test-support';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBundles } from './build';
-import { CLIENT_VARIANTS, freePort, SYSTEMS, type SystemName } from './cluster';
+import { CLIENT_VARIANTS, SYSTEMS, type SystemName } from './cluster';
 import { nowMs } from './clock';
 import { parseOptions, type BenchOptions } from './options';
 import { say, warn } from './out';

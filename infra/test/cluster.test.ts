@@ -1,7 +1,8 @@
+import { freePort } from '@chat/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Chatter } from './support/chatter';
 import { CliChatter } from './support/cli';
-import { ComposeProject, freePort } from './support/compose';
+import { ComposeProject } from './support/compose';
 
 /**
  * The compose stack exactly as users start it (`docker compose up --scale gateway=3` in infra/),

@@ -116,7 +116,7 @@ export class ChatClient {
   /** Sends `text` to the current room; resent with the same `cid` after a fail-over. */
   send(text: string): Promise<Outcome<SendResult>> {
     const cid = `${this.cidPrefix}-${++this.cidCounter}`;
-    return this.request(true, async (socket, ms) => {
+    return this.request(async (socket, ms) => {
       const room = this.state.room;
       const ack = await socket.timeout(ms).emitWithAck('send', { text, room, cid });
       if (ack.ok) this.state.seqs.seen(room, ack.seq);
@@ -126,7 +126,7 @@ export class ChatClient {
 
   /** Moves to `room`, asking for what we missed there if we have been in it before. */
   join(room: string): Promise<Outcome<JoinResult>> {
-    return this.request(true, async (socket, ms) => {
+    return this.request(async (socket, ms) => {
       const since = this.state.seqs.since(room);
       const ack = await socket
         .timeout(ms)
@@ -139,22 +139,20 @@ export class ChatClient {
   /** Sends a direct message; resent with the same `cid` after a fail-over, delivered once. */
   dm(to: string, text: string): Promise<Outcome<DmResult>> {
     const cid = `${this.cidPrefix}-${++this.cidCounter}`;
-    return this.request(true, (socket, ms) =>
-      socket.timeout(ms).emitWithAck('dm', { to, text, cid }),
-    );
+    return this.request((socket, ms) => socket.timeout(ms).emitWithAck('dm', { to, text, cid }));
   }
 
   who(): Promise<Outcome<WhoResult>> {
-    return this.request(true, (socket, ms) => socket.timeout(ms).emitWithAck('who', {}));
+    return this.request((socket, ms) => socket.timeout(ms).emitWithAck('who', {}));
   }
 
   rooms(): Promise<Outcome<RoomsResult>> {
-    return this.request(true, (socket, ms) => socket.timeout(ms).emitWithAck('rooms', {}));
+    return this.request((socket, ms) => socket.timeout(ms).emitWithAck('rooms', {}));
   }
 
-  private request<T>(repeatable: boolean, call: Call<T, ChatSocket>): Promise<Outcome<T>> {
+  private request<T>(call: Call<T, ChatSocket>): Promise<Outcome<T>> {
     return new Promise((resolve) => {
-      this.outbox.push(requestJob(repeatable, call, this.ackTimeoutMs, resolve));
+      this.outbox.push(requestJob(call, this.ackTimeoutMs, resolve));
     });
   }
 

@@ -13,14 +13,12 @@ export type Attempt =
 /**
  * One request to a gateway, e.g. a `send`. `L` is the link it goes over (a connected socket);
  * the outbox never looks inside it.
+ *
+ * Contract: every job is safe to attempt again after a lost attempt, because the gateway
+ * deduplicates it (`send` and `dm` carry a `cid`) or it changes nothing twice (`join`, `who`,
+ * `rooms`). A request that could not be repeated safely does not belong in the outbox.
  */
 export interface Job<L> {
-  /**
-   * True when sending it again after a lost attempt is safe: the gateway deduplicates it (a
-   * `send` with a `cid`) or it changes nothing twice (`join`, `who`, `rooms`). A job that is not
-   * repeatable (a `dm`) fails instead of risking a duplicate.
-   */
-  readonly repeatable: boolean;
   attempt(link: L): Promise<Attempt>;
   /** Called at most once, when the outbox gives the job up; never after `done`. */
   fail(error: ChatError): void;
@@ -114,7 +112,7 @@ export class Outbox<L> {
         if (this.closed || job === undefined || link === undefined) return;
         const result = await job.attempt(link);
         if (this.closed) return;
-        const next = this.verdict(job, result);
+        const next = this.verdict(result);
         if (next !== 'retry') {
           this.queue.shift();
           this.failingSince = undefined;
@@ -131,15 +129,9 @@ export class Outbox<L> {
   }
 
   /** What to do after an attempt: finished, retry it, or fail it with this error. */
-  private verdict(job: Job<L>, result: Attempt): 'done' | 'retry' | ChatError {
+  private verdict(result: Attempt): 'done' | 'retry' | ChatError {
     if (result.kind === 'done') return 'done';
     if (result.kind === 'refused' && !result.error.retryable) return result.error;
-    if (result.kind === 'lost' && !job.repeatable) {
-      return chatError(
-        'UNAVAILABLE',
-        `no confirmation from the gateway (${result.reason}); it may not have been delivered`,
-      );
-    }
     // A dropped connection is the client's fail-over to handle; only time spent being refused
     // or timing out against a live gateway counts towards giving up.
     if (result.kind === 'lost' && result.disconnected) return 'retry';

@@ -17,13 +17,11 @@ export interface Link {
  * with the gateway's error, or with the error the outbox gives up with.
  */
 export function requestJob<T, L extends Link>(
-  repeatable: boolean,
   call: Call<T, L>,
   timeoutMs: number,
   settle: (outcome: Outcome<T>) => void,
 ): Job<L> {
   return {
-    repeatable,
     async attempt(link) {
       if (!link.connected) return { kind: 'lost', reason: 'not connected', disconnected: true };
       let ack: unknown;

@@ -12,10 +12,9 @@ interface Scripted extends Job<Link> {
   done: boolean;
 }
 
-function job(name: string, answers: Attempt[], repeatable = true): Scripted {
+function job(name: string, answers: Attempt[]): Scripted {
   const scripted: Scripted = {
     name,
-    repeatable,
     links: [],
     failed: [],
     done: false,
@@ -107,7 +106,7 @@ describe('Outbox', () => {
     expect(next.done).toBe(true);
   });
 
-  it('retries an ack timeout on a repeatable job', async () => {
+  it('retries an ack timeout', async () => {
     const outbox = new Outbox<Link>(fast);
     const slow = job('slow', [lost(false)]);
     outbox.push(slow);
@@ -117,18 +116,24 @@ describe('Outbox', () => {
     expect(slow.done).toBe(true);
   });
 
-  it('fails, and never repeats, a lost job that is not repeatable', async () => {
-    const outbox = new Outbox<Link>(fast);
-    const dm = job('dm', [lost(true)], false);
-    outbox.push(dm);
+  it('gives a job up once its acks have timed out for retryForMs', async () => {
+    let now = 0;
+    const outbox = new Outbox<Link>({ ...fast, retryForMs: 1_000, now: () => now });
+    const slow = job(
+      'slow',
+      Array.from({ length: 100 }, () => lost(false)),
+    );
+    const attempt = slow.attempt.bind(slow);
+    slow.attempt = (link) => {
+      now += 400;
+      return attempt(link);
+    };
+    outbox.push(slow);
     outbox.online('n1');
     await outbox.idle();
-    expect(dm.links).toEqual(['n1']);
-    expect(dm.failed).toEqual([
-      chatError(
-        'UNAVAILABLE',
-        'no confirmation from the gateway (gone); it may not have been delivered',
-      ),
+    expect(slow.links).toHaveLength(4); // timed out at 400, 800, 1200, 1600
+    expect(slow.failed).toEqual([
+      chatError('UNAVAILABLE', 'no confirmation from the gateway (gone)'),
     ]);
   });
 

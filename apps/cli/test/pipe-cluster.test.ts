@@ -1,27 +1,24 @@
-import type { StartedRedisContainer } from '@testcontainers/redis';
+import { useGatewayCluster, type GatewayProcess } from '@chat/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliProcess } from './support/cli';
-import { startGateway, type GatewayProcess } from './support/gateway';
-import { startRedis } from './support/redis';
 
 // End to end across a real cluster: Redis in Docker, two real gateway processes, and two CLI
 // processes in pipe mode on different nodes. What each prints is what a user would see.
 
-let redis: StartedRedisContainer | undefined;
-const gateways: GatewayProcess[] = [];
+const cluster = useGatewayCluster({
+  env: { LOG_LEVEL: 'warn', DRAIN_TIMEOUT_MS: '2000' },
+  cleanup: 'all',
+});
+const gateways = cluster.processes;
 const clis: CliProcess[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
-  const url = redis.getConnectionUrl();
-  gateways.push(...(await Promise.all([startGateway('gw-a', url), startGateway('gw-b', url)])));
+  await cluster.startMany(['gw-a', 'gw-b']);
 }, 120_000);
 
-afterAll(async () => {
+afterAll(() => {
   clis.forEach((cli) => cli.kill());
-  await Promise.all(gateways.map((gateway) => gateway.stop()));
-  await redis?.stop();
-}, 60_000);
+});
 
 function chat(gateway: GatewayProcess, name: string, ...more: string[]): CliProcess {
   const cli = runCli(['--url', gateway.url, '--name', name, ...more]);
@@ -85,9 +82,8 @@ describe('two CLIs on two gateways sharing Redis', () => {
     'moves to the other gateway when its node %s, delivering every line once, in order',
     async (how, stop) => {
       const [, b] = gateways;
-      if (b === undefined || redis === undefined) throw new Error('cluster did not start');
-      const doomed = await startGateway(`gw-${how}`, redis.getConnectionUrl());
-      gateways.push(doomed);
+      if (b === undefined) throw new Error('cluster did not start');
+      const doomed = await cluster.start(`gw-${how}`);
       // A room of its own, so history from other tests stays out of it.
       const carol = chat(doomed, `carol-${how}`, '--url', b.url, '--room', how);
       const welcome = await carol.waitForLine(new RegExp(`^You joined as carol-${how} `));

@@ -1,6 +1,6 @@
+import { requireDocker } from '@chat/test-support';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** infra/, where docker-compose.yml and its .env live. */
@@ -39,17 +39,6 @@ export function run(
   });
 }
 
-/** Fails with one line saying how to get an engine when none answers: never a silent skip. */
-export async function requireDocker(): Promise<void> {
-  try {
-    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 });
-  } catch {
-    throw new Error(
-      'No Docker engine reachable: the end-to-end test needs one. Start Docker, or on Debian run `sudo bash infra/docker-engine.sh` (and `sudo bash infra/offline-images.sh` without a registry).',
-    );
-  }
-}
-
 /** `docker compose` (v2) when the plugin is installed, else the standalone `docker-compose`. */
 async function composeCommand(): Promise<[string, ...string[]]> {
   try {
@@ -65,22 +54,6 @@ async function composeCommand(): Promise<[string, ...string[]]> {
       );
     }
   }
-}
-
-/** A TCP port that was free a moment ago, for the balancer to publish. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port assigned')),
-      );
-    });
-  });
 }
 
 /**

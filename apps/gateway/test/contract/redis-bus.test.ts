@@ -1,6 +1,7 @@
+import { useRedis } from '@chat/test-support';
 import { afterEach } from 'vitest';
 import type { Bus } from '../../src/broker/bus';
-import { openRedisBus, useRedis } from '../support/redis';
+import { openRedisBus } from '../support/redis';
 import { busContract } from './bus-contract';
 
 const redis = useRedis();

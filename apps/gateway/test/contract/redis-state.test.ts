@@ -1,6 +1,7 @@
+import { useRedis } from '@chat/test-support';
 import { afterEach } from 'vitest';
 import type { Bus } from '../../src/broker/bus';
-import { openRedisBroker, useRedis } from '../support/redis';
+import { openRedisBroker } from '../support/redis';
 import { stateContract } from './state-contract';
 
 const redis = useRedis();

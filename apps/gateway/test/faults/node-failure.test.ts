@@ -1,31 +1,19 @@
+import { useGatewayCluster } from '@chat/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, refused, type TestClient } from '../support/client';
 import { at } from '../support/cluster';
-import { spawnGateway, stopProcesses, type GatewayProcess } from '../support/process';
-import { useRedis } from '../support/redis';
 import { ResumingClient } from '../support/resuming-client';
 
-const redis = useRedis();
-const processes: GatewayProcess[] = [];
+const gateways = useGatewayCluster();
 const closers: (() => void)[] = [];
 
-afterEach(async () => {
+afterEach(() => {
   for (const close of closers.splice(0)) close();
-  await stopProcesses(processes.splice(0));
 });
 
 async function cluster(prefix: string, env: Record<string, string> = {}) {
-  for (const id of ['g1', 'g2', 'g3']) {
-    processes.push(
-      await spawnGateway({
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: prefix,
-        NODE_ID: id,
-        ...env,
-      }),
-    );
-  }
-  return [at(processes, 0), at(processes, 1), at(processes, 2)] as const;
+  const started = await gateways.startMany(['g1', 'g2', 'g3'], { REDIS_PREFIX: prefix, ...env });
+  return [at(started, 0), at(started, 1), at(started, 2)] as const;
 }
 
 async function client(url: string, name: string): Promise<TestClient> {

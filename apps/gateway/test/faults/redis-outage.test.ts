@@ -1,7 +1,7 @@
+import { adminClient, useRestartableRedis } from '@chat/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type TestClient } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
-import { adminClient, useRestartableRedis } from '../support/redis';
 
 const redis = useRestartableRedis();
 let nodes: RunningGateway[] = [];

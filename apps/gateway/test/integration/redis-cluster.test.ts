@@ -1,8 +1,8 @@
+import { useRedis } from '@chat/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterSuite } from '../cluster/cluster-suite';
 import { connect, eventually, refused, texts, type TestClient } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
-import { useRedis } from '../support/redis';
 
 const redis = useRedis();
 

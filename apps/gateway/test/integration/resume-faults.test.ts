@@ -1,8 +1,7 @@
+import { adminClient, useGatewayCluster, useRestartableRedis } from '@chat/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type TestClient } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
-import { spawnGateway, stopProcesses, type GatewayProcess } from '../support/process';
-import { adminClient, useRedis, useRestartableRedis } from '../support/redis';
 import { ResumingClient } from '../support/resuming-client';
 
 /**
@@ -30,24 +29,20 @@ async function sendAll(
 }
 
 describe('resume when a gateway is killed', () => {
-  const redis = useRedis();
-  const processes: GatewayProcess[] = [];
+  const gateways = useGatewayCluster();
   const closers: (() => void)[] = [];
 
-  afterEach(async () => {
+  afterEach(() => {
     for (const close of closers.splice(0)) close();
-    await stopProcesses(processes.splice(0));
   });
 
   it('a client whose node is SIGKILLed resumes on another and gets every message once, in order', async () => {
     const env = {
-      REDIS_URL: redis.url,
       REDIS_PREFIX: 'kill1',
       LEAVE_GRACE_MS: '3000',
     };
-    for (const id of ['g1', 'g2', 'g3'])
-      processes.push(await spawnGateway({ ...env, NODE_ID: id }));
-    const [g1, g2, g3] = [at(processes, 0), at(processes, 1), at(processes, 2)];
+    const started = await gateways.startMany(['g1', 'g2', 'g3'], env);
+    const [g1, g2, g3] = [at(started, 0), at(started, 1), at(started, 2)];
     const receiver = new ResumingClient([g1.url, g2.url, g3.url], 'receiver');
     closers.push(() => receiver.close());
     await receiver.start();

@@ -1,3 +1,4 @@
+import { adminClient, useRedis } from '@chat/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connect,
@@ -7,7 +8,6 @@ import {
   type TestClient,
 } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
-import { adminClient, useRedis } from '../support/redis';
 
 const redis = useRedis();
 let nodes: RunningGateway[] = [];

@@ -1,0 +1,18 @@
+// Helpers for tests and the bench only (enforced by the type:test-support tag in
+// eslint.config.js); application code never imports this library.
+export { freePort } from './free-port';
+export { NO_DOCKER_MESSAGE, requireDocker } from './docker';
+export { adminClient, redisImage, startRedis, startRestartableRedis } from './redis';
+export {
+  CONTAINER_HOOK_TIMEOUT_MS,
+  useRedis,
+  useRestartableRedis,
+  type RestartableSuiteRedis,
+  type SuiteRedis,
+} from './redis-hooks';
+export { spawnGateway, stopProcesses, type Exit, type GatewayProcess } from './gateway-process';
+export {
+  useGatewayCluster,
+  type GatewayCluster,
+  type GatewayClusterOptions,
+} from './gateway-cluster';
