@@ -12,14 +12,16 @@ import { withoutInvisible } from './invisible';
  *    `Straße` and `STRASSE` -> `strasse`.
  * 3. Invisible characters (see `INVISIBLE`) removed.
  * 4. The UTS #39 confusables skeleton: NFD, each code point replaced by its prototype from
- *    Unicode's confusables.txt, NFD: `саrol` (Cyrillic а) -> `carol`, `rn` -> `rn`, `m` -> `rn`.
+ *    Unicode's confusables.txt, NFD: `саrol` (Cyrillic а) -> `carol`, `m` -> `rn`.
+ * 5. Full case folding again, then NFD: some prototypes are capitals (`0` -> `O`), and names
+ *    are case-insensitive, so `b0b` must meet `bob` (via `bOb`).
  *
- * The result is for comparison only, never for display: `0` and `O` share a key, so do `l`,
- * `1` and `I` once folded.
+ * The result is for comparison only, never for display: `b0b`, `bOb` and `bob` share a key,
+ * so do `alice` and `a1ice`.
  */
 export function nameKey(name: string): string {
   const folded = caseFold(name.normalize('NFKC')).normalize('NFKC');
-  return skeleton(withoutInvisible(folded));
+  return caseFold(skeleton(withoutInvisible(folded))).normalize('NFD');
 }
 
 /** UTS #39 section 4 `skeleton(X) = NFD(prototypes(NFD(X)))`. */

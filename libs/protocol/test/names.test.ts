@@ -15,6 +15,8 @@ describe('nameKey: names that look or fold alike are one name', () => {
     ['Cyrillic look-alikes', 'carol', 'саrol'],
     ['fullwidth letters', 'dave', 'ｄａｖｅ'],
     ['ligature', 'office', 'oﬃce'],
+    ['digit zero for letter o', 'bob', 'b0b'],
+    ['digit one for letter l', 'alice', 'a1ice'],
     ['ordinary case', 'alice', 'Alice'],
     ['decomposed accent', 'ZOË', 'zoe\u0308'],
     ['an invisible character (a DM to a name)', 'alice', 'al\u200bice'],
@@ -31,7 +33,17 @@ describe('nameKey: names that look or fold alike are one name', () => {
   });
 
   it('is a fixed point: the key of a key is the key', () => {
-    for (const name of ['Straße', 'саrol', 'ｄａｖｅ', 'Zoë', 'm', 'rn']) {
+    for (const name of [
+      'Straße',
+      'саrol',
+      'ｄａｖｅ',
+      'Zoë',
+      'm',
+      'rn',
+      'B0B',
+      'İstanbul',
+      'ΣΑΣ',
+    ]) {
       expect(nameKey(nameKey(name))).toBe(nameKey(name));
     }
   });
