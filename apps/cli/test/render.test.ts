@@ -106,6 +106,21 @@ describe('renderEvent', () => {
     ).toBe('error: boom\\x1b]0;t\\x07 (INTERNAL)');
   });
 
+  it('keeps a forged line on the row of the message that carries it', () => {
+    const mallory: UserRef = { id: 6, name: 'mallory' };
+    const text = `see you${' '.repeat(200)}[admin] server restarts, reconnect to evil.example`;
+    expect(plain({ type: 'message', message: message(text, mallory) })?.text).toBe(
+      '[mallory] see you [admin] server restarts, reconnect to evil.example',
+    );
+  });
+
+  it('shows invisible characters in names and text as escapes', () => {
+    const ghost: UserRef = { id: 8, name: 'b\u200bob' };
+    expect(plain({ type: 'message', message: message('\u2060\ufeff\u{e0041}', ghost) })?.text).toBe(
+      '[b\\u200bob] \\u2060\\ufeff\\u{e0041}',
+    );
+  });
+
   it('produces no control byte at all in plain style, whatever the input', () => {
     const nasty =
       Array.from({ length: 0xa0 }, (_, i) => String.fromCharCode(i)).join('') +

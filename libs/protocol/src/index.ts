@@ -1,5 +1,10 @@
 export * from './errors';
 export * from './events';
+export { INVISIBLE, isBlank } from './invisible';
 export * from './limits';
+export { nameKey, skeleton } from './name-key';
+export { validateName } from './names';
+export type { Result } from './result';
+export { validateText } from './text';
 export * from './validate';
 export * from './version';

@@ -15,7 +15,5 @@ export const DEFAULT_ROOM = 'lobby';
 
 const NAME_PATTERN = /^[\p{L}\p{N}_.-]+$/u;
 const ROOM_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
-/** `User <n>` is what unnamed users are called; nobody may take a look-alike. */
-const RESERVED_NAME = /^user[_.-]?\d+$/i;
 
-export { NAME_PATTERN, ROOM_PATTERN, RESERVED_NAME };
+export { NAME_PATTERN, ROOM_PATTERN };

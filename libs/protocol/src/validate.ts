@@ -1,75 +1,15 @@
-import { chatError, type ChatError } from './errors';
+import { chatError } from './errors';
 import type { DmRequest, Handshake, JoinRequest, SendRequest, WhoRequest } from './events';
-import { LIMITS, NAME_PATTERN, RESERVED_NAME, ROOM_PATTERN } from './limits';
+import { LIMITS, ROOM_PATTERN } from './limits';
+import { validateName } from './names';
+import { bad, fail, ok, type Result } from './result';
+import { validateText } from './text';
 import { PROTOCOL_VERSION } from './version';
-
-/** Outcome of validating untrusted input: the cleaned value, or the error to send back. */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: ChatError };
-
-const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-const fail = <T>(error: ChatError): Result<T> => ({ ok: false, error });
-const bad = <T>(message: string): Result<T> => fail(chatError('BAD_REQUEST', message));
 
 type Fields = Record<string, unknown>;
 
 function isObject(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Counts code points without allocating, so an oversized text costs no more than its length. */
-function codePointLength(text: string, stopAfter: number): number {
-  let count = 0;
-  for (let i = 0; i < text.length && count <= stopAfter; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-    count++;
-  }
-  return count;
-}
-
-/**
- * Message text: a non-blank string of at most `LIMITS.maxTextLength` code points. The text is
- * kept exactly as sent (control characters included); rendering it safely is the client's job.
- */
-export function validateText(text: unknown): Result<string> {
-  if (typeof text !== 'string') return bad('text must be a string');
-  if (text.trim().length === 0) return fail(chatError('EMPTY_TEXT'));
-  if (
-    text.length > LIMITS.maxTextLength &&
-    codePointLength(text, LIMITS.maxTextLength) > LIMITS.maxTextLength
-  ) {
-    return fail(
-      chatError('TEXT_TOO_LONG', `message text is longer than ${LIMITS.maxTextLength} characters`),
-    );
-  }
-  return ok(text);
-}
-
-/** Display name: NFC-normalised, 1-24 letters, digits, `_`, `-`, `.`; not `user<digits>`. */
-export function validateName(name: unknown): Result<string> {
-  if (typeof name !== 'string') return fail(chatError('INVALID_NAME', 'name must be a string'));
-  const normalized = name.normalize('NFC');
-  const length = codePointLength(normalized, LIMITS.maxNameLength);
-  if (length === 0 || length > LIMITS.maxNameLength || !NAME_PATTERN.test(normalized)) {
-    return fail(
-      chatError(
-        'INVALID_NAME',
-        `name must be 1-${LIMITS.maxNameLength} letters, digits, '_', '-' or '.'`,
-      ),
-    );
-  }
-  if (RESERVED_NAME.test(normalized)) {
-    return fail(chatError('INVALID_NAME', `'${normalized}' is reserved for unnamed users`));
-  }
-  return ok(normalized);
-}
-
-/** The key names are unique under: two names that differ only in case are the same name. */
-export function nameKey(name: string): string {
-  return name.normalize('NFC').toLowerCase();
 }
 
 /** Room name: lower-cased, then 1-32 of `a-z0-9_-` starting with a letter or digit. */
