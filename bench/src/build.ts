@@ -13,6 +13,9 @@ export interface Bundles {
   gateway: string;
   /** What the gateway bundle was built from: 'working tree' or a git commit. */
   gatewaySource: string;
+  /** The gateway at `--baseline-ref`, run as system `ours-ref`, and what it was built from. */
+  refGateway?: string;
+  refSource?: string;
   baseline: string;
   generator: string;
 }
@@ -97,7 +100,11 @@ async function gatewayAtRef(
   return { bundle, commit };
 }
 
-export async function buildBundles(root: string, gatewayRef: string | undefined): Promise<Bundles> {
+export async function buildBundles(
+  root: string,
+  gatewayRef: string | undefined,
+  baselineRef?: string,
+): Promise<Bundles> {
   const outDir = join(root, 'bench/dist');
   mkdirSync(outDir, { recursive: true });
   const alias = { '@chat/protocol': join(root, 'libs/protocol/src/index.ts') };
@@ -121,9 +128,16 @@ export async function buildBundles(root: string, gatewayRef: string | undefined)
     gatewaySource = `${gatewayRef} (${built.commit.slice(0, 12)})`;
   }
   say(`bundles: gateway ${relative(root, gateway)} from ${gatewaySource}`);
+  let ref: Pick<Bundles, 'refGateway' | 'refSource'> = {};
+  if (baselineRef !== undefined) {
+    const built = await gatewayAtRef(root, baselineRef, outDir);
+    ref = { refGateway: built.bundle, refSource: `${baselineRef} (${built.commit.slice(0, 12)})` };
+    say(`bundles: ours-ref gateway ${relative(root, built.bundle)} from ${ref.refSource}`);
+  }
   return {
     gateway,
     gatewaySource,
+    ...ref,
     baseline: join(outDir, 'baseline.js'),
     generator: join(outDir, 'generator.js'),
   };

@@ -5,7 +5,14 @@ import { sleep } from './clock';
 import { spawnProc, stopProc, type Proc } from './procs';
 import type { RedisServer } from './redis';
 
-export const SYSTEM_NAMES = ['ours', 'ours-unbatched', 'adapter', 'sharded', 'memory'] as const;
+export const SYSTEM_NAMES = [
+  'ours',
+  'ours-unbatched',
+  'ours-ref',
+  'adapter',
+  'sharded',
+  'memory',
+] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 export const SYSTEMS: Record<
@@ -18,6 +25,11 @@ export const SYSTEMS: Record<
     usesRedis: true,
     multiNode: true,
   },
+  'ours-ref': {
+    label: 'ours at --baseline-ref (batched clients)',
+    usesRedis: true,
+    multiNode: true,
+  },
   adapter: { label: 'Socket.IO + redis-adapter', usesRedis: true, multiNode: true },
   sharded: { label: 'Socket.IO + sharded adapter', usesRedis: true, multiNode: true },
   memory: { label: 'Socket.IO in memory, 1 node', usesRedis: false, multiNode: false },
@@ -25,10 +37,22 @@ export const SYSTEMS: Record<
 
 /**
  * Our gateway, with clients that ask for `messages` batches (`auth.batch`, what the CLI does) or
- * with clients that take one `message` event per message (the protocol's default).
+ * with clients that take one `message` event per message (the protocol's default); `ours-ref` is
+ * our gateway as built from `--baseline-ref`, for a before/after comparison in one run.
  */
 export function isOurs(system: SystemName): boolean {
-  return system === 'ours' || system === 'ours-unbatched';
+  return system === 'ours' || system === 'ours-unbatched' || system === 'ours-ref';
+}
+
+/** Clients of these systems ask for `messages` batches. */
+export function takesBatches(system: SystemName): boolean {
+  return system === 'ours' || system === 'ours-ref';
+}
+
+function gatewayBundle(system: SystemName, bundles: Bundles): string {
+  if (system !== 'ours-ref') return bundles.gateway;
+  if (bundles.refGateway === undefined) throw new Error("system 'ours-ref' needs --baseline-ref");
+  return bundles.refGateway;
 }
 
 /** Systems that are variants of another for clients only: S1 measures them, S2-S4 do not. */
@@ -113,7 +137,7 @@ export async function startCluster(
     }
     const common = { ...process.env, NODE_ENV: 'production', PORT: String(port) };
     const proc = isOurs(system)
-      ? spawnProc(name, process.execPath, [...execArgv, env.bundles.gateway], {
+      ? spawnProc(name, process.execPath, [...execArgv, gatewayBundle(system, env.bundles)], {
           log,
           env: {
             ...common,

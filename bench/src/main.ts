@@ -183,7 +183,7 @@ async function main(): Promise<number> {
   const loadStart = loadAverage();
   const tools = ensureRedisTools(join(logDir, 'apt.log'));
   const redis = await startRedis(tools, await freePort(), join(logDir, 'redis.log'));
-  const bundles = await buildBundles(ROOT, options.gatewayRef);
+  const bundles = await buildBundles(ROOT, options.gatewayRef, options.baselineRef);
   const env: BenchEnv = {
     root: ROOT,
     bundles,

@@ -26,6 +26,8 @@ export interface BenchOptions {
   client: 'raw' | 'socket.io';
   textBytes: number;
   gatewayRef: string | undefined;
+  /** Gateway of system `ours-ref`, for before/after in one run. */
+  baselineRef: string | undefined;
   profile: SystemName | undefined;
   /** Whole-run time budget; the hard limit is a little above it. */
   budgetS: number;
@@ -77,6 +79,7 @@ interface Raw {
   client?: string;
   textBytes?: number;
   gatewayRef?: string;
+  baselineRef?: string;
   profile?: string;
   budget?: number;
   noiseCores?: number;
@@ -121,6 +124,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option(
       '--gateway-ref <ref>',
       'benchmark the gateway as committed at this git ref (default: the working tree)',
+    )
+    .option(
+      '--baseline-ref <ref>',
+      "also run system 'ours-ref': the gateway at this git ref (before/after in one run)",
     )
     .option(
       '--profile <system>',
@@ -177,11 +184,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     raw.system !== undefined ||
     raw.scenario !== undefined ||
     raw.rates !== undefined ||
+    raw.baselineRef !== undefined ||
     raw.profile !== undefined;
   return {
     mode,
     custom,
-    systems: raw.system ?? [...SYSTEM_NAMES],
+    systems:
+      raw.system ?? SYSTEM_NAMES.filter((s) => s !== 'ours-ref' || raw.baselineRef !== undefined),
     // --profile alone runs only the profile.
     scenarios: raw.scenario ?? (raw.profile ? [] : (defaults.scenarios as ScenarioName[])),
     rates: raw.rates ?? (mode === 'smoke' ? [20] : undefined),
@@ -196,6 +205,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     client: (raw.client as 'raw' | 'socket.io' | undefined) ?? 'raw',
     textBytes: raw.textBytes ?? 64,
     gatewayRef: raw.gatewayRef,
+    baselineRef: raw.baselineRef,
     profile: raw.profile as SystemName | undefined,
     budgetS: raw.budget ?? defaults.budgetS,
     noiseCores: raw.noiseCores ?? 0.25,

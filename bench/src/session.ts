@@ -1,5 +1,5 @@
 import type { Bundles } from './build';
-import { startCluster, type ClusterEnv, type SystemName } from './cluster';
+import { startCluster, takesBatches, type ClusterEnv, type SystemName } from './cluster';
 import { Fleet } from './fleet';
 import { say } from './out';
 import { makePlan, type PlanOptions } from './plan';
@@ -54,7 +54,7 @@ export class Session {
           ...layout,
           nodes: cluster.servers.length,
           generators: env.generators,
-          batch: system === 'ours',
+          batch: takesBatches(system),
         },
         cluster.servers.map((s) => s.url),
       );
