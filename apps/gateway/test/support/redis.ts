@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import type { Bus } from '../../src/broker/bus';
+import type { Bus, RoomStorage } from '../../src/broker/bus';
 import { createBroker, type Broker } from '../../src/broker/create-broker';
 import { createLogger } from '../../src/logger';
 import { freePort } from './process';
@@ -103,9 +103,13 @@ export function useRestartableRedis(): {
 }
 
 /** The Redis broker (bus and state on one backend) at `url`, once connected and subscribed. */
-export async function openRedisBroker(url: string, prefix: string): Promise<Broker> {
+export async function openRedisBroker(
+  url: string,
+  prefix: string,
+  storage: Partial<RoomStorage> = {},
+): Promise<Broker> {
   const broker = createBroker(
-    { redisUrl: url, redisPrefix: prefix, historyLimit: 100, commandTimeoutMs: 2_000 },
+    { redisUrl: url, redisPrefix: prefix, historyLimit: 100, commandTimeoutMs: 2_000, ...storage },
     createLogger('test', 'silent'),
   );
   await new Promise<void>((resolve) =>
@@ -115,6 +119,10 @@ export async function openRedisBroker(url: string, prefix: string): Promise<Brok
 }
 
 /** A Redis bus on `url`, resolved once connected and subscribed. */
-export async function openRedisBus(url: string, prefix: string): Promise<Bus> {
-  return (await openRedisBroker(url, prefix)).bus;
+export async function openRedisBus(
+  url: string,
+  prefix: string,
+  storage: Partial<RoomStorage> = {},
+): Promise<Bus> {
+  return (await openRedisBroker(url, prefix, storage)).bus;
 }
