@@ -76,9 +76,6 @@ describe('bounded storage (issue #11, point 4)', () => {
     );
     const stored = await storedLogs(redis.url, prefix);
     const growth = (await usedMemory(redis.url)) - before;
-    console.info(
-      `flood: ${acked} acked, ${stored.messages} stored in ${stored.rooms} rooms, used_memory +${growth} B`,
-    );
     // The address' budget: 40 at once, then 20/s for 3 s (a little slack for timing).
     expect(acked).toBeLessThanOrEqual(40 + 20 * 4);
     expect(stored.rooms).toBeLessThanOrEqual(5);
