@@ -228,7 +228,7 @@ export class ChatClient {
     });
     socket.on('synced', (synced) => {
       if (!live()) return;
-      this.state.seqs.synced(synced.room, synced.seq);
+      this.state.seqs.synced(synced.room, synced.seq, synced.restarted === true);
       this.onEvent({ type: 'synced', synced });
     });
     socket.on('gap', (gap) => {

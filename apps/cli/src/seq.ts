@@ -67,8 +67,12 @@ export class SeqTracker {
     return watermark;
   }
 
-  /** A `synced`: the gateway has given us everything in `room` up to `seq`. */
-  synced(room: string, seq: number): void {
+  /**
+   * A `synced`: the gateway has given us everything in `room` up to `seq`. `restarted`: the
+   * room's seqs started over, so the old watermark means nothing any more.
+   */
+  synced(room: string, seq: number, restarted = false): void {
+    if (restarted) this.rooms.delete(room);
     this.room(room).start(seq);
   }
 

@@ -27,6 +27,19 @@ export interface GatewayConfig {
   ratePerSecond: number;
   /** Burst size of the per-user token bucket. @default 40 */
   rateBurst: number;
+  /**
+   * Messages per second per client address, shared by every anonymous user from it (on top of
+   * each user's own budget; only without authentication). @default 50
+   */
+  anonRatePerIp: number;
+  /** Burst of the per-address bucket of anonymous senders. @default 100 */
+  anonBurstPerIp: number;
+  /** A room's stored log (messages and seqs) is deleted after this long without a message. @default 604_800_000 (7 days; env ROOM_TTL_S=604800) */
+  roomTtlMs: number;
+  /** Rooms with a stored log at most; a message that would start another is refused. @default 10_000 */
+  maxRooms: number;
+  /** Bytes of stored messages kept per room (oldest go first). @default 1_048_576 (env MAX_ROOM_KB=1024) */
+  maxRoomBytes: number;
   /** How long a node's lease lives without a heartbeat (dead-node detection). @default 8_000 */
   nodeTtlMs: number;
   /** Lease of a claimed name, renewed by the owning node. @default 30_000 */
@@ -173,6 +186,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     historyOnJoin: integer(env, 'HISTORY_ON_JOIN', 50, 0, 1_000_000),
     ratePerSecond: integer(env, 'RATE_PER_SEC', 20, 1, 1_000_000),
     rateBurst: integer(env, 'RATE_BURST', 40, 1, 1_000_000),
+    anonRatePerIp: integer(env, 'ANON_RATE_PER_IP', 50, 1, 1_000_000),
+    anonBurstPerIp: integer(env, 'ANON_BURST_PER_IP', 100, 1, 1_000_000),
+    roomTtlMs: integer(env, 'ROOM_TTL_S', 604_800, 1, 10 * 365 * 86_400) * 1_000,
+    maxRooms: integer(env, 'MAX_ROOMS', 10_000, 1, 100_000_000),
+    maxRoomBytes: integer(env, 'MAX_ROOM_KB', 1_024, 1, 1_048_576) * 1_024,
     nodeTtlMs: integer(env, 'NODE_TTL_MS', 8_000, 500, 3_600_000),
     nameTtlMs: integer(env, 'NAME_TTL_MS', 30_000, 1_000, 86_400_000),
     leaveGraceMs: integer(env, 'LEAVE_GRACE_MS', 5_000, 0, 600_000),

@@ -8,6 +8,7 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { LocalSession, Registry } from './sessions/registry';
 import type { Relay } from './delivery/relay';
+import { clientAddress } from './sessions/client-address';
 
 /** The parts of a gateway that connection handling works with. */
 export interface GatewayContext {
@@ -48,5 +49,22 @@ export function userRateLimit(ctx: GatewayContext, user: UserRef): RateLimit {
     bucket: `user:${user.id}`,
     perSecond: ctx.config.ratePerSecond,
     burst: ctx.config.rateBurst,
+  };
+}
+
+/**
+ * Anonymous users cost nothing to create, so without authentication every user from one client
+ * address also spends from that address' bucket (shared by all nodes). Undefined with auth on.
+ */
+export function addressRateLimit(
+  ctx: GatewayContext,
+  session: LocalSession,
+): RateLimit | undefined {
+  const { config } = ctx;
+  if (config.authSecret !== undefined || config.authJwksUrl !== undefined) return undefined;
+  return {
+    bucket: `addr:${clientAddress(session.socket.handshake, config.trustProxy)}`,
+    perSecond: config.anonRatePerIp,
+    burst: config.anonBurstPerIp,
   };
 }

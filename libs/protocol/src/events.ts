@@ -82,6 +82,12 @@ export interface Synced {
   replayed: number;
   /** Messages the client asked for (`since`) that are older than the history window. */
   lost: number;
+  /**
+   * Present when `since` was beyond the room's last seq: its log expired after inactivity (or
+   * the broker lost it) and seqs started over at 1. The replay is the whole new log; whatever
+   * came after `since` in the old one cannot be told. Resume bookkeeping restarts at `seq`.
+   */
+  restarted?: true;
 }
 
 /** Messages of `room` that were lost to this client and cannot be replayed. */

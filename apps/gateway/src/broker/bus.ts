@@ -26,13 +26,38 @@ export type AppendOutcome =
   | { status: 'stored'; seq: number }
   /** The draft's `cid` was stored before: nothing was published again. */
   | { status: 'duplicate'; id: string; seq: number }
-  | { status: 'rate-limited' };
+  | { status: 'rate-limited' }
+  /** The room has no stored log and `maxRooms` rooms have one: nothing was stored. */
+  | { status: 'rooms-full' };
 
 export type PublishOutcome =
   | { status: 'published'; receivers: number }
   /** `dedupe.key` was used before: nothing was published again. */
   | { status: 'duplicate'; id: string }
   | { status: 'rate-limited' };
+
+/**
+ * What the broker keeps of rooms, on every bus: Redis (and the memory broker) grow by at most
+ * `maxRooms` logs of at most `historyLimit` entries and `maxRoomBytes` bytes of drafts each,
+ * whatever clients do.
+ */
+export interface RoomStorage {
+  /** Bytes of stored drafts (envelope JSON) kept per room; oldest go first. @default 1_048_576 */
+  maxRoomBytes: number;
+  /**
+   * A room's log and seq counter are deleted this long after its last message; the room then
+   * starts over at seq 1 (a resume with an older `since` is told so). @default 604_800_000 (7 days)
+   */
+  roomTtlMs: number;
+  /** Rooms with a stored log at most; a message that would start another is refused. @default 10_000 */
+  maxRooms: number;
+}
+
+export const DEFAULT_ROOM_STORAGE: RoomStorage = {
+  maxRoomBytes: 1_048_576,
+  roomTtlMs: 604_800_000,
+  maxRooms: 10_000,
+};
 
 /** How long a send's `cid` (or a publish's dedupe key) is remembered, on every bus. */
 export const CID_TTL_MS = 600_000;
@@ -47,6 +72,8 @@ export interface AppendOptions {
   /** Client retry id, unique per sender: a second append with it is a no-op. */
   cid?: string;
   limit?: RateLimit;
+  /** A second bucket that must also hold a token (an anonymous sender's address); both or neither are spent. */
+  addressLimit?: RateLimit;
 }
 
 /** A snapshot of a room's stored history. */

@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config';
 import type { Logger } from '../logger';
-import type { Bus } from './bus';
+import { DEFAULT_ROOM_STORAGE, type Bus, type RoomStorage } from './bus';
 import type { ClusterState } from './cluster-state';
 import { MemoryBroker } from './memory/memory-broker';
 import { MemoryBus } from './memory/memory-bus';
@@ -18,12 +18,18 @@ export interface Broker {
 type BrokerConfig = Pick<
   GatewayConfig,
   'redisUrl' | 'redisPrefix' | 'historyLimit' | 'commandTimeoutMs'
->;
+> &
+  Partial<RoomStorage>;
 
 /** The embedded broker without REDIS_URL (one node), else one Redis; connecting starts now. */
 export function createBroker(config: BrokerConfig, logger: Logger): Broker {
+  const storage: RoomStorage = {
+    maxRoomBytes: config.maxRoomBytes ?? DEFAULT_ROOM_STORAGE.maxRoomBytes,
+    roomTtlMs: config.roomTtlMs ?? DEFAULT_ROOM_STORAGE.roomTtlMs,
+    maxRooms: config.maxRooms ?? DEFAULT_ROOM_STORAGE.maxRooms,
+  };
   if (config.redisUrl === undefined) {
-    const broker = new MemoryBroker(config.historyLimit);
+    const broker = new MemoryBroker(config.historyLimit, Date.now, storage);
     return { bus: new MemoryBus(broker), state: new MemoryState(broker) };
   }
   const redisLogger = logger.child({ component: 'redis' });
@@ -33,7 +39,11 @@ export function createBroker(config: BrokerConfig, logger: Logger): Broker {
     commandTimeoutMs: config.commandTimeoutMs,
     logger: redisLogger,
   });
-  const bus = new RedisBus(redis, { historyLimit: config.historyLimit, logger: redisLogger });
+  const bus = new RedisBus(redis, {
+    historyLimit: config.historyLimit,
+    ...storage,
+    logger: redisLogger,
+  });
   redis.connect();
   return { bus, state: new RedisState(redis) };
 }

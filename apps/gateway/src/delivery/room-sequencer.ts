@@ -49,7 +49,12 @@ export class RoomSequencer {
   }
 
   offer(message: MessageEnvelope): void {
-    if (this.next !== undefined && message.seq < this.next) return;
+    if (this.next !== undefined && message.seq < this.next) {
+      // Seq 1 again: most likely the room's log expired (ROOM_TTL_S) and started over. The
+      // repair sees the head below what was delivered and follows the new log.
+      if (message.seq === 1 && this.next > 2) void this.repair();
+      return;
+    }
     this.held.set(message.seq, message);
     if (this.next === undefined || this.repairing) return;
     this.drain();

@@ -70,22 +70,34 @@ async function sync(
   since: number | undefined,
 ): Promise<number> {
   const room = feed.room;
-  const range =
+  let range =
     since === undefined
       ? await ctx.bus.latest(room, ctx.config.historyOnJoin)
       : await replayRange(ctx, room, since);
+  // A head below `since`: the room's log expired (ROOM_TTL_S) or Redis lost it, and seqs started
+  // over. Everything in the new log is news to the client; what it missed of the old log is
+  // unknowable, and `restarted` says so rather than a count.
+  const restarted = since !== undefined && range.head < since;
+  if (restarted) range = await replayRange(ctx, room, 0);
   await feed.sequencer.reach(range.head, 2 * ctx.config.commandTimeoutMs);
   // From here on everything is synchronous: no live event can slip between the steps.
   if (session.room !== room) return range.head;
+  const from = restarted ? 0 : since;
   const lost =
-    since !== undefined && since < range.head
-      ? Math.max(0, Math.min(range.first, range.head + 1) - since - 1)
+    from !== undefined && from < range.head
+      ? Math.max(0, Math.min(range.first, range.head + 1) - from - 1)
       : 0;
   const history = range.messages
     .filter((m) => m.sid !== session.sid)
     .map((m): ChatMessage => ({ ...toChatMessage(m), history: true }));
   emitMessages(session, history);
-  session.socket.emit('synced', { room, seq: range.head, replayed: history.length, lost });
+  session.socket.emit('synced', {
+    room,
+    seq: range.head,
+    replayed: history.length,
+    lost,
+    ...(restarted ? { restarted: true } : {}),
+  });
   feed.endSync(session, range.head);
   return range.head;
 }

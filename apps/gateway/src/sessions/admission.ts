@@ -1,6 +1,7 @@
 import { chatError, type ChatError } from '@chat/protocol';
 import type { ChatSocket } from './socket';
 import { takeToken, type Bucket } from '../broker/token-bucket';
+import { clientAddress } from './client-address';
 
 export interface ConnectionLimitOptions {
   /** Connections this node holds at most. @default 10_000 */
@@ -47,12 +48,7 @@ export class ConnectionLimits {
   }
 
   private address(socket: ChatSocket): string {
-    if (this.options.trustProxy) {
-      const forwarded = socket.handshake.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-      if (first) return first;
-    }
-    return socket.handshake.address;
+    return clientAddress(socket.handshake, this.options.trustProxy);
   }
 
   private forgetIdle(now: number): void {

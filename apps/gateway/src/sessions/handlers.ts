@@ -16,7 +16,7 @@ import {
   type WhoResult,
 } from '@chat/protocol';
 import { ENVELOPE_VERSION } from '../broker/envelope';
-import { type GatewayContext, userRateLimit } from '../context';
+import { addressRateLimit, type GatewayContext, userRateLimit } from '../context';
 import { ClientError, clientError } from '../errors';
 import type { LocalSession } from './registry';
 import { joinRoom } from '../delivery/room-sync';
@@ -43,6 +43,7 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
   }
   ctx.metrics.received.inc();
   const id = ctx.nextMessageId();
+  const addressLimit = addressRateLimit(ctx, session);
   const outcome = await ctx.bus.append(
     {
       v: ENVELOPE_VERSION,
@@ -58,6 +59,7 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
     {
       ...(request.cid === undefined ? {} : { cid: request.cid }),
       limit: userRateLimit(ctx, session.user),
+      ...(addressLimit === undefined ? {} : { addressLimit }),
     },
   );
   switch (outcome.status) {
@@ -68,6 +70,8 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
       return { id: outcome.id, seq: outcome.seq };
     case 'rate-limited':
       throw clientError('RATE_LIMITED');
+    case 'rooms-full':
+      throw clientError('RATE_LIMITED', 'no more rooms can keep history now; use an existing room');
   }
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Bus, BusHandler } from '../../src/broker/bus';
+import type { Bus, BusHandler, RoomStorage } from '../../src/broker/bus';
 import type { Envelope, MessageDraft } from '../../src/broker/envelope';
 import type { Topic } from '../../src/broker/topics';
 
@@ -39,7 +39,10 @@ function draft(room: string, text: string, userId = 1): MessageDraft {
 const eventually = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 10 });
 
 /** The Bus contract; run against every implementation. */
-export function busContract(name: string, fixture: () => Promise<BusFixture>) {
+export function busContract(
+  name: string,
+  fixture: (storage?: Partial<RoomStorage>) => Promise<BusFixture>,
+) {
   describe(`Bus contract: ${name}`, () => {
     it('delivers room messages only to subscribers, with increasing seqs, in order', async () => {
       const { nodes } = await fixture();
@@ -182,6 +185,86 @@ export function busContract(name: string, fixture: () => Promise<BusFixture>) {
         ),
       ).toEqual({ status: 'rate-limited' });
       expect((await nodes[0].latest(room, 10)).messages).toHaveLength(3);
+    });
+
+    it('trims a room by bytes as well as by count; the newest message always stays', async () => {
+      const { nodes } = await fixture({ maxRoomBytes: 4_000 });
+      const room = `r${++counter}`;
+      for (let i = 1; i <= 20; i++) await nodes[0].append(draft(room, `${i} ${'x'.repeat(900)}`));
+      const range = await nodes[1].range(room, 0, 100);
+      expect(range.head).toBe(20);
+      // Each draft is about 1,100 bytes of JSON: three fit in 4,000.
+      expect(range.messages.map((m) => m.seq)).toEqual([18, 19, 20]);
+      expect(range.first).toBe(18);
+      await nodes[0].append(draft(room, 'y'.repeat(5_000)));
+      expect((await nodes[1].latest(room, 10)).messages.map((m) => m.seq)).toEqual([21]);
+    });
+
+    it('refuses a message that would start a room beyond maxRooms; stored rooms go on', async () => {
+      const { nodes } = await fixture({ maxRooms: 2 });
+      const rooms = [1, 2, 3].map((i) => `r${++counter}x${i}`);
+      expect((await nodes[0].append(draft(rooms[0] ?? '', 'a'))).status).toBe('stored');
+      expect((await nodes[1].append(draft(rooms[1] ?? '', 'b'))).status).toBe('stored');
+      expect(await nodes[0].append(draft(rooms[2] ?? '', 'c'))).toEqual({ status: 'rooms-full' });
+      expect(await nodes[1].append(draft(rooms[0] ?? '', 'a2'))).toEqual({
+        status: 'stored',
+        seq: 2,
+      });
+      expect(await nodes[1].latest(rooms[2] ?? '', 10)).toEqual({
+        messages: [],
+        first: 1,
+        head: 0,
+      });
+    });
+
+    it('expires an idle room: its log is gone, it starts over at seq 1, a new room fits', async () => {
+      const { nodes } = await fixture({ roomTtlMs: 400, maxRooms: 1 });
+      const room = `r${++counter}`;
+      for (let i = 1; i <= 3; i++) await nodes[0].append(draft(room, `old${i}`));
+      expect((await nodes[1].latest(room, 10)).head).toBe(3);
+      await vi.waitFor(
+        async () =>
+          expect(await nodes[1].latest(room, 10)).toEqual({ messages: [], first: 1, head: 0 }),
+        { timeout: 5_000, interval: 50 },
+      );
+      expect(await nodes[0].append(draft(`${room}b`, 'other'))).toEqual({
+        status: 'stored',
+        seq: 1,
+      });
+      await vi.waitFor(
+        async () =>
+          expect(await nodes[0].append(draft(room, 'new'))).toEqual({ status: 'stored', seq: 1 }),
+        { timeout: 5_000, interval: 50 },
+      );
+      const after = await nodes[1].range(room, 3, 10);
+      // A reader resuming after seq 3 sees a head below it: the log restarted.
+      expect(after).toMatchObject({ head: 1, first: 1, messages: [] });
+    });
+
+    it('spends an address budget on top of the per-user one, both or neither', async () => {
+      const { nodes } = await fixture();
+      const room = `r${++counter}`;
+      const addressLimit = { bucket: `addr-${room}`, perSecond: 0.001, burst: 4 };
+      const user = (id: number) => ({ bucket: `u-${room}-${id}`, perSecond: 0.001, burst: 3 });
+      const send = (id: number, node: 0 | 1) =>
+        nodes[node].append(draft(room, `from ${id}`, id), { limit: user(id), addressLimit });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await send(1, 0)).status);
+      for (let i = 0; i < 3; i++) statuses.push((await send(2, 1)).status);
+      expect(statuses).toEqual([
+        'stored',
+        'stored',
+        'stored',
+        'rate-limited',
+        'stored',
+        'rate-limited',
+        'rate-limited',
+      ]);
+      // User 1's refusal did not spend the address' token, nor user 2's refusals user 2's.
+      expect((await nodes[0].append(draft(room, 'alone', 2), { limit: user(2) })).status).toBe(
+        'stored',
+      );
+      expect((await nodes[0].latest(room, 10)).messages).toHaveLength(5);
     });
   });
 }

@@ -11,11 +11,11 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((bus) => bus.close()));
 });
 
-busContract('RedisBus', async () => {
+busContract('RedisBus', async (storage) => {
   const prefix = `c${Math.random().toString(36).slice(2, 8)}`;
   const nodes: [Bus, Bus] = [
-    await openRedisBus(redis.url, prefix),
-    await openRedisBus(redis.url, prefix),
+    await openRedisBus(redis.url, prefix, storage),
+    await openRedisBus(redis.url, prefix, storage),
   ];
   open.push(...nodes);
   return { nodes, historyLimit: 100 };

@@ -22,6 +22,8 @@ export function testConfig(overrides: Record<string, string> = {}): GatewayConfi
     LEAVE_GRACE_MS: '0',
     RATE_PER_SEC: '100000',
     RATE_BURST: '100000',
+    ANON_RATE_PER_IP: '100000',
+    ANON_BURST_PER_IP: '100000',
     ...overrides,
   });
 }

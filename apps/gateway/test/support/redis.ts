@@ -1,11 +1,15 @@
-import type { Bus } from '../../src/broker/bus';
+import type { Bus, RoomStorage } from '../../src/broker/bus';
 import { createBroker, type Broker } from '../../src/broker/create-broker';
 import { createLogger } from '../../src/logger';
 
 /** The Redis broker (bus and state on one backend) at `url`, once connected and subscribed. */
-export async function openRedisBroker(url: string, prefix: string): Promise<Broker> {
+export async function openRedisBroker(
+  url: string,
+  prefix: string,
+  storage: Partial<RoomStorage> = {},
+): Promise<Broker> {
   const broker = createBroker(
-    { redisUrl: url, redisPrefix: prefix, historyLimit: 100, commandTimeoutMs: 2_000 },
+    { redisUrl: url, redisPrefix: prefix, historyLimit: 100, commandTimeoutMs: 2_000, ...storage },
     createLogger('test', 'silent'),
   );
   await new Promise<void>((resolve) =>
@@ -15,6 +19,10 @@ export async function openRedisBroker(url: string, prefix: string): Promise<Brok
 }
 
 /** A Redis bus on `url`, resolved once connected and subscribed. */
-export async function openRedisBus(url: string, prefix: string): Promise<Bus> {
-  return (await openRedisBroker(url, prefix)).bus;
+export async function openRedisBus(
+  url: string,
+  prefix: string,
+  storage: Partial<RoomStorage> = {},
+): Promise<Bus> {
+  return (await openRedisBroker(url, prefix, storage)).bus;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { StoredRange } from '../../src/broker/bus';
 import type { MessageEnvelope } from '../../src/broker/envelope';
 import { RoomSequencer } from '../../src/delivery/room-sequencer';
@@ -115,5 +115,18 @@ describe('RoomSequencer', () => {
     log.head = 3;
     log.down = true;
     await expect(sequencer.reach(3, 400)).rejects.toThrow(/did not catch up/);
+  });
+
+  it('follows a log that expired and started over at seq 1 while the room was live', async () => {
+    const { sequencer, delivered, log } = setup(1, 5);
+    sequencer.start(0);
+    for (let seq = 1; seq <= 5; seq++) sequencer.offer(message(seq));
+    // The room's keys expire; the next message is seq 1 of a new log.
+    Object.assign(log, { first: 1, head: 1 });
+    sequencer.offer(message(1));
+    await sequencer.repair();
+    log.head = 2;
+    sequencer.offer(message(2));
+    await vi.waitFor(() => expect(delivered).toEqual([1, 2, 3, 4, 5, 1, 2]));
   });
 });

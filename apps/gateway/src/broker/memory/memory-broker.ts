@@ -1,10 +1,12 @@
 import {
   CID_TTL_MS,
+  DEFAULT_ROOM_STORAGE,
   type AppendOptions,
   type AppendOutcome,
   type PublishOptions,
   type PublishOutcome,
   type RateLimit,
+  type RoomStorage,
   type StoredRange,
 } from '../bus';
 import {
@@ -22,10 +24,13 @@ export interface MemorySubscriber {
   receive(topic: Topic, payload: string): void;
 }
 
-/** A room's log: drafts as stored (encoded), each under its seq. */
+/** A room's log: drafts as stored (encoded), each under its seq, and their bytes. */
 interface RoomLog {
   head: number;
-  entries: { seq: number; draft: string }[];
+  entries: { seq: number; draft: string; bytes: number }[];
+  bytes: number;
+  /** When the last message was stored (ms); the log is gone `roomTtlMs` later. */
+  touched: number;
 }
 
 /**
@@ -38,11 +43,19 @@ export class MemoryBroker {
   private readonly cids = new Map<string, { id: string; seq: number; expires: number }>();
   private readonly buckets = new Map<string, Bucket>();
 
-  /** @param historyLimit messages kept per room. @default 1_000 */
+  private readonly storage: RoomStorage;
+
+  /**
+   * @param historyLimit messages kept per room. @default 1_000
+   * @param storage the rest of the room bounds, as RedisBus keeps them. @default DEFAULT_ROOM_STORAGE
+   */
   constructor(
     private readonly historyLimit = 1_000,
     private readonly now: () => number = Date.now,
-  ) {}
+    storage: Partial<RoomStorage> = {},
+  ) {
+    this.storage = { ...DEFAULT_ROOM_STORAGE, ...storage };
+  }
 
   attach(bus: MemorySubscriber, topic: Topic): void {
     const key = topicKey(topic);
@@ -88,13 +101,24 @@ export class MemoryBroker {
   }
 
   take(limit: RateLimit): boolean {
-    const { allowed, bucket } = takeToken(
-      this.buckets.get(limit.bucket),
-      this.now(),
-      limit.perSecond,
-      limit.burst,
+    return this.takeAll([limit]);
+  }
+
+  /** A token from every bucket, or from none (as the Redis append script does). */
+  private takeAll(limits: readonly RateLimit[]): boolean {
+    const now = this.now();
+    const taken = limits.map((l) =>
+      takeToken(this.buckets.get(l.bucket), now, l.perSecond, l.burst),
     );
-    this.buckets.set(limit.bucket, bucket);
+    const allowed = taken.every((t) => t.allowed);
+    limits.forEach((limit, i) => {
+      const t = taken[i];
+      if (!t) return;
+      this.buckets.set(
+        limit.bucket,
+        allowed || !t.allowed ? t.bucket : { ...t.bucket, tokens: t.bucket.tokens + 1 },
+      );
+    });
     return allowed;
   }
 
@@ -107,13 +131,29 @@ export class MemoryBroker {
         return { status: 'duplicate', id: previous.id, seq: previous.seq };
       }
     }
-    if (options.limit && !this.take(options.limit)) return { status: 'rate-limited' };
+    const limits = [options.limit, options.addressLimit].filter(
+      (l): l is RateLimit => l !== undefined,
+    );
+    if (!this.takeAll(limits)) return { status: 'rate-limited' };
+    let log = this.stored(draft.room);
+    if (!log) {
+      this.forgetExpired();
+      if (this.rooms.size >= this.storage.maxRooms) return { status: 'rooms-full' };
+      this.rooms.set(draft.room, (log = { head: 0, entries: [], bytes: 0, touched: now }));
+    }
     // As in Redis: the draft is stored as encoded, and published beside its seq.
-    const log = this.log(draft.room);
     const seq = ++log.head;
     const encoded = encodeEnvelope(draft);
-    log.entries.push({ seq, draft: encoded });
-    if (log.entries.length > this.historyLimit) log.entries.shift();
+    const bytes = Buffer.byteLength(encoded);
+    log.entries.push({ seq, draft: encoded, bytes });
+    log.bytes += bytes;
+    log.touched = now;
+    while (
+      log.entries.length > 1 &&
+      (log.entries.length > this.historyLimit || log.bytes > this.storage.maxRoomBytes)
+    ) {
+      log.bytes -= log.entries.shift()?.bytes ?? 0;
+    }
     if (cidKey !== undefined) {
       this.cids.set(cidKey, { id: draft.id, seq, expires: now + CID_TTL_MS });
     }
@@ -122,12 +162,12 @@ export class MemoryBroker {
   }
 
   range(room: string, after: number, limit: number): StoredRange {
-    const log = this.log(room);
+    const log = this.stored(room) ?? EMPTY_LOG;
     return this.snapshot(log, log.entries.filter((e) => e.seq > after).slice(0, limit));
   }
 
   latest(room: string, limit: number): StoredRange {
-    const log = this.log(room);
+    const log = this.stored(room) ?? EMPTY_LOG;
     return this.snapshot(log, limit > 0 ? log.entries.slice(-limit) : []);
   }
 
@@ -139,9 +179,19 @@ export class MemoryBroker {
     return { messages, first, head: log.head };
   }
 
-  private log(room: string): RoomLog {
-    let log = this.rooms.get(room);
-    if (!log) this.rooms.set(room, (log = { head: 0, entries: [] }));
+  /** The room's log while it lives; an expired one is deleted (Redis expires its keys). */
+  private stored(room: string): RoomLog | undefined {
+    const log = this.rooms.get(room);
+    if (log && this.now() - log.touched >= this.storage.roomTtlMs) {
+      this.rooms.delete(room);
+      return undefined;
+    }
     return log;
   }
+
+  private forgetExpired(): void {
+    for (const room of [...this.rooms.keys()]) this.stored(room);
+  }
 }
+
+const EMPTY_LOG: RoomLog = { head: 0, entries: [], bytes: 0, touched: 0 };

@@ -24,6 +24,14 @@ export class RedisNames {
   roomLog(room: string): string {
     return this.key('log', room);
   }
+  /** Bytes of drafts in the room's log. */
+  roomLogBytes(room: string): string {
+    return this.key('log-bytes', room);
+  }
+  /** Rooms with a stored log, scored by the time (ms) of their last message. */
+  roomsStored(): string {
+    return this.key('rooms', 'stored');
+  }
   /** user id → sessions in the room */
   roomUsers(room: string): string {
     return this.key('room-users', room);

@@ -7,8 +7,11 @@ import {
   type BusHandler,
   type PublishOptions,
   type PublishOutcome,
+  type RateLimit,
+  type RoomStorage,
   type StoredRange,
 } from '../bus';
+import { LocalBudget } from '../local-budget';
 import {
   decodeEnvelope,
   decodeStoredMessage,
@@ -21,8 +24,8 @@ import type { Topic } from '../topics';
 import type { RedisBackend } from './redis-backend';
 import { APPEND, PUBLISH_ONCE, RANGE } from './scripts/room-log';
 
-export interface RedisBusOptions {
-  /** Messages kept per room (at least; trimming is approximate). @default 1_000 */
+export interface RedisBusOptions extends RoomStorage {
+  /** Messages kept per room. @default 1_000 */
   historyLimit: number;
   logger: Logger;
 }
@@ -33,6 +36,8 @@ export interface RedisBusOptions {
  */
 export class RedisBus implements Bus {
   private handler: BusHandler | undefined;
+  /** Senders this node knows to be over budget are refused here, without a round trip. */
+  private readonly budget = new LocalBudget();
 
   constructor(
     private readonly redis: RedisBackend,
@@ -92,28 +97,44 @@ export class RedisBus implements Bus {
     });
   }
 
-  append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {
+  async append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {
     const { names } = this.redis;
-    const { cid, limit } = options;
-    return this.redis.run(APPEND, {
+    const { cid, limit, addressLimit } = options;
+    const limits = [limit, addressLimit].filter((l): l is RateLimit => l !== undefined);
+    if (!this.budget.take(limits)) return { status: 'rate-limited' };
+    const reply = await this.redis.run(APPEND, {
       keys: {
         seq_counter: names.roomSeq(draft.room),
         log: names.roomLog(draft.room),
+        log_bytes: names.roomLogBytes(draft.room),
+        room_index: names.roomsStored(),
         cid_key: names.sendCid(draft.from.id, cid ?? ''),
         bucket: names.rateBucket(limit?.bucket ?? ''),
+        address_bucket: names.rateBucket(addressLimit?.bucket ?? ''),
       },
       argv: {
         channel: names.channel({ kind: 'room', room: draft.room }),
+        room: draft.room,
         draft: encodeEnvelope(draft),
         max_len: this.options.historyLimit,
+        max_bytes: this.options.maxRoomBytes,
+        max_rooms: this.options.maxRooms,
+        room_ttl_ms: this.options.roomTtlMs,
         use_cid: cid === undefined ? '0' : '1',
         message_id: draft.id,
         cid_ttl_ms: CID_TTL_MS,
         use_limit: limit ? '1' : '0',
         per_second: limit?.perSecond ?? 0,
         burst: limit?.burst ?? 0,
+        use_address_limit: addressLimit ? '1' : '0',
+        address_per_second: addressLimit?.perSecond ?? 0,
+        address_burst: addressLimit?.burst ?? 0,
       },
     });
+    if (reply.status !== 'rate-limited') return reply;
+    if (limit) this.budget.refused(limit, reply.userTokens);
+    if (addressLimit) this.budget.refused(addressLimit, reply.addressTokens);
+    return { status: 'rate-limited' };
   }
 
   range(room: string, after: number, limit: number): Promise<StoredRange> {

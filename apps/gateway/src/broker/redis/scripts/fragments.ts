@@ -10,11 +10,13 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 `;
 
 /**
- * `take(bucket, per_second, burst)`: the token bucket of token-bucket.ts in one string key
- * (`<tokens> <at ms>`); true when a token was taken.
+ * The token bucket of token-bucket.ts in one string key (`<tokens> <at ms>`):
+ * `refill(bucket, per_second, burst)` is its tokens now, `keep(bucket, tokens, per_second, burst)`
+ * stores a count as of now, and `take(bucket, per_second, burst)` is true when a token was taken.
+ * A key lives until its bucket would be full again: an absent bucket is a full one.
  */
 export const TAKE_TOKEN = `${NOW}
-local function take(bucket, per_second, burst)
+local function refill(bucket, per_second, burst)
   local tokens, at = burst, now
   local state = redis.call('GET', bucket)
   if state then
@@ -22,10 +24,16 @@ local function take(bucket, per_second, burst)
     tokens = tonumber(string.sub(state, 1, split - 1))
     at = tonumber(string.sub(state, split + 1))
   end
-  tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * per_second)
+  return math.min(burst, tokens + math.max(0, now - at) / 1000 * per_second)
+end
+local function keep(bucket, tokens, per_second, burst)
+  redis.call('SET', bucket, tostring(tokens) .. ' ' .. now, 'PX', math.ceil(burst / per_second * 1000) + 1000)
+end
+local function take(bucket, per_second, burst)
+  local tokens = refill(bucket, per_second, burst)
   local allowed = tokens >= 1
   if allowed then tokens = tokens - 1 end
-  redis.call('SET', bucket, tostring(tokens) .. ' ' .. now, 'PX', math.ceil(burst / per_second * 1000) + 1000)
+  keep(bucket, tokens, per_second, burst)
   return allowed
 end
 `;

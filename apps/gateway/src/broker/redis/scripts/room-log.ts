@@ -4,27 +4,43 @@ import { TAKE_TOKEN } from './fragments';
 export type AppendReply =
   | { status: 'stored'; seq: number }
   | { status: 'duplicate'; id: string; seq: number }
-  | { status: 'rate-limited' };
+  /** Tokens each bucket held (fewer than 1 in at least one): what a node's local copy takes. */
+  | { status: 'rate-limited'; userTokens: number; addressTokens: number }
+  | { status: 'rooms-full' };
 
 /**
  * Stores and publishes one room message. The seq is taken, the draft stored under stream id
  * `<seq>-0` and `<seq> <draft>` published in one atomic step, so pub/sub order is seq order. The
  * draft's JSON is stored and sent as the node wrote it: the seq travels beside it, never
  * spliced into it.
+ *
+ * Storage stays bounded: both buckets (the user's, and for anonymous senders their address')
+ * must hold a token, or neither is spent; a room without a stored log is refused once
+ * `max_rooms` rooms have one (`room_index`: room -> time of its last message); the log is
+ * trimmed from its oldest entry until it holds at most `max_len` entries and `max_bytes` bytes
+ * of drafts (`log_bytes` counts them; the newest entry always stays); and the room's keys expire
+ * `room_ttl_ms` after its last message, when the room starts over at seq 1.
  */
 export const APPEND = new LuaScript({
   name: 'append',
-  keys: ['seq_counter', 'log', 'cid_key', 'bucket'],
+  keys: ['seq_counter', 'log', 'log_bytes', 'room_index', 'cid_key', 'bucket', 'address_bucket'],
   argv: [
     'channel',
+    'room',
     'draft',
     'max_len',
+    'max_bytes',
+    'max_rooms',
+    'room_ttl_ms',
     'use_cid',
     'message_id',
     'cid_ttl_ms',
     'use_limit',
     'per_second',
     'burst',
+    'use_address_limit',
+    'address_per_second',
+    'address_burst',
   ],
   body: `${TAKE_TOKEN}
 if use_cid == '1' then
@@ -34,11 +50,39 @@ if use_cid == '1' then
     return {1, string.sub(previous, 1, split - 1), tonumber(string.sub(previous, split + 1))}
   end
 end
-if use_limit == '1' and not take(bucket, tonumber(per_second), tonumber(burst)) then
-  return {2}
+local user_tokens, address_tokens = 1, 1
+if use_limit == '1' then user_tokens = refill(bucket, tonumber(per_second), tonumber(burst)) end
+if use_address_limit == '1' then
+  address_tokens = refill(address_bucket, tonumber(address_per_second), tonumber(address_burst))
+end
+if user_tokens < 1 or address_tokens < 1 then
+  return {2, tostring(user_tokens), tostring(address_tokens)}
+end
+if use_limit == '1' then keep(bucket, user_tokens - 1, tonumber(per_second), tonumber(burst)) end
+if use_address_limit == '1' then
+  keep(address_bucket, address_tokens - 1, tonumber(address_per_second), tonumber(address_burst))
+end
+local ttl = tonumber(room_ttl_ms)
+redis.call('ZREMRANGEBYSCORE', room_index, '-inf', now - ttl)
+if not redis.call('ZSCORE', room_index, room) then
+  if redis.call('ZCARD', room_index) >= tonumber(max_rooms) then return {3} end
 end
 local seq = redis.call('INCR', seq_counter)
-redis.call('XADD', log, 'MAXLEN', '~', max_len, seq .. '-0', 'e', draft)
+redis.call('XADD', log, seq .. '-0', 'e', draft)
+local bytes = redis.call('INCRBY', log_bytes, #draft)
+local length = redis.call('XLEN', log)
+local limit_len, limit_bytes = tonumber(max_len), tonumber(max_bytes)
+while length > 1 and (length > limit_len or bytes > limit_bytes) do
+  local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)[1]
+  redis.call('XDEL', log, oldest[1])
+  -- max: a log stored before log_bytes existed was never counted.
+  bytes = math.max(0, bytes - #oldest[2][2])
+  length = length - 1
+end
+redis.call('SET', log_bytes, bytes, 'PX', ttl)
+redis.call('PEXPIRE', seq_counter, ttl)
+redis.call('PEXPIRE', log, ttl)
+redis.call('ZADD', room_index, now, room)
 redis.call('PUBLISH', channel, seq .. ' ' .. draft)
 if use_cid == '1' then
   redis.call('SET', cid_key, message_id .. ' ' .. seq, 'PX', cid_ttl_ms)
@@ -50,7 +94,14 @@ return {0, seq}
     if (status === 1) {
       return { status: 'duplicate', id: String(first), seq: replyNumber(second, 'append') };
     }
-    if (status === 2) return { status: 'rate-limited' };
+    if (status === 2) {
+      return {
+        status: 'rate-limited',
+        userTokens: replyNumber(first, 'append'),
+        addressTokens: replyNumber(second, 'append'),
+      };
+    }
+    if (status === 3) return { status: 'rooms-full' };
     return { status: 'stored', seq: replyNumber(first, 'append') };
   },
 });

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, eventually, texts, type TestClient } from '../support/client';
+import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { adminClient, useRedis } from '@chat/test-support';
+
+const redis = useRedis();
+let nodes: RunningGateway[] = [];
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await stopAll(nodes);
+  nodes = [];
+});
+
+async function open(url: string, options: Parameters<typeof connect>[1]): Promise<TestClient> {
+  const client = await connect(url, options);
+  clients.push(client);
+  return client;
+}
+
+async function usedMemory(url: string): Promise<number> {
+  const probe = adminClient(url);
+  try {
+    return Number(/used_memory:(\d+)/.exec(await probe.info('memory'))?.[1]);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** Messages stored in every room log of the cluster under `prefix`, and how many logs. */
+async function storedLogs(
+  url: string,
+  prefix: string,
+): Promise<{ rooms: number; messages: number }> {
+  const probe = adminClient(url);
+  try {
+    const keys = await probe.keys(`${prefix}:log:*`);
+    const lengths = await Promise.all(keys.map((key) => probe.xlen(key)));
+    return { rooms: keys.length, messages: lengths.reduce((a, b) => a + b, 0) };
+  } finally {
+    probe.disconnect();
+  }
+}
+
+describe('bounded storage (issue #11, point 4)', () => {
+  it('an anonymous flood from one address grows Redis by a bounded amount', async () => {
+    const prefix = `flood${Date.now().toString(36)}`;
+    // Each user's own budget is generous (testConfig): the attack is many fresh anonymous users.
+    nodes = await redisCluster(redis.url, 2, {
+      REDIS_PREFIX: prefix,
+      ANON_RATE_PER_IP: '20',
+      ANON_BURST_PER_IP: '40',
+      MAX_ROOMS: '5',
+      MAX_ROOM_KB: '64',
+      HISTORY_LIMIT: '100',
+    });
+    const attackers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        open(at(nodes, i % 2).url, { name: `a${i}`, room: `spam${i}` }),
+      ),
+    );
+    const before = await usedMemory(redis.url);
+    const text = 'x'.repeat(2_000);
+    const deadline = Date.now() + 3_000;
+    let acked = 0;
+    await Promise.all(
+      attackers.map(async (client) => {
+        while (Date.now() < deadline) {
+          const acks = await Promise.all(
+            Array.from({ length: 10 }, () => client.request('send', { text })),
+          );
+          acked += acks.filter((ack) => ack.ok).length;
+        }
+      }),
+    );
+    const stored = await storedLogs(redis.url, prefix);
+    const growth = (await usedMemory(redis.url)) - before;
+    // The address' budget: 40 at once, then 20/s for 3 s (a little slack for timing).
+    expect(acked).toBeLessThanOrEqual(40 + 20 * 4);
+    expect(stored.rooms).toBeLessThanOrEqual(5);
+    expect(stored.messages).toBeLessThanOrEqual(acked);
+    // README's bound: MAX_ROOMS x (MAX_ROOM_KB + 200 B x HISTORY_LIMIT) = 5 x 84 KiB, plus slack
+    // for the buckets and Redis' own bookkeeping.
+    expect(growth).toBeLessThan(5 * 84 * 1_024 + 512 * 1_024);
+  });
+
+  it('a room idle past ROOM_TTL_S starts over; a resume with an older since is told so', async () => {
+    const prefix = `ttl${Date.now().toString(36)}`;
+    nodes = await redisCluster(redis.url, 2, { REDIS_PREFIX: prefix, ROOM_TTL_S: '1' });
+    const alice = await open(at(nodes, 0).url, { name: 'alice', room: 'quiet' });
+    const bob = await open(at(nodes, 1).url, { name: 'bob', room: 'quiet' });
+    const carol = await open(at(nodes, 1).url, { name: 'carol', room: 'quiet' });
+    for (const text of ['one', 'two', 'three']) await alice.send(text);
+    await eventually(() => expect(texts(bob)).toEqual(['one', 'two', 'three']));
+    const token = bob.welcome.resumeToken;
+    bob.close();
+    const probe = adminClient(redis.url);
+    try {
+      await eventually(async () => expect(await probe.exists(`${prefix}:seq:quiet`)).toBe(0));
+    } finally {
+      probe.disconnect();
+    }
+    expect(await alice.send('after the silence')).toMatchObject({ seq: 1 });
+    // A member who stayed gets the new log's messages live.
+    await eventually(() =>
+      expect(texts(carol)).toEqual(['one', 'two', 'three', 'after the silence']),
+    );
+    const back = await open(at(nodes, 0).url, { resume: token, room: 'quiet', since: 3 });
+    expect(texts(back)).toEqual(['after the silence']);
+    expect(back.synced).toEqual([{ room: 'quiet', seq: 1, replayed: 1, lost: 0, restarted: true }]);
+  });
+});
