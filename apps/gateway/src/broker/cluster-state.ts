@@ -12,6 +12,11 @@ export interface SessionRef {
 export interface ResumeRecord {
   user: UserRef;
   sid: string;
+  /**
+   * The authenticated subject the session belongs to (absent without auth): only a token for
+   * the same subject may resume it, so a name claim can never take over someone's session.
+   */
+  subject?: string;
   /** The connection that last held the token: a resume takes over from it. */
   session?: { nodeId: string; key: string };
 }

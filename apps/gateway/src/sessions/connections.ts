@@ -53,6 +53,7 @@ export class Connections {
       user: identity.user,
       sid: identity.sid,
       resumeToken: identity.resumeToken,
+      ...(identity.subject === undefined ? {} : { subject: identity.subject }),
       batch: identity.handshake.batch === true,
       room: undefined,
       queue: Promise.resolve(),
@@ -138,6 +139,7 @@ export class Connections {
           {
             user: session.user,
             sid: session.sid,
+            ...(session.subject === undefined ? {} : { subject: session.subject }),
             session: { nodeId: ctx.nodeId, key: session.socket.id },
           },
           ctx.config.resumeTtlMs,

@@ -55,6 +55,11 @@ async function identify(
   const handshake = parsed.value;
   const principal = authenticate ? await authenticate(handshake.token) : undefined;
   const record = handshake.resume ? await ctx.state.loadResume(handshake.resume) : undefined;
+  // A resume token is bound to the subject that opened the session: another subject (whatever
+  // name it claims) is refused rather than let it take over, or read, someone else's session.
+  if (record && principal && record.subject !== principal.subject) {
+    throw clientError('UNAUTHORIZED', 'this resume token belongs to another user');
+  }
   let identity: Identity;
   if (record && (principal === undefined || principal.name === record.user.name)) {
     identity = { ...record, resumeToken: handshake.resume ?? '', handshake };
@@ -68,6 +73,7 @@ async function identify(
       sid: randomBytes(8).toString('base64url'),
       resumeToken: randomBytes(18).toString('base64url'),
       handshake,
+      ...(principal ? { subject: principal.subject } : {}),
     };
   }
   const session = { nodeId: ctx.nodeId, key: socket.id, user: identity.user };

@@ -242,13 +242,21 @@ export class RedisState implements ClusterState {
 
 function parseResume(json: string): ResumeRecord | undefined {
   try {
-    const value = JSON.parse(json) as { user?: unknown; sid?: unknown; session?: unknown };
+    const value = JSON.parse(json) as {
+      user?: unknown;
+      sid?: unknown;
+      session?: unknown;
+      subject?: unknown;
+    };
     const user = parseUser(JSON.stringify(value.user ?? null));
     if (!user || typeof value.sid !== 'string') return undefined;
+    const record: ResumeRecord = { user, sid: value.sid };
+    if (typeof value.subject === 'string') record.subject = value.subject;
     const session = value.session as { nodeId?: unknown; key?: unknown } | undefined;
-    return typeof session?.nodeId === 'string' && typeof session.key === 'string'
-      ? { user, sid: value.sid, session: { nodeId: session.nodeId, key: session.key } }
-      : { user, sid: value.sid };
+    if (typeof session?.nodeId === 'string' && typeof session.key === 'string') {
+      record.session = { nodeId: session.nodeId, key: session.key };
+    }
+    return record;
   } catch {
     return undefined;
   }
