@@ -21,6 +21,18 @@ export interface ResumeRecord {
   session?: { nodeId: string; key: string };
 }
 
+/**
+ * A name whose holder lost its connection and is waiting out its grace period: a newcomer
+ * refused that name is told when it frees up, and whether it looks like the holder itself.
+ */
+export interface NameHold {
+  userId: number;
+  /** The client address of the lost connection. */
+  address: string;
+  /** When the grace period ends, in ms since the epoch. */
+  until: number;
+}
+
 /** A `left` envelope before the room is known: the state completes it with the room left. */
 export type LeftTemplate = Omit<LeftEnvelope, 'room'>;
 
@@ -73,6 +85,10 @@ export interface ClusterState {
   renewNames(users: UserRef[], ttlMs: number): Promise<void>;
   /** The online user holding `name` (case-insensitively). */
   findUser(name: string): Promise<UserRef | undefined>;
+  /** Records a grace-period hold on `name` until `hold.until` (best effort, advisory only). */
+  holdName(name: string, hold: NameHold): Promise<void>;
+  /** The current hold on `name` (case-insensitively), if its grace period has not ended. */
+  nameHold(name: string): Promise<NameHold | undefined>;
   saveResume(token: string, record: ResumeRecord, ttlMs: number): Promise<void>;
   loadResume(token: string): Promise<ResumeRecord | undefined>;
   members(room: string): Promise<UserRef[]>;

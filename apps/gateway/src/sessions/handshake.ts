@@ -5,6 +5,8 @@ import type { ConnectionLimits } from './admission';
 import { ClientError, clientError, toChatError } from '../errors';
 import { type GatewayContext, userLock } from '../context';
 import type { ChatSocket, Identity } from './socket';
+import { clientAddress } from './client-address';
+import { nameTaken } from './name-taken';
 
 type ConnectError = Error & { data?: ChatError };
 
@@ -81,7 +83,10 @@ async function identify(
     ctx.state.openSession(session, ctx.config.nameTtlMs),
   );
   if (!opened) {
-    throw clientError('NAME_TAKEN', `the name '${identity.user.name}' is taken`);
+    const address = clientAddress(socket, ctx.config.trustProxy);
+    throw new ClientError(
+      await nameTaken(ctx.state, identity.user, address, principal === undefined),
+    );
   }
   return identity;
 }
