@@ -82,6 +82,10 @@ export interface GatewayConfig {
   authIssuer: string | undefined;
   /** Required `aud` claim when authenticating. @default unset */
   authAudience: string | undefined;
+  /** Refuse tokens without `exp` (AUTH_REQUIRE_EXP). @default true */
+  authRequireExp: boolean;
+  /** Clock skew tolerated on `iat`/`nbf`/`exp`, in seconds (AUTH_CLOCK_SKEW_S). @default 30 */
+  authClockSkewS: number;
 }
 
 /** Bad configuration: the message names the setting, and main exits before serving. */
@@ -119,9 +123,9 @@ function redisUrl(env: Env): string | undefined {
   return raw;
 }
 
-function flag(env: Env, name: string): boolean {
+function flag(env: Env, name: string, fallback = false): boolean {
   const raw = env[name];
-  if (raw === undefined || raw === '') return false;
+  if (raw === undefined || raw === '') return fallback;
   if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(name, raw, 'true or false');
@@ -134,7 +138,10 @@ function optional(env: Env, name: string): string | undefined {
 
 function auth(
   env: Env,
-): Pick<GatewayConfig, 'authSecret' | 'authJwksUrl' | 'authIssuer' | 'authAudience'> {
+): Pick<
+  GatewayConfig,
+  'authSecret' | 'authJwksUrl' | 'authIssuer' | 'authAudience' | 'authRequireExp' | 'authClockSkewS'
+> {
   const authSecret = optional(env, 'AUTH_SECRET');
   const authJwksUrl = optional(env, 'AUTH_JWKS_URL');
   if (authSecret !== undefined && authSecret.length < 16) {
@@ -151,6 +158,8 @@ function auth(
     authJwksUrl,
     authIssuer: optional(env, 'AUTH_ISSUER'),
     authAudience: optional(env, 'AUTH_AUDIENCE'),
+    authRequireExp: flag(env, 'AUTH_REQUIRE_EXP', true),
+    authClockSkewS: integer(env, 'AUTH_CLOCK_SKEW_S', 30, 0, 3_600),
   };
 }
 

@@ -24,3 +24,24 @@ export function toChatError(error: unknown, logger: Logger, context: object = {}
   logger.error({ ...context, err: error }, 'request failed unexpectedly');
   return chatError('INTERNAL');
 }
+
+/**
+ * Rethrows the failure of a write (a send or a DM) as the client must hear it. A broker call
+ * that may have run cannot be answered "UNAVAILABLE, nothing was stored": it becomes
+ * OUTCOME_UNKNOWN, whose retry is safe only with the same `cid` (the broker deduplicates it).
+ */
+export function rethrowWriteFailure(
+  error: unknown,
+  cid: string | undefined,
+  logger: Logger,
+  context: object = {},
+): never {
+  if (!(error instanceof BrokerUnavailableError) || error.outcome !== 'unknown') throw error;
+  logger.warn({ ...context, cid, err: error.message }, 'write outcome unknown: broker too slow');
+  throw clientError(
+    'OUTCOME_UNKNOWN',
+    cid === undefined
+      ? 'the cluster did not answer in time: this may have been stored; it had no cid, so a retry may store it twice'
+      : `the cluster did not answer in time: this may have been stored; retry only with the same cid ('${cid}')`,
+  );
+}

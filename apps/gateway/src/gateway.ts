@@ -38,6 +38,8 @@ function authenticator(deps: GatewayDeps): Authenticate | undefined {
     ...(config.authJwksUrl === undefined ? {} : { jwksUrl: config.authJwksUrl }),
     ...(config.authIssuer === undefined ? {} : { issuer: config.authIssuer }),
     ...(config.authAudience === undefined ? {} : { audience: config.authAudience }),
+    requireExp: config.authRequireExp,
+    clockSkewS: config.authClockSkewS,
   });
 }
 

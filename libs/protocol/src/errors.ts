@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'UNAUTHORIZED',
   'VERSION_MISMATCH',
   'UNAVAILABLE',
+  'OUTCOME_UNKNOWN',
   'INTERNAL',
 ] as const;
 
@@ -26,9 +27,19 @@ export interface ChatError {
   code: ErrorCode;
   message: string;
   retryable: boolean;
+  /**
+   * A hint on retryable errors: the earliest a retry can succeed, in ms. Optional (added in
+   * protocol 1 compatibly): a client that ignores it just retries sooner and is refused again.
+   */
+  retryInMs?: number;
 }
 
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']);
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
+  'RATE_LIMITED',
+  'UNAVAILABLE',
+  'OUTCOME_UNKNOWN',
+  'INTERNAL',
+]);
 
 const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   BAD_REQUEST: 'malformed request',
@@ -44,6 +55,8 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   UNAUTHORIZED: 'authentication failed',
   VERSION_MISMATCH: 'unsupported protocol version',
   UNAVAILABLE: 'service temporarily unavailable, retry',
+  OUTCOME_UNKNOWN:
+    'the cluster did not answer in time: this may have been stored; retry only with the same cid',
   INTERNAL: 'internal error',
 };
 

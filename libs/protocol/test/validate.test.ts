@@ -164,6 +164,7 @@ describe('parseHandshake', () => {
 describe('errors', () => {
   it('marks only transient errors retryable', () => {
     expect(chatError('UNAVAILABLE').retryable).toBe(true);
+    expect(chatError('OUTCOME_UNKNOWN').retryable).toBe(true);
     expect(chatError('RATE_LIMITED').retryable).toBe(true);
     expect(chatError('NAME_TAKEN').retryable).toBe(false);
     expect(chatError('EMPTY_TEXT', 'custom')).toEqual({

@@ -12,8 +12,25 @@ export interface SessionRef {
 export interface ResumeRecord {
   user: UserRef;
   sid: string;
+  /**
+   * The authenticated subject the session belongs to (absent without auth): only a token for
+   * the same subject may resume it, so a name claim can never take over someone's session.
+   */
+  subject?: string;
   /** The connection that last held the token: a resume takes over from it. */
   session?: { nodeId: string; key: string };
+}
+
+/**
+ * A name whose holder lost its connection and is waiting out its grace period: a newcomer
+ * refused that name is told when it frees up, and whether it looks like the holder itself.
+ */
+export interface NameHold {
+  userId: number;
+  /** The client address of the lost connection. */
+  address: string;
+  /** When the grace period ends, in ms since the epoch. */
+  until: number;
 }
 
 /** A `left` envelope before the room is known: the state completes it with the room left. */
@@ -68,6 +85,10 @@ export interface ClusterState {
   renewNames(users: UserRef[], ttlMs: number): Promise<void>;
   /** The online user holding `name` (case-insensitively). */
   findUser(name: string): Promise<UserRef | undefined>;
+  /** Records a grace-period hold on `name` until `hold.until` (best effort, advisory only). */
+  holdName(name: string, hold: NameHold): Promise<void>;
+  /** The current hold on `name` (case-insensitively), if its grace period has not ended. */
+  nameHold(name: string): Promise<NameHold | undefined>;
   saveResume(token: string, record: ResumeRecord, ttlMs: number): Promise<void>;
   loadResume(token: string): Promise<ResumeRecord | undefined>;
   members(room: string): Promise<UserRef[]>;

@@ -1,9 +1,22 @@
 /**
+ * What a failed broker call may have done. `not-run`: it never reached the broker, or the broker
+ * answered with an error, so nothing changed. `unknown`: it was written and then timed out or
+ * its connection dropped before the answer, so the broker may still have run it (a Redis paused
+ * by `DEBUG SLEEP` runs what it received when it wakes).
+ */
+export type BrokerOutcome = 'not-run' | 'unknown';
+
+/**
  * Rejected by every broker operation (bus or shared state) while the broker is unreachable or
- * too slow. Clients are told UNAVAILABLE (retryable); nothing else about the cause reaches them.
+ * too slow. Clients are told UNAVAILABLE (retryable), or OUTCOME_UNKNOWN when a write's
+ * `outcome` is unknown; nothing else about the cause reaches them.
  */
 export class BrokerUnavailableError extends Error {
-  constructor(cause: unknown) {
+  constructor(
+    cause: unknown,
+    /** @default 'unknown': only a failure known to precede the write may claim `not-run`. */
+    readonly outcome: BrokerOutcome = 'unknown',
+  ) {
     super(`broker unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'BrokerUnavailableError';
   }

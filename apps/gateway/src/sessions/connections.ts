@@ -15,6 +15,7 @@ import { HANDLERS, type AnyAck } from './handlers';
 import type { LocalSession } from './registry';
 import type { ChatSocket } from './socket';
 import { leaveLocally } from '../delivery/room-sync';
+import { clientAddress } from './client-address';
 
 /** Requests a client may have unanswered before more are refused (RATE_LIMITED). @default 256 */
 const MAX_IN_FLIGHT = 256;
@@ -53,6 +54,8 @@ export class Connections {
       user: identity.user,
       sid: identity.sid,
       resumeToken: identity.resumeToken,
+      ...(identity.subject === undefined ? {} : { subject: identity.subject }),
+      address: clientAddress(socket.handshake, this.ctx.config.trustProxy),
       batch: identity.handshake.batch === true,
       room: undefined,
       queue: Promise.resolve(),
@@ -138,6 +141,7 @@ export class Connections {
           {
             user: session.user,
             sid: session.sid,
+            ...(session.subject === undefined ? {} : { subject: session.subject }),
             session: { nodeId: ctx.nodeId, key: session.socket.id },
           },
           ctx.config.resumeTtlMs,
@@ -222,12 +226,31 @@ export class Connections {
       this.checkIdle();
       return;
     }
+    this.holdName(session);
     const key = session.socket.id;
     const timer = setTimeout(() => {
       this.closing.delete(key);
       void close().finally(() => this.checkIdle());
     }, ctx.config.leaveGraceMs);
     this.closing.set(key, { timer, close });
+  }
+
+  /**
+   * Tells the cluster that the session's name is held for its grace period, so that a
+   * reconnect without `resume` hears "retry in N ms", not a final NAME_TAKEN. Advisory: a
+   * failure only costs that hint.
+   */
+  private holdName(session: LocalSession): void {
+    const { ctx } = this;
+    if (session.address === undefined) return;
+    const hold = {
+      userId: session.user.id,
+      address: session.address,
+      until: Date.now() + ctx.config.leaveGraceMs,
+    };
+    ctx.state.holdName(session.user.name, hold).catch((error: unknown) => {
+      ctx.logger.debug({ user: session.user, err: String(error) }, 'could not record name hold');
+    });
   }
 
   /** Ends the session cluster-wide; `left` goes out if it was the user's last in the room. */

@@ -17,7 +17,7 @@ import {
 } from '@chat/protocol';
 import { ENVELOPE_VERSION } from '../broker/envelope';
 import { addressRateLimit, type GatewayContext, userRateLimit } from '../context';
-import { ClientError, clientError } from '../errors';
+import { ClientError, clientError, rethrowWriteFailure } from '../errors';
 import type { LocalSession } from './registry';
 import { joinRoom } from '../delivery/room-sync';
 
@@ -44,24 +44,28 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
   ctx.metrics.received.inc();
   const id = ctx.nextMessageId();
   const addressLimit = addressRateLimit(ctx, session);
-  const outcome = await ctx.bus.append(
-    {
-      v: ENVELOPE_VERSION,
-      type: 'message',
-      origin: ctx.nodeId,
-      id,
-      room,
-      from: session.user,
-      sid: session.sid,
-      text: request.text,
-      ts: Date.now(),
-    },
-    {
-      ...(request.cid === undefined ? {} : { cid: request.cid }),
-      limit: userRateLimit(ctx, session.user),
-      ...(addressLimit === undefined ? {} : { addressLimit }),
-    },
-  );
+  const outcome = await ctx.bus
+    .append(
+      {
+        v: ENVELOPE_VERSION,
+        type: 'message',
+        origin: ctx.nodeId,
+        id,
+        room,
+        from: session.user,
+        sid: session.sid,
+        text: request.text,
+        ts: Date.now(),
+      },
+      {
+        ...(request.cid === undefined ? {} : { cid: request.cid }),
+        limit: userRateLimit(ctx, session.user),
+        ...(addressLimit === undefined ? {} : { addressLimit }),
+      },
+    )
+    .catch((error: unknown) =>
+      rethrowWriteFailure(error, request.cid, ctx.logger, { event: 'send', user: session.user }),
+    );
   switch (outcome.status) {
     case 'stored':
       ctx.metrics.published.inc();
@@ -85,26 +89,30 @@ const dm: Handler<DmResult> = async (ctx, session, payload) => {
   const to = await ctx.state.findUser(request.to);
   if (!to) throw clientError('USER_NOT_FOUND', `nobody called '${request.to}' is online`);
   const id = ctx.nextMessageId();
-  const outcome = await ctx.bus.publish(
-    { kind: 'user', userId: to.id },
-    {
-      v: ENVELOPE_VERSION,
-      type: 'dm',
-      origin: ctx.nodeId,
-      id,
-      from: session.user,
-      to,
-      sid: session.sid,
-      text: request.text,
-      ts: Date.now(),
-    },
-    {
-      limit: userRateLimit(ctx, session.user),
-      ...(request.cid === undefined
-        ? {}
-        : { dedupe: { key: `dm:${session.user.id}:${request.cid}`, id } }),
-    },
-  );
+  const outcome = await ctx.bus
+    .publish(
+      { kind: 'user', userId: to.id },
+      {
+        v: ENVELOPE_VERSION,
+        type: 'dm',
+        origin: ctx.nodeId,
+        id,
+        from: session.user,
+        to,
+        sid: session.sid,
+        text: request.text,
+        ts: Date.now(),
+      },
+      {
+        limit: userRateLimit(ctx, session.user),
+        ...(request.cid === undefined
+          ? {}
+          : { dedupe: { key: `dm:${session.user.id}:${request.cid}`, id } }),
+      },
+    )
+    .catch((error: unknown) =>
+      rethrowWriteFailure(error, request.cid, ctx.logger, { event: 'dm', user: session.user }),
+    );
   switch (outcome.status) {
     case 'rate-limited':
       throw clientError('RATE_LIMITED');

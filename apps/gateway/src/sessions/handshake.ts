@@ -5,6 +5,8 @@ import type { ConnectionLimits } from './admission';
 import { ClientError, clientError, toChatError } from '../errors';
 import { type GatewayContext, userLock } from '../context';
 import type { ChatSocket, Identity } from './socket';
+import { clientAddress } from './client-address';
+import { nameTaken } from './name-taken';
 
 type ConnectError = Error & { data?: ChatError };
 
@@ -55,6 +57,11 @@ async function identify(
   const handshake = parsed.value;
   const principal = authenticate ? await authenticate(handshake.token) : undefined;
   const record = handshake.resume ? await ctx.state.loadResume(handshake.resume) : undefined;
+  // A resume token is bound to the subject that opened the session: another subject (whatever
+  // name it claims) is refused rather than let it take over, or read, someone else's session.
+  if (record && principal && record.subject !== principal.subject) {
+    throw clientError('UNAUTHORIZED', 'this resume token belongs to another user');
+  }
   let identity: Identity;
   if (record && (principal === undefined || principal.name === record.user.name)) {
     identity = { ...record, resumeToken: handshake.resume ?? '', handshake };
@@ -68,6 +75,7 @@ async function identify(
       sid: randomBytes(8).toString('base64url'),
       resumeToken: randomBytes(18).toString('base64url'),
       handshake,
+      ...(principal ? { subject: principal.subject } : {}),
     };
   }
   const session = { nodeId: ctx.nodeId, key: socket.id, user: identity.user };
@@ -75,7 +83,10 @@ async function identify(
     ctx.state.openSession(session, ctx.config.nameTtlMs),
   );
   if (!opened) {
-    throw clientError('NAME_TAKEN', `the name '${identity.user.name}' is taken`);
+    const address = clientAddress(socket.handshake, ctx.config.trustProxy);
+    throw new ClientError(
+      await nameTaken(ctx.state, identity.user, address, principal === undefined),
+    );
   }
   return identity;
 }

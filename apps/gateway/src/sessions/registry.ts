@@ -8,6 +8,10 @@ export interface LocalSession {
   /** Public session id: what the session sent is never delivered back to it. */
   readonly sid: string;
   readonly resumeToken: string;
+  /** The client's address (see clientAddress); a grace-period name hold records it. */
+  readonly address?: string;
+  /** The authenticated subject (absent without auth); saved with the resume token. */
+  readonly subject?: string;
   /** Takes room messages as `messages` batches (handshake `batch: true`). */
   readonly batch: boolean;
   /** Current room; undefined while in none. */

@@ -52,6 +52,16 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       expect(new Set(ids).size).toBe(20);
     });
 
+    it('keeps a grace-period name hold, case-insensitively, until it ends', async () => {
+      const { state } = await fixture();
+      const name = `Held${++counter}`;
+      const hold = { userId: 7, address: '10.1.2.3', until: Date.now() + 300 };
+      expect(await state.nameHold(name)).toBeUndefined();
+      await state.holdName(name, hold);
+      expect(await state.nameHold(name.toUpperCase())).toEqual(hold);
+      await eventually(async () => expect(await state.nameHold(name)).toBeUndefined());
+    });
+
     it('claims names case-insensitively; the same user may hold several sessions', async () => {
       const { state } = await fixture();
       const n = node();

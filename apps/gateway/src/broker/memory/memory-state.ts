@@ -2,6 +2,7 @@ import { nameKey, type UserRef } from '@chat/protocol';
 import type {
   ClusterState,
   LeftTemplate,
+  NameHold,
   ResumeRecord,
   RoomCount,
   SessionRef,
@@ -32,6 +33,8 @@ export class MemoryState implements ClusterState {
   private readonly subjects = new Map<string, number>();
   private readonly names = new Map<string, Lease<UserRef>>();
   private readonly resumes = new Map<string, Lease<ResumeRecord>>();
+  /** name key → grace-period hold; an expired hold is dropped when read or replaced. */
+  private readonly holds = new Map<string, NameHold>();
   private readonly userSessions = new Map<number, number>();
   /** room → user id → { user, sessions } */
   private readonly roomUsers = new Map<string, Map<number, { user: UserRef; sessions: number }>>();
@@ -104,6 +107,18 @@ export class MemoryState implements ClusterState {
 
   async findUser(name: string): Promise<UserRef | undefined> {
     return this.live(this.names, nameKey(name));
+  }
+
+  async holdName(name: string, hold: NameHold): Promise<void> {
+    this.holds.set(nameKey(name), hold);
+  }
+
+  async nameHold(name: string): Promise<NameHold | undefined> {
+    const key = nameKey(name);
+    const hold = this.holds.get(key);
+    if (hold && hold.until > this.now()) return hold;
+    this.holds.delete(key);
+    return undefined;
   }
 
   async saveResume(token: string, record: ResumeRecord, ttlMs: number): Promise<void> {

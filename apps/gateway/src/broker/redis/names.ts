@@ -67,6 +67,10 @@ export class RedisNames {
   name(name: string): string {
     return this.key('name', nameKey(name));
   }
+  /** A name's grace-period hold (see ClusterState.holdName), under the same comparison key. */
+  nameHold(name: string): string {
+    return this.key('name-hold', nameKey(name));
+  }
   userSessions(userId: number): string {
     return this.key('usessions', String(userId));
   }

@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../logger';
 import { BrokerUnavailableError } from '../errors';
 import { RedisNames } from './names';
+import { redisOutcome } from './outcome';
 import { ALL_SCRIPTS } from './scripts/all';
 import type { LuaScript, ScriptCall } from './scripts/lua-script';
 
@@ -110,12 +111,15 @@ export class RedisBackend {
     return this.call((redis) => script.run(redis, call));
   }
 
-  /** Runs plain commands on the command connection; failures become BrokerUnavailableError. */
+  /**
+   * Runs plain commands on the command connection; failures become BrokerUnavailableError,
+   * telling whether the commands may have run (see redisOutcome).
+   */
   async call<T>(operation: (redis: Redis) => Promise<T>): Promise<T> {
     try {
       return await operation(this.commands);
     } catch (error) {
-      throw new BrokerUnavailableError(error);
+      throw new BrokerUnavailableError(error, redisOutcome(error));
     }
   }
 
@@ -125,7 +129,7 @@ export class RedisBackend {
       await this.subscriber.subscribe(channel);
     } catch (error) {
       this.channels.delete(channel);
-      throw new BrokerUnavailableError(error);
+      throw new BrokerUnavailableError(error, redisOutcome(error));
     }
   }
 

@@ -2,6 +2,7 @@ import type { UserRef } from '@chat/protocol';
 import type {
   ClusterState,
   LeftTemplate,
+  NameHold,
   ResumeRecord,
   RoomCount,
   SessionRef,
@@ -113,6 +114,18 @@ export class RedisState implements ClusterState {
   async findUser(name: string): Promise<UserRef | undefined> {
     const json = await this.redis.call((redis) => redis.get(this.redis.names.name(name)));
     return json === null ? undefined : parseUser(json);
+  }
+
+  async holdName(name: string, hold: NameHold): Promise<void> {
+    const ttlMs = Math.max(1, hold.until - Date.now());
+    const key = this.redis.names.nameHold(name);
+    await this.redis.call((redis) => redis.set(key, JSON.stringify(hold), 'PX', ttlMs));
+  }
+
+  async nameHold(name: string): Promise<NameHold | undefined> {
+    const json = await this.redis.call((redis) => redis.get(this.redis.names.nameHold(name)));
+    const hold = json === null ? undefined : parseHold(json);
+    return hold && hold.until > Date.now() ? hold : undefined;
   }
 
   async saveResume(token: string, record: ResumeRecord, ttlMs: number): Promise<void> {
@@ -240,15 +253,35 @@ export class RedisState implements ClusterState {
   }
 }
 
+function parseHold(json: string): NameHold | undefined {
+  try {
+    const value = JSON.parse(json) as Partial<Record<keyof NameHold, unknown>>;
+    const { userId, address, until } = value;
+    return typeof userId === 'number' && typeof address === 'string' && typeof until === 'number'
+      ? { userId, address, until }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseResume(json: string): ResumeRecord | undefined {
   try {
-    const value = JSON.parse(json) as { user?: unknown; sid?: unknown; session?: unknown };
+    const value = JSON.parse(json) as {
+      user?: unknown;
+      sid?: unknown;
+      session?: unknown;
+      subject?: unknown;
+    };
     const user = parseUser(JSON.stringify(value.user ?? null));
     if (!user || typeof value.sid !== 'string') return undefined;
+    const record: ResumeRecord = { user, sid: value.sid };
+    if (typeof value.subject === 'string') record.subject = value.subject;
     const session = value.session as { nodeId?: unknown; key?: unknown } | undefined;
-    return typeof session?.nodeId === 'string' && typeof session.key === 'string'
-      ? { user, sid: value.sid, session: { nodeId: session.nodeId, key: session.key } }
-      : { user, sid: value.sid };
+    if (typeof session?.nodeId === 'string' && typeof session.key === 'string') {
+      record.session = { nodeId: session.nodeId, key: session.key };
+    }
+    return record;
   } catch {
     return undefined;
   }
