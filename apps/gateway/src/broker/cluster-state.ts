@@ -57,7 +57,9 @@ export interface ClusterState {
   subjectUserId(subject: string): Promise<number>;
   /**
    * Opens a session and claims the user's name (case-insensitively) for `nameTtlMs`, renewing
-   * the user's own claim. Resolves false, changing nothing, when another user holds the name.
+   * the user's own claim. Resolves false, changing nothing, when another user holds the name,
+   * or when this user is online under another name (one user, one name: an authenticated
+   * subject cannot appear as two people).
    */
   openSession(session: SessionRef, nameTtlMs: number): Promise<boolean>;
   /**

@@ -8,8 +8,8 @@ import type { ClusterState } from '../broker/cluster-state';
  * packet): then the refusal says so and is retryable after `retryInMs`, when the name frees up.
  * An address cannot prove identity (a NAT hides many users), so nothing is taken over early: the
  * hint only tells the same-address newcomer when the name frees up; anyone else hears "taken".
- * With authentication the user is its subject, and a subject's own sessions never collide on
- * its name, so an authenticated newcomer (`anonymous` false) is always someone else.
+ * With authentication the user is its subject: when nobody else holds the name, the refusal
+ * is the one-name rule (the subject is online under another name), and it says so.
  */
 export async function nameTaken(
   state: ClusterState,
@@ -19,7 +19,14 @@ export async function nameTaken(
   now = Date.now(),
 ): Promise<ChatError> {
   const refusal = chatError('NAME_TAKEN', `the name '${user.name}' is taken`);
-  if (!anonymous) return refusal;
+  if (!anonymous) {
+    const holder = await state.findUser(user.name).catch(() => undefined);
+    if (holder && holder.id !== user.id) return refusal;
+    return chatError(
+      'NAME_TAKEN',
+      `you are online under another name; one user has one name at a time (quit it to use '${user.name}')`,
+    );
+  }
   const hold = await state.nameHold(user.name).catch(() => undefined);
   if (!hold || hold.address !== address || hold.userId === user.id) return refusal;
   const retryInMs = Math.max(0, hold.until - now);

@@ -44,6 +44,30 @@ describe('resume tokens are bound to the subject', () => {
     expect(alice.socket.connected).toBe(true);
   });
 
+  it('keeps one subject under one name: a second name claim is refused while the first is online', async () => {
+    nodes = await memoryCluster(2, { AUTH_SECRET: SECRET });
+    const alice = await connect(at(nodes, 0).url, { token: await current('alice-id', 'alice') });
+    clients.push(alice);
+    // Before: the same subject was online as `alice` and `alice2` at once.
+    const second = await refused(at(nodes, 1).url, { token: await current('alice-id', 'alice2') });
+    expect(second).toMatchObject({ code: 'NAME_TAKEN', retryable: false });
+    expect(second.message).toMatch(/online under another name/);
+    // The same name on another node is the same user, as before.
+    const again = await connect(at(nodes, 1).url, { token: await current('alice-id', 'alice') });
+    clients.push(again);
+    expect(again.welcome.user).toEqual(alice.welcome.user);
+    // Once every session under the first name is gone, the other name is free for the subject.
+    alice.close();
+    again.close();
+    await eventually(async () => {
+      const renamed = await connect(at(nodes, 1).url, {
+        token: await current('alice-id', 'alice2'),
+      });
+      clients.push(renamed);
+      expect(renamed.welcome.user).toEqual({ id: alice.welcome.user.id, name: 'alice2' });
+    });
+  });
+
   it('lets the same subject resume its own session', async () => {
     nodes = await memoryCluster(2, { AUTH_SECRET: SECRET });
     const first = await connect(at(nodes, 0).url, { token: await current('alice-id', 'alice') });

@@ -74,6 +74,19 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       expect(await state.findUser('nobody-here')).toBeUndefined();
     });
 
+    it('lets one user be online under one name at a time', async () => {
+      const { state } = await fixture();
+      const id = 5000 + ++counter;
+      const first = session(node(), { id, name: `Carol${counter}` });
+      const second = session(node(), { id, name: `Carol${counter}b` });
+      expect(await state.openSession(first, TTL)).toBe(true);
+      expect(await state.openSession(second, TTL)).toBe(false);
+      expect(await state.findUser(second.user.name)).toBeUndefined();
+      await state.closeSession(first, left(first.user));
+      expect(await state.openSession(second, TTL)).toBe(true);
+      expect(await state.findUser(second.user.name)).toEqual(second.user);
+    });
+
     it('announces a user joining and leaving a room once, however many sessions', async () => {
       const { state, bus } = await fixture();
       const room = `room${++counter}`;

@@ -35,7 +35,8 @@ export class MemoryState implements ClusterState {
   private readonly resumes = new Map<string, Lease<ResumeRecord>>();
   /** name key → grace-period hold; an expired hold is dropped when read or replaced. */
   private readonly holds = new Map<string, NameHold>();
-  private readonly userSessions = new Map<number, number>();
+  /** user id → sessions online, and the name they are online as (one user, one name) */
+  private readonly userSessions = new Map<number, { count: number; name: string }>();
   /** room → user id → { user, sessions } */
   private readonly roomUsers = new Map<string, Map<number, { user: UserRef; sessions: number }>>();
   private readonly nodes = new Map<string, NodeEntry>();
@@ -56,8 +57,11 @@ export class MemoryState implements ClusterState {
   }
 
   async openSession(session: SessionRef, nameTtlMs: number): Promise<boolean> {
+    const online = this.userSessions.get(session.user.id);
+    if (online && online.name !== session.user.name) return false;
     if (!this.claim(session.user, nameTtlMs)) return false;
-    this.userSessions.set(session.user.id, (this.userSessions.get(session.user.id) ?? 0) + 1);
+    const count = (online?.count ?? 0) + 1;
+    this.userSessions.set(session.user.id, { count, name: session.user.name });
     this.node(session.nodeId).sessions.set(session.key, { user: session.user, room: undefined });
     return true;
   }
@@ -175,9 +179,9 @@ export class MemoryState implements ClusterState {
   /** A session is gone: leave its room, and release the name after the user's last one. */
   private end(entry: { user: UserRef; room: string | undefined }, left: LeftTemplate): void {
     if (entry.room !== undefined) this.leave(entry.user, entry.room, left);
-    const remaining = (this.userSessions.get(entry.user.id) ?? 1) - 1;
-    if (remaining > 0) {
-      this.userSessions.set(entry.user.id, remaining);
+    const online = this.userSessions.get(entry.user.id);
+    if (online && online.count > 1) {
+      online.count--;
       return;
     }
     this.userSessions.delete(entry.user.id);

@@ -74,6 +74,10 @@ export class RedisNames {
   userSessions(userId: number): string {
     return this.key('usessions', String(userId));
   }
+  /** The user (json) a user id is online as, while it has sessions. */
+  userName(userId: number): string {
+    return this.key('uname', String(userId));
+  }
   resume(token: string): string {
     return this.key('resume', token);
   }

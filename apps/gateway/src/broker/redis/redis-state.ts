@@ -50,6 +50,7 @@ export class RedisState implements ClusterState {
       keys: {
         name_key: names.name(session.user.name),
         user_sessions: names.userSessions(session.user.id),
+        user_name: names.userName(session.user.id),
         node_sessions: names.nodeSessions(session.nodeId),
       },
       argv: { user: userJson(session.user), ttl_ms: nameTtlMs, session: session.key },
@@ -215,6 +216,7 @@ export class RedisState implements ClusterState {
           node_sessions: names.nodeSessions(session.nodeId),
           rooms_online: names.roomsOnline(),
           user_sessions: names.userSessions(session.user.id),
+          user_name: names.userName(session.user.id),
           name_key: names.name(session.user.name),
           from_users: names.roomUsers(from),
           from_names: names.roomNames(from),

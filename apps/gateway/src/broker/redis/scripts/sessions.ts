@@ -37,15 +37,23 @@ return 1
   parse: (reply) => reply === 1,
 });
 
-/** Opens a session (in no room) and claims the name; false, changing nothing, if it is taken. */
+/**
+ * Opens a session (in no room) and claims the name; false, changing nothing, if another user
+ * holds the name or this user is online under another name (one user, one name).
+ */
 export const OPEN_SESSION = new LuaScript({
   name: 'open-session',
-  keys: ['name_key', 'user_sessions', 'node_sessions'],
+  keys: ['name_key', 'user_sessions', 'user_name', 'node_sessions'],
   argv: ['user', 'ttl_ms', 'session'],
   body: `
 local holder = redis.call('GET', name_key)
 if holder and holder ~= user then return 0 end
+local online_as = redis.call('GET', user_name)
+if online_as and online_as ~= user and tonumber(redis.call('GET', user_sessions) or '0') > 0 then
+  return 0
+end
 redis.call('SET', name_key, user, 'PX', ttl_ms)
+redis.call('SET', user_name, user)
 if redis.call('HSETNX', node_sessions, session, '\\n' .. user) == 1 then
   redis.call('INCR', user_sessions)
 end
@@ -133,7 +141,15 @@ return {1, current}
  */
 export const EXIT_ROOM = new LuaScript({
   name: 'exit-room',
-  keys: ['node_sessions', 'rooms_online', 'user_sessions', 'name_key', 'from_users', 'from_names'],
+  keys: [
+    'node_sessions',
+    'rooms_online',
+    'user_sessions',
+    'user_name',
+    'name_key',
+    'from_users',
+    'from_names',
+  ],
   argv: ['session', 'expected', 'user_id', 'user', 'left', 'from_channel', 'close'],
   body: `${MEMBERSHIP}
 local entry = redis.call('HGET', node_sessions, session)
@@ -144,7 +160,7 @@ if current ~= '' then leave_room(from_users, from_names, current, user_id, from_
 if close == '1' then
   redis.call('HDEL', node_sessions, session)
   if redis.call('DECR', user_sessions) <= 0 then
-    redis.call('DEL', user_sessions)
+    redis.call('DEL', user_sessions, user_name)
     if redis.call('GET', name_key) == user then redis.call('DEL', name_key) end
   end
 elseif current ~= '' then
