@@ -3,8 +3,13 @@
  * too slow. Clients are told UNAVAILABLE (retryable); nothing else about the cause reaches them.
  */
 export class BrokerUnavailableError extends Error {
+  /** The broker's own words (for Redis, its error reply, e.g. `OOM command not allowed ...`). */
+  readonly reason: string;
+
   constructor(cause: unknown) {
-    super(`broker unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`broker unavailable: ${reason}`);
     this.name = 'BrokerUnavailableError';
+    this.reason = reason;
   }
 }
