@@ -29,8 +29,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `apps/gateway/src/main.ts` with `env`; resolves once /readyz answers 200. */
-export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
+/**
+ * Starts `apps/gateway/src/main.ts` with `env`; resolves once /readyz answers 200 (or, with
+ * `until: 'serving'`, once /healthz does: for gateways that cannot become ready).
+ */
+export async function spawnGateway(
+  env: Record<string, string>,
+  { until = 'ready' }: { until?: 'ready' | 'serving' } = {},
+): Promise<GatewayProcess> {
   const port = await freePort();
   const nodeId = env.NODE_ID ?? `proc-${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
@@ -69,7 +75,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   await vi.waitFor(
     async () => {
       if (child.exitCode !== null) throw new Error(`gateway exited: ${logs.join('\n')}`);
-      const response = await fetch(`${url}/readyz`);
+      const response = await fetch(`${url}/${until === 'ready' ? 'readyz' : 'healthz'}`);
       if (response.status !== 200) throw new Error(`not ready: ${response.status}`);
     },
     { timeout: 30_000, interval: 100 },
