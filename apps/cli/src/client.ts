@@ -66,6 +66,8 @@ export class ChatClient {
   private index = 0;
   private socket: ChatSocket | undefined;
   private connecting = false;
+  /** The last `waiting` refusal reported, so that retries do not repeat it. */
+  private waitingFor: string | undefined;
   /** Set by a `draining` notice: how long to stay away from the node that sent it. */
   private drainingMs: number | undefined;
   private resolveEnd: (end: ClientEnd) => void = () => undefined;
@@ -181,18 +183,32 @@ export class ChatClient {
         if (outcome.error !== undefined && !outcome.error.retryable) {
           return this.finish({ kind: 'rejected', error: outcome.error });
         }
-        answered ||= outcome.error !== undefined;
+        if (outcome.error !== undefined) {
+          answered = true;
+          this.waiting(url, outcome.error);
+        }
         failures.push(`${url}: ${outcome.reason}`);
         this.index = (this.index + 1) % this.urls.length;
         const roundDone = failures.length % this.urls.length === 0;
         if ((initial && !answered && roundDone) || Date.now() >= deadline) {
           const recent = failures.slice(-this.urls.length).join('; ');
-          return this.finish({ kind: 'unreachable', message: `no gateway reachable (${recent})` });
+          const message = answered
+            ? `gave up waiting for the cluster after ${Math.round(this.giveUpAfterMs / 1000)} s (${recent})`
+            : `no gateway reachable (${recent})`;
+          return this.finish({ kind: 'unreachable', message });
         }
       }
     } finally {
       this.connecting = false;
     }
+  }
+
+  /** Tells the user, once per distinct refusal, that a gateway answered and we are waiting. */
+  private waiting(url: string, error: ChatError): void {
+    const key = `${url} ${error.code} ${error.message}`;
+    if (key === this.waitingFor) return;
+    this.waitingFor = key;
+    this.onEvent({ type: 'waiting', url, error });
   }
 
   /** The wait before the next attempt; a draining node asked us to stay away for a while. */
@@ -210,6 +226,7 @@ export class ChatClient {
     const live = (): boolean => this.socket === socket;
     socket.on('welcome', (welcome) => {
       if (!live()) return;
+      this.waitingFor = undefined;
       this.onEvent({ type: 'welcome', welcome, reconnected: this.state.welcomed(welcome) });
       this.backoff.reset();
       this.resolveReady();

@@ -26,6 +26,11 @@ export type ClientEvent =
   | { type: 'gap'; gap: Gap }
   /** The gateway refused an event that carried no ack (protocol `error` event). */
   | { type: 'server-error'; error: ChatError }
+  /**
+   * A gateway answered but cannot serve yet (UNAVAILABLE: its broker is away, say); we are
+   * connected to it and keep trying. Reported once per distinct refusal, not every attempt.
+   */
+  | { type: 'waiting'; url: string; error: ChatError }
   /** The node we were on went away (not by our own quit); fail-over has started. */
   | { type: 'connection-lost'; url: string; reason: string };
 

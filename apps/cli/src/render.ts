@@ -59,6 +59,12 @@ export function renderEvent(event: ClientEvent, style: Style): Line | undefined 
       return lostLine(event.gap.to - event.gap.from + 1, event.gap.room, style);
     case 'server-error':
       return renderError(event.error, style);
+    case 'waiting':
+      return err(
+        style.notice(
+          `! connected to ${sanitize(event.url)}, waiting for the cluster: ${sanitize(event.error.message)}`,
+        ),
+      );
     case 'connection-lost':
       return err(
         style.notice(

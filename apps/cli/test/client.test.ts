@@ -67,6 +67,25 @@ describe('ChatClient', () => {
     expect(chat.user).toEqual({ id: 1, name: 'User 1' });
   });
 
+  it('says it is connected and waiting while a gateway answers UNAVAILABLE, and names the cause when it gives up', async () => {
+    cluster = new FakeCluster();
+    const node = await cluster.start('no-redis');
+    const cause = 'this gateway cannot reach the message broker (Redis) right now; retry';
+    node.rejectWith = chatError('UNAVAILABLE', cause);
+    const { chat, events } = client({
+      urls: [node.url],
+      giveUpAfterMs: 1_000,
+      backoff: { initialMs: 5, maxMs: 20 },
+    });
+    const end = await chat.run();
+    expect(node.handshakes.length).toBeGreaterThan(2);
+    expect(events).toEqual([{ type: 'waiting', url: node.url, error: node.rejectWith }]);
+    expect(end).toEqual({
+      kind: 'unreachable',
+      message: `gave up waiting for the cluster after 1 s (${node.url}: ${cause})`,
+    });
+  });
+
   it('rejoins a room it has been in with the last seq seen there', async () => {
     cluster = new FakeCluster();
     const node = await cluster.start('n');

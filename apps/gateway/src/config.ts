@@ -64,6 +64,15 @@ export interface GatewayConfig {
   connRatePerIp: number;
   /** Burst of new connections per client address. @default 100 */
   connBurstPerIp: number;
+  /** Sockets one client address may hold before they join the chat. @default 50 */
+  maxPendingPerIp: number;
+  /**
+   * A socket that has not joined the chat (Socket.IO namespace connect, with its token) this
+   * long after opening is closed. @default 10_000
+   */
+  connectTimeoutMs: number;
+  /** Serve /metrics on this port (and no longer on the chat port). @default unset */
+  metricsPort: number | undefined;
   /** Take client addresses from X-Forwarded-For (only behind a trusted balancer). @default false */
   trustProxy: boolean;
   /** A client whose unsent output passes this many KiB is cut off. @default 1_024 */
@@ -106,6 +115,11 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, raw, `an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+function optionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : integer(env, name, min, min, max);
 }
 
 function redisUrl(env: Env): string | undefined {
@@ -210,6 +224,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     maxConnections: integer(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     connRatePerIp: integer(env, 'CONN_RATE_PER_IP', 20, 1, 1_000_000),
     connBurstPerIp: integer(env, 'CONN_BURST_PER_IP', 100, 1, 1_000_000),
+    maxPendingPerIp: integer(env, 'MAX_PENDING_PER_IP', 50, 1, 1_000_000),
+    connectTimeoutMs: integer(env, 'CONNECT_TIMEOUT_MS', 10_000, 100, 120_000),
+    metricsPort: optionalInteger(env, 'METRICS_PORT', 0, 65_535),
     trustProxy: flag(env, 'TRUST_PROXY'),
     maxBufferedKb: integer(env, 'MAX_BUFFERED_KB', 1_024, 16, 1_048_576),
     batchWindowMs: integer(env, 'BATCH_WINDOW_MS', 5, 0, 1_000),

@@ -14,12 +14,16 @@ export function clientError(...args: Parameters<typeof chatError>): ClientError 
   return new ClientError(chatError(...args));
 }
 
+/** What clients are told while the broker fails: where the fault is, and that retrying helps. */
+export const BROKER_UNAVAILABLE =
+  'this gateway cannot reach the message broker (Redis) right now; nothing was stored, retry';
+
 /** Maps any failure to what the client is told: coded, never a stack trace. */
 export function toChatError(error: unknown, logger: Logger, context: object = {}): ChatError {
   if (error instanceof ClientError) return error.error;
   if (error instanceof BrokerUnavailableError) {
     logger.warn({ ...context, err: error.message }, 'request failed: broker unavailable');
-    return chatError('UNAVAILABLE');
+    return chatError('UNAVAILABLE', BROKER_UNAVAILABLE);
   }
   logger.error({ ...context, err: error }, 'request failed unexpectedly');
   return chatError('INTERNAL');

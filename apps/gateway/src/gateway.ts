@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { LIMITS } from '@chat/protocol';
@@ -9,10 +9,10 @@ import { Readiness } from './cluster/readiness';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { Relay } from './delivery/relay';
-import { createHttpApp } from './http/app';
+import { createHttpApp, createMetricsApp, type HttpDeps } from './http/app';
 import type { Logger } from './logger';
 import { Metrics } from './metrics';
-import { ConnectionLimits } from './sessions/admission';
+import { Admission } from './sessions/admission';
 import { jwtAuthenticator, type Authenticate } from './sessions/auth';
 import { Connections } from './sessions/connections';
 import { messageIds } from './sessions/handlers';
@@ -48,6 +48,8 @@ export interface Gateway {
   readonly io: ChatServer;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
+  /** The port /metrics is served on when METRICS_PORT is set (after `listen`). */
+  metricsPort(): number | undefined;
   /** Starts listening on config.port (0: any free port); resolves to the port. */
   listen(): Promise<number>;
   /**
@@ -59,15 +61,43 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** What this file needs of an Engine.IO socket. */
+interface EngineSocket {
+  request: IncomingMessage;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+function listenOn(server: HttpServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, bus, state, logger } = deps;
   const registry = new Registry();
   const metrics = new Metrics();
   let draining = false;
-  const readiness = new Readiness(bus, config.nodeId, logger);
+  const admission = new Admission({
+    maxConnections: config.maxConnections,
+    perSecond: config.connRatePerIp,
+    burst: config.connBurstPerIp,
+    maxPendingPerAddress: config.maxPendingPerIp,
+    trustProxy: config.trustProxy,
+  });
+  const readiness = new Readiness({
+    bus,
+    nodeId: config.nodeId,
+    logger,
+    isFull: () => admission.isFull(),
+  });
   const http = createServer();
+  const metricsHttp = config.metricsPort === undefined ? undefined : createServer();
   const io: ChatServer = new Server(http, {
     transports: ['websocket'],
+    allowRequest: admission.allowRequest,
+    connectTimeout: config.connectTimeoutMs,
     serveClient: false,
     perMessageDeflate: false,
     maxHttpBufferSize: LIMITS.maxFrameBytes,
@@ -109,35 +139,37 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger,
     config.maxBufferedKb * 1024,
   );
-  const limits = new ConnectionLimits(
-    {
-      maxConnections: config.maxConnections,
-      perSecond: config.connRatePerIp,
-      burst: config.connBurstPerIp,
-      trustProxy: config.trustProxy,
-    },
-    () => io.engine.clientsCount,
-  );
-  http.on(
-    'request',
-    createHttpApp({
-      nodeId: config.nodeId,
-      readiness,
-      registry,
-      metrics,
-      busUp: () => bus.isUp(),
-      startedAt: Date.now(),
-    }),
-  );
+  const httpDeps: HttpDeps = {
+    nodeId: config.nodeId,
+    readiness,
+    registry,
+    metrics,
+    sockets: () => ({ open: admission.sockets, waiting: admission.waiting }),
+    busUp: () => bus.isUp(),
+    startedAt: Date.now(),
+    withMetrics: metricsHttp === undefined,
+  };
+  http.on('request', createHttpApp(httpDeps));
+  metricsHttp?.on('request', createMetricsApp(httpDeps));
   bus.setHandler(relay);
-  io.use(handshakeMiddleware(ctx, limits, authenticator(deps)));
-  io.on('connection', (socket) => connections.accept(socket));
+  io.use(handshakeMiddleware(ctx, admission, authenticator(deps)));
+  // Every engine socket, joined or not, holds its slot until it closes.
+  io.engine.on('connection', (raw: EngineSocket) => {
+    raw.once('close', () => admission.closed(raw.request));
+  });
+  io.on('connection', (socket) => {
+    admission.joined(socket.request);
+    connections.accept(socket);
+  });
 
   async function stop(): Promise<void> {
     leases.close();
     slowConsumers.close();
     readiness.close();
     await io.close().catch(() => undefined);
+    await new Promise((resolve) =>
+      metricsHttp?.listening ? metricsHttp.close(resolve) : resolve(undefined),
+    );
     await bus.close();
     await state.close();
   }
@@ -147,16 +179,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
     io,
     readiness,
     metrics,
+    metricsPort() {
+      return metricsHttp?.listening ? (metricsHttp.address() as AddressInfo).port : undefined;
+    },
     async listen() {
       readiness.start();
       slowConsumers.start();
       await leases.start();
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(config.port, config.host, () => resolve());
-      });
+      await listenOn(http, config.port, config.host);
       const port = (http.address() as AddressInfo).port;
-      logger.info({ port, bus: config.redisUrl ? 'redis' : 'memory' }, 'gateway listening');
+      if (metricsHttp) await listenOn(metricsHttp, config.metricsPort ?? 0, config.host);
+      logger.info(
+        { port, metricsPort: this.metricsPort(), bus: config.redisUrl ? 'redis' : 'memory' },
+        'gateway listening',
+      );
       return port;
     },
     async drain() {

@@ -12,6 +12,11 @@ export class Metrics {
     help: 'Clients connected to this node',
     registers: [this.registry],
   });
+  readonly engineSockets = new Gauge({
+    name: 'chat_engine_sockets',
+    help: 'Engine.IO sockets held by this node, including those that have not joined the chat',
+    registers: [this.registry],
+  });
   readonly received = new Counter({
     name: 'chat_messages_received_total',
     help: "Room messages accepted from this node's clients",

@@ -38,10 +38,14 @@ export interface GatewayProcess {
  * Starts `apps/gateway/src/main.ts` on a free port with `env` on top of this process' env and
  * test defaults (loopback, `info` logs, a rate limit no test meets). PORT is always the chosen
  * port; NODE_ID defaults to `proc-<port>`. Resolves once /readyz answers 200 (for a Redis
- * gateway: connected, its canary seen); rejects with the logs if it exits or is not ready in
+ * gateway: connected, its canary seen), or with `until: 'serving'` once /healthz does (for a
+ * gateway that cannot become ready); rejects with the logs if it exits or does not get there in
  * 30 s, and then leaves no process behind.
  */
-export async function spawnGateway(env: Record<string, string> = {}): Promise<GatewayProcess> {
+export async function spawnGateway(
+  env: Record<string, string> = {},
+  { until = 'ready' }: { until?: 'ready' | 'serving' } = {},
+): Promise<GatewayProcess> {
   const port = await freePort();
   const nodeId = env.NODE_ID ?? `proc-${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
@@ -80,7 +84,7 @@ export async function spawnGateway(env: Record<string, string> = {}): Promise<Ga
     crash: () => signal('SIGKILL'),
   };
   try {
-    await waitReady(gateway);
+    await waitReady(gateway, until === 'ready' ? 'readyz' : 'healthz');
   } catch (error) {
     await gateway.crash();
     throw error;
@@ -88,17 +92,19 @@ export async function spawnGateway(env: Record<string, string> = {}): Promise<Ga
   return gateway;
 }
 
-/** Polls /readyz until 200; fails early, with the logs, if the process ends first. */
-async function waitReady(gateway: GatewayProcess): Promise<void> {
+/** Polls `path` until 200; fails early, with the logs, if the process ends first. */
+async function waitReady(gateway: GatewayProcess, path: 'readyz' | 'healthz'): Promise<void> {
   let ended = false;
   void gateway.exited.then(() => (ended = true));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last = 'no answer';
   while (!ended) {
     try {
-      const response = await fetch(`${gateway.url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+      const response = await fetch(`${gateway.url}/${path}`, {
+        signal: AbortSignal.timeout(1_000),
+      });
       if (response.status === 200) return;
-      last = `readyz ${response.status}: ${await response.text()}`;
+      last = `${path} ${response.status}: ${await response.text()}`;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }

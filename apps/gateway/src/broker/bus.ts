@@ -112,5 +112,13 @@ export interface Bus {
   latest(room: string, limit: number): Promise<StoredRange>;
   /** True while publishes and subscriptions work. */
   isUp(): boolean;
+  /** While not up: where the broker is, since when it is unreachable, and why; else undefined. */
+  outage(): string | undefined;
+  /**
+   * Resolves if the broker accepts a write now, else rejects with BrokerUnavailableError naming
+   * the refusal. An out-of-memory, read-only or failing-to-persist Redis still delivers PUBLISH,
+   * so the canary alone cannot tell whether sends, joins and connects will work.
+   */
+  probeWrite(nodeId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -12,12 +12,17 @@ export type BrokerOutcome = 'not-run' | 'unknown';
  * `outcome` is unknown; nothing else about the cause reaches them.
  */
 export class BrokerUnavailableError extends Error {
+  /** The broker's own words (for Redis, its error reply, e.g. `OOM command not allowed ...`). */
+  readonly reason: string;
+
   constructor(
     cause: unknown,
     /** @default 'unknown': only a failure known to precede the write may claim `not-run`. */
     readonly outcome: BrokerOutcome = 'unknown',
   ) {
-    super(`broker unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`broker unavailable: ${reason}`);
     this.name = 'BrokerUnavailableError';
+    this.reason = reason;
   }
 }

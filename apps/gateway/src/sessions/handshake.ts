@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseHandshake, type ChatError } from '@chat/protocol';
+import type { Admission } from './admission';
 import type { Authenticate } from './auth';
-import type { ConnectionLimits } from './admission';
 import { ClientError, clientError, toChatError } from '../errors';
 import { type GatewayContext, userLock } from '../context';
 import type { ChatSocket, Identity } from './socket';
@@ -23,11 +23,13 @@ function connectError(error: ChatError): ConnectError {
  */
 export function handshakeMiddleware(
   ctx: GatewayContext,
-  limits: ConnectionLimits,
+  admission: Admission,
   authenticate?: Authenticate,
 ) {
+  // The node's capacity and the per-address cap on waiting sockets were applied before the
+  // socket existed (Admission.allowRequest); the per-address rate is taken here, coded.
   return (socket: ChatSocket, next: (error?: Error) => void): void => {
-    const refused = limits.check(socket);
+    const refused = admission.takeConnectToken(socket.request);
     if (refused) {
       ctx.metrics.error(refused.code);
       next(connectError(refused));

@@ -13,7 +13,7 @@ import {
   type Synced,
   type Welcome,
 } from '@chat/protocol';
-import { io, type Socket } from 'socket.io-client';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { vi } from 'vitest';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -40,6 +40,8 @@ export interface TestClient {
 export interface ConnectOptions extends Handshake {
   /** Leave auth exactly as given (no protocol version added). */
   raw?: boolean;
+  /** Local address to connect from (a loopback address such as 127.0.0.2). */
+  localAddress?: string;
 }
 
 /**
@@ -47,13 +49,16 @@ export interface ConnectOptions extends Handshake {
  * room (`synced`), so that everything published afterwards reaches it.
  */
 export async function connect(url: string, options: ConnectOptions = {}): Promise<TestClient> {
-  const { raw, ...handshake } = options;
-  const socket: ClientSocket = io(url, {
+  const { raw, localAddress, ...handshake } = options;
+  // engine.io-client hands `localAddress` to the Node websocket; its types do not list it.
+  const settings: Partial<ManagerOptions & SocketOptions> & { localAddress?: string } = {
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
     auth: raw ? handshake : { v: PROTOCOL_VERSION, ...handshake },
-  });
+    ...(localAddress === undefined ? {} : { localAddress }),
+  };
+  const socket: ClientSocket = io(url, settings);
   const client = record(socket);
   await new Promise<void>((resolve, reject) => {
     socket.once('synced', () => resolve());

@@ -61,6 +61,12 @@ export class MemoryBus implements Bus, MemorySubscriber {
     return !this.closed;
   }
 
+  outage(): string | undefined {
+    return undefined;
+  }
+
+  async probeWrite(): Promise<void> {}
+
   async close(): Promise<void> {
     this.closed = true;
     this.broker.detachAll(this);

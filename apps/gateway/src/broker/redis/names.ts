@@ -89,6 +89,10 @@ export class RedisNames {
   nodeLeases(): string {
     return this.key('nodes', 'leases');
   }
+  /** Written by the node's readiness check: proves Redis accepts writes. */
+  writeProbe(nodeId: string): string {
+    return this.key('write-probe', nodeId);
+  }
   reapLock(nodeId: string): string {
     return this.key('reap', nodeId);
   }

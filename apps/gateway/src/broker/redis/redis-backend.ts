@@ -3,6 +3,7 @@ import type { Logger } from '../../logger';
 import { BrokerUnavailableError } from '../errors';
 import { RedisNames } from './names';
 import { redisOutcome } from './outcome';
+import { RedisOutage, redisAddress } from './outage';
 import { ALL_SCRIPTS } from './scripts/all';
 import type { LuaScript, ScriptCall } from './scripts/lua-script';
 
@@ -48,6 +49,7 @@ const RESUBSCRIBE_BATCH = 1_000;
  */
 export class RedisBackend {
   readonly names: RedisNames;
+  private readonly outage: RedisOutage;
   private readonly commands: Redis;
   private readonly subscriber: Redis;
   /** Channels this node wants; re-subscribed after every reconnect. */
@@ -61,6 +63,7 @@ export class RedisBackend {
 
   constructor(private readonly options: RedisBackendOptions) {
     this.names = new RedisNames(options.prefix);
+    this.outage = new RedisOutage(redisAddress(options.url), options.logger);
     const base = connectionOptions(options.commandTimeoutMs);
     this.commands = new Redis(options.url, { ...base, enableAutoPipelining: true });
     this.subscriber = new Redis(options.url, base);
@@ -68,9 +71,10 @@ export class RedisBackend {
       ['commands', this.commands],
       ['subscriber', this.subscriber],
     ] as const) {
-      redis.on('error', (error: Error) =>
-        options.logger.debug({ role, err: error.message }, 'redis connection error'),
-      );
+      redis.on('error', (error: Error) => {
+        options.logger.debug({ role, err: error.message }, 'redis connection error');
+        if (!this.closing) this.outage.failed(error.message);
+      });
       redis.on('close', () => this.lost(`${role} connection closed`));
     }
     this.commands.on('ready', () => void this.loadScripts());
@@ -102,6 +106,11 @@ export class RedisBackend {
       this.commands.status === 'ready' &&
       this.subscriber.status === 'ready'
     );
+  }
+
+  /** Undefined while up; else where Redis is, since when it is unreachable, and why. */
+  outageReason(): string | undefined {
+    return this.isUp() ? undefined : this.outage.describe();
   }
 
   run<K extends string, A extends string, R>(
@@ -187,6 +196,7 @@ export class RedisBackend {
   private maybeUp(): void {
     if (this.wasUp || !this.isUp()) return;
     this.wasUp = true;
+    this.outage.up();
     this.listener?.up();
   }
 
@@ -194,6 +204,7 @@ export class RedisBackend {
     this.subscribed = this.subscribed && this.subscriber.status === 'ready';
     if (!this.wasUp || this.closing) return;
     this.wasUp = false;
+    this.outage.lost(reason);
     this.listener?.down(reason);
   }
 }

@@ -24,6 +24,9 @@ import type { Topic } from '../topics';
 import type { RedisBackend } from './redis-backend';
 import { APPEND, PUBLISH_ONCE, RANGE } from './scripts/room-log';
 
+/** The readiness write probe's key expires on its own after this long. */
+const WRITE_PROBE_TTL_MS = 10_000;
+
 export interface RedisBusOptions extends RoomStorage {
   /** Messages kept per room. @default 1_000 */
   historyLimit: number;
@@ -56,6 +59,15 @@ export class RedisBus implements Bus {
 
   isUp(): boolean {
     return this.redis.isUp();
+  }
+
+  outage(): string | undefined {
+    return this.redis.outageReason();
+  }
+
+  async probeWrite(nodeId: string): Promise<void> {
+    const key = this.redis.names.writeProbe(nodeId);
+    await this.redis.call((redis) => redis.set(key, String(Date.now()), 'PX', WRITE_PROBE_TTL_MS));
   }
 
   subscribe(topic: Topic): Promise<void> {
