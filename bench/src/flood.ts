@@ -2,9 +2,9 @@
  * S5, flooders (issue #11, point 10): what senders over their budget cost everyone else.
  * Two gateways on one Redis with the default per-user budget (20/s, burst 40); ten clients in
  * pairs send 10 messages/s each and time send -> delivery at their peer; meanwhile 0 (control),
- * 1 and 20 flooders each keep 64 sends in flight as fast as the acks return. One line per phase:
- * the others' p50/p99 and how many sends the flooders had refused. Loopback only, bounded:
- * `--seconds` per phase (default 5).
+ * 1 and 20 flooders each keep 64 sends in flight as fast as the acks return, and reconnect when
+ * cut off. One line per phase: the others' p50/p99 and what became of the flooders' sends.
+ * Loopback only, bounded: `--seconds` per phase (default 5).
  *
  *   npx tsx bench/src/flood.ts [--seconds 5] [--gateway-ref <commit>]
  */
@@ -77,24 +77,47 @@ async function phase(urls: string[], flooders: number, tag: string): Promise<str
     });
     sockets.push(a, b);
   }
-  const floods: Client[] = [];
-  for (let i = 0; i < flooders; i++) {
-    floods.push(await connect(urls[i % 2] ?? '', `${tag}f${i}`, `${tag}flood`));
-  }
-  sockets.push(...floods);
   const end = performance.now() + PHASE_MS;
   let refused = 0;
   let accepted = 0;
-  const flooding = floods.map(async (socket) => {
-    const lane = async () => {
-      while (performance.now() < end) {
-        const ack = await socket.timeout(5_000).emitWithAck('send', { text: 'flood' });
-        if (ack.ok) accepted++;
-        else refused++;
+  let cutOff = 0;
+  let reconnects = 0;
+  /**
+   * A flooder keeps 64 sends in flight as fast as the answers come, ignoring RATE_LIMITED; when
+   * the node cuts it off it comes straight back under a new name, as an attacker would (the
+   * per-address connection limits, at their defaults, decide how fast).
+   */
+  const flood = async (i: number) => {
+    let attempt = 0;
+    while (performance.now() < end) {
+      let socket: Client;
+      try {
+        socket = await connect(urls[i % 2] ?? '', `${tag}f${i}x${attempt++}`, `${tag}flood`);
+      } catch {
+        await sleep(50);
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: 64 }, lane));
-  });
+      if (attempt > 1) reconnects++;
+      sockets.push(socket);
+      let open = true;
+      socket.once('disconnect', () => {
+        open = false;
+        cutOff++;
+      });
+      const lane = async () => {
+        while (open && performance.now() < end) {
+          const ack = await socket
+            .timeout(2_000)
+            .emitWithAck('send', { text: 'flood' })
+            .catch(() => undefined);
+          if (ack?.ok) accepted++;
+          else if (ack) refused++;
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, lane));
+    }
+  };
+  const flooding = Array.from({ length: flooders }, (_, i) => flood(i));
   let n = 0;
   const senders = sockets.slice(0, 10).filter((_, i) => i % 2 === 0);
   while (performance.now() < end) {
@@ -112,7 +135,7 @@ async function phase(urls: string[], flooders: number, tag: string): Promise<str
   return (
     `${String(flooders).padStart(2)} flooders: others p50 ${percentile(sorted, 0.5).toFixed(1)} ms, ` +
     `p99 ${percentile(sorted, 0.99).toFixed(1)} ms (${sorted.length}/${n} delivered); ` +
-    `flooders ${accepted} accepted, ${refused} refused`
+    `flooders ${accepted} accepted, ${refused} refused, cut off ${cutOff} times, ${reconnects} reconnects`
   );
 }
 
@@ -136,11 +159,10 @@ async function main(): Promise<void> {
           REDIS_URL: redis.url,
           NODE_ID: `flood-n${i}`,
           LOG_LEVEL: 'warn',
-          // Everyone is 127.0.0.1 here: only the per-user budget (the default) is under test.
+          // Everyone is 127.0.0.1 here: the per-user budget and the per-address connection
+          // limits (their defaults) are under test, not the anonymous per-address budget.
           ANON_RATE_PER_IP: '1000000',
           ANON_BURST_PER_IP: '1000000',
-          CONN_RATE_PER_IP: '1000000',
-          CONN_BURST_PER_IP: '1000000',
         },
       }),
     );

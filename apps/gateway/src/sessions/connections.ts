@@ -11,6 +11,7 @@ import type { Socket } from 'socket.io';
 import { type GatewayContext, leftTemplate, sessionRef, userLock } from '../context';
 import type { SessionRef } from '../broker/cluster-state';
 import { toChatError } from '../errors';
+import { FloodGuard } from './flood-guard';
 import { HANDLERS, type AnyAck } from './handlers';
 import type { LocalSession } from './registry';
 import type { ChatSocket } from './socket';
@@ -40,6 +41,9 @@ export class Connections {
   private failed: LocalSession[] = [];
   private idleWaiters: (() => void)[] = [];
   private abandoned = false;
+
+  /** Refusals a session may pile up (100, earned back at 20/s) before it is cut off. */
+  private readonly flood = new FloodGuard({ perSecond: 20, burst: 100 });
 
   constructor(private readonly ctx: GatewayContext) {}
 
@@ -169,6 +173,11 @@ export class Connections {
       this.ctx.metrics.error(error.code);
       if (ack) ack({ ok: false, error });
       else session.socket.emit('error', { ...error, event });
+      const cutOff = error.code === 'RATE_LIMITED' ? this.flood.refused(session) : undefined;
+      if (cutOff && session.socket.connected) {
+        this.ctx.logger.warn({ user: session.user }, 'cutting off a client that ignores refusals');
+        this.fail(session, cutOff);
+      }
     };
     if (!isClientEvent(event)) {
       reply(chatError('UNKNOWN_EVENT', `unknown event '${event}'`));

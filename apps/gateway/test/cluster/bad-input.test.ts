@@ -120,6 +120,36 @@ describe('bad input gets a coded error, changes nothing, and the server keeps se
     await good.send('unaffected');
   });
 
+  it('cuts off a client that keeps sending into refusals; others are still served', async () => {
+    nodes = await memoryCluster(1, { RATE_PER_SEC: '1', RATE_BURST: '5' });
+    const flooder = await connect(at(nodes, 0).url, { name: 'flooder' });
+    const good = await connect(at(nodes, 0).url, { name: 'good' });
+    clients.push(flooder, good);
+    const gone = new Promise<string>((resolve) => flooder.socket.once('disconnect', resolve));
+    // 300 sends without waiting for acks: 5 stored, the rest refused, until the node has had
+    // enough of refusing and ends the session instead of paying for each one.
+    const acks = Array.from({ length: 300 }, (_, i) =>
+      flooder.socket
+        .timeout(5_000)
+        .emitWithAck('send', { text: `f${i}` })
+        .catch(() => undefined),
+    );
+    expect(await gone).toBe('io server disconnect');
+    await eventually(() =>
+      expect(flooder.errors).toContainEqual(
+        expect.objectContaining({
+          code: 'RATE_LIMITED',
+          message: expect.stringMatching(/too many refused requests: disconnected/),
+        }),
+      ),
+    );
+    const answered = (await Promise.all(acks)).filter((a) => a !== undefined);
+    expect(answered.filter((a) => a.ok)).toHaveLength(5);
+    expect(answered.length).toBeLessThan(300);
+    // The cut-off cost nobody else anything: another user's send is stored as usual.
+    expect(await good.request('send', { text: 'still here' })).toMatchObject({ ok: true });
+  });
+
   it('refuses a connection flood from one address with RATE_LIMITED', async () => {
     nodes = await memoryCluster(1, { CONN_RATE_PER_IP: '1', CONN_BURST_PER_IP: '3' });
     const url = at(nodes, 0).url;
