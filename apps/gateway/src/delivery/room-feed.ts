@@ -6,6 +6,11 @@ import type { Metrics } from '../metrics';
 import type { LocalSession, Registry } from '../sessions/registry';
 import type { ChatServer, Emitter } from '../sessions/socket';
 import { BatchWindow } from './batch-window';
+import {
+  PresenceThrottle,
+  type PresenceNotice,
+  type PresenceThrottleOptions,
+} from './presence-throttle';
 import { RoomSequencer } from './room-sequencer';
 
 /** Socket.IO room of the live local members that take one `message` event per message. */
@@ -24,6 +29,8 @@ const MAX_BATCH = 256;
 export interface FeedDeps {
   /** See {@link BatchWindow}. */
   batchWindowMs: number;
+  /** See {@link PresenceThrottle}. */
+  presence: PresenceThrottleOptions;
   io: ChatServer;
   registry: Registry;
   metrics: Metrics;
@@ -73,12 +80,16 @@ export class RoomFeed {
   private outbox: Outgoing[] = [];
   private flushScheduled = false;
   private readonly window: BatchWindow;
+  private readonly throttle: PresenceThrottle;
 
   constructor(
     readonly room: string,
     private readonly deps: FeedDeps,
   ) {
     this.window = new BatchWindow(deps.batchWindowMs);
+    this.throttle = new PresenceThrottle(deps.presence, (userId, emit) =>
+      this.notify(userId, emit),
+    );
     this.sequencer = new RoomSequencer({
       fetch: deps.fetch,
       deliver: (message) => this.deliver(message),
@@ -122,7 +133,18 @@ export class RoomFeed {
     this.syncing.delete(session);
   }
 
-  /** A presence notice for everyone in the room except the user's own sessions. */
+  /** A `joined`/`left` notice, shown unless the user is flapping (see PresenceThrottle). */
+  presence(userId: number, notice: PresenceNotice): void {
+    this.throttle.offer(userId, notice);
+  }
+
+  /** The room has no local members left: sends what is batched, stops held notices. */
+  close(): void {
+    this.flush();
+    this.throttle.close();
+  }
+
+  /** A notice for everyone in the room except the user's own sessions, shown now. */
   notify(userId: number, emit: (to: Emitter) => void): void {
     this.flush();
     const own = [...this.deps.registry.ofUser(userId)].map((s) => s.socket.id);
