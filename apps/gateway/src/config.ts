@@ -29,6 +29,10 @@ export interface GatewayConfig {
   historyPageKb: number;
   /** History pages one node reads from Redis at once; identical reads are shared. @default 2 */
   historyReadsPerNode: number;
+  /** Recent messages a node keeps in memory per subscribed room, in KiB (joins served from it). @default 256 */
+  historyMemoryKb: number;
+  /** Bound on those windows' total per node, in MiB. @default 64 */
+  historyMemoryMb: number;
   /** Joins per second per user on each node (a handshake's first join included). @default 2 */
   joinRatePerSecond: number;
   /** Burst of the per-user join budget. @default 10 */
@@ -228,6 +232,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     historyPageMessages: integer(env, 'HISTORY_PAGE_MESSAGES', 100, 1, 100_000),
     historyPageKb: integer(env, 'HISTORY_PAGE_KB', 256, 16, 65_536),
     historyReadsPerNode: integer(env, 'HISTORY_READS_PER_NODE', 2, 1, 1_000),
+    historyMemoryKb: integer(env, 'HISTORY_MEMORY_KB', 256, 0, 1_048_576),
+    historyMemoryMb: integer(env, 'HISTORY_MEMORY_MB', 64, 0, 65_536),
     joinRatePerSecond: integer(env, 'JOIN_RATE_PER_SEC', 2, 1, 1_000_000),
     joinBurst: integer(env, 'JOIN_BURST', 10, 1, 1_000_000),
     replayRatePerIp: integer(env, 'REPLAY_RATE_PER_IP', 10, 1, 1_000_000),

@@ -9,6 +9,7 @@ import { Readiness } from './cluster/readiness';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { HistoryReader } from './delivery/history-reader';
+import { MemoryBudget } from './delivery/recent-window';
 import { Relay } from './delivery/relay';
 import { createHttpApp, createMetricsApp, type HttpDeps } from './http/app';
 import type { Logger } from './logger';
@@ -110,6 +111,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const relay = new Relay({
     batchWindowMs: config.batchWindowMs,
     presence: { perSecond: config.presenceRatePerSecond, burst: config.presenceBurst },
+    recent: {
+      maxMessages: config.historyLimit,
+      maxBytes: config.historyMemoryKb * 1024,
+      budget: new MemoryBudget(config.historyMemoryMb * 1024 * 1024),
+    },
     pageBytes,
     bus,
     io,

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics';
 import type { Registry } from '../sessions/registry';
 import type { ChatServer } from '../sessions/socket';
 import type { PresenceThrottleOptions } from './presence-throttle';
+import type { RecentWindowOptions } from './recent-window';
 import { RoomFeed } from './room-feed';
 import { RefCounted } from './ref-counted';
 
@@ -15,6 +16,8 @@ export interface RelayDeps {
   batchWindowMs: number;
   /** See FeedDeps.presence. */
   presence: PresenceThrottleOptions;
+  /** See FeedDeps.recent. */
+  recent: RecentWindowOptions;
   /** Stored bytes per log read when repairing a room (see Bus.range). */
   pageBytes: number;
   bus: Bus;
@@ -45,6 +48,7 @@ export class Relay implements BusHandler {
         const feed = new RoomFeed(room, {
           batchWindowMs: deps.batchWindowMs,
           presence: deps.presence,
+          recent: deps.recent,
           io: deps.io,
           registry: deps.registry,
           metrics: deps.metrics,

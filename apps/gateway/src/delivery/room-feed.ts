@@ -11,6 +11,7 @@ import {
   type PresenceNotice,
   type PresenceThrottleOptions,
 } from './presence-throttle';
+import { RecentWindow, type RecentWindowOptions } from './recent-window';
 import { RoomSequencer } from './room-sequencer';
 
 /** Socket.IO room of the live local members that take one `message` event per message. */
@@ -31,6 +32,8 @@ export interface FeedDeps {
   batchWindowMs: number;
   /** See {@link PresenceThrottle}. */
   presence: PresenceThrottleOptions;
+  /** See {@link RecentWindow}. */
+  recent: RecentWindowOptions;
   io: ChatServer;
   registry: Registry;
   metrics: Metrics;
@@ -75,6 +78,8 @@ export function emitMessages(session: LocalSession, messages: ChatMessage[]): vo
  */
 export class RoomFeed {
   readonly sequencer: RoomSequencer;
+  /** The newest messages delivered here, for joins that need only recent history. */
+  readonly recent: RecentWindow;
   /** Members receiving history, and the live events held for each until its history is sent. */
   private readonly syncing = new Map<LocalSession, PendingEvent[]>();
   private outbox: Outgoing[] = [];
@@ -87,6 +92,7 @@ export class RoomFeed {
     private readonly deps: FeedDeps,
   ) {
     this.window = new BatchWindow(deps.batchWindowMs);
+    this.recent = new RecentWindow(deps.recent);
     this.throttle = new PresenceThrottle(deps.presence, (userId, emit) =>
       this.notify(userId, emit),
     );
@@ -142,6 +148,7 @@ export class RoomFeed {
   close(): void {
     this.flush();
     this.throttle.close();
+    this.recent.clear();
   }
 
   /** A notice for everyone in the room except the user's own sessions, shown now. */
@@ -200,6 +207,7 @@ export class RoomFeed {
   private deliver(envelope: MessageEnvelope): void {
     const { io, registry, metrics } = this.deps;
     const message = toChatMessage(envelope);
+    this.recent.add(envelope);
     const own = registry.ofSid(envelope.sid);
     if (this.members(ioRoom(this.room)) > 0) {
       const ownIds = own.size === 0 ? [] : [...own].map((s) => s.socket.id);
@@ -225,6 +233,7 @@ export class RoomFeed {
   private lost(from: number, to: number): void {
     this.deps.logger.warn({ room: this.room, from, to }, 'messages lost beyond the history window');
     this.deps.metrics.lost.inc(to - from + 1);
+    this.recent.clear();
     const gap = { room: this.room, from, to };
     this.flush();
     this.deps.io.to([ioRoom(this.room), ioBatchRoom(this.room)]).emit('gap', gap);

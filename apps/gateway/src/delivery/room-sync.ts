@@ -79,10 +79,19 @@ async function sync(
   // reach at least here; everything after it is queued for the session by the feed.
   let target = feed.sequencer.delivered;
   let cursor = since ?? 0;
-  if (since === undefined) {
+  const { historyOnJoin } = ctx.config;
+  const newest = feed.recent.newest;
+  if (
+    since === undefined &&
+    newest !== undefined &&
+    feed.recent.holds(Math.max(1, newest - historyOnJoin + 1))
+  ) {
+    target = Math.max(target, newest);
+    cursor = Math.max(0, newest - historyOnJoin);
+  } else if (since === undefined) {
     const probe = await ctx.bus.latest(room, 0);
     target = Math.max(target, probe.head);
-    cursor = Math.max(0, probe.first - 1, probe.head - ctx.config.historyOnJoin);
+    cursor = Math.max(0, probe.first - 1, probe.head - historyOnJoin);
   }
   let lost = 0;
   let replayed = 0;
@@ -90,7 +99,9 @@ async function sync(
   for (let pages = 0; pages === 0 || cursor < target; pages++) {
     if (pages > 0) await drained(session.socket, ctx.history.options.pageBytes);
     if (!session.socket.connected || session.room !== room) return target;
-    const page = await ctx.history.page(room, cursor);
+    const { pageMessages, pageBytes } = ctx.history.options;
+    const page =
+      feed.recent.page(cursor, pageMessages, pageBytes) ?? (await ctx.history.page(room, cursor));
     if (pages === 0) target = Math.max(target, page.head);
     if (pages === 0 && since !== undefined && page.head < since) {
       // A head below `since`: the room's log expired (ROOM_TTL_S) or Redis lost it, and seqs
