@@ -1,7 +1,10 @@
 import { PROTOCOL_VERSION, type Synced } from '@chat/protocol';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type TestClient } from '../support/client';
+import { createHash } from 'node:crypto';
+import { RANGE } from '../../src/broker/redis/scripts/room-log';
+import { RANGE_PAGE } from '../../src/broker/redis/scripts/room-page';
+import { connect, texts, type TestClient } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
 import { adminClient, useRedis } from '@chat/test-support';
 
@@ -11,6 +14,8 @@ const WINDOW = 1_000;
 const JOINERS = 20;
 /** 2,000 code points that JSON-encode to about 12 KB each (`\u0001` escapes). */
 const bigText = (i: number): string => `big ${i} ${'\u0001'.repeat(1_990)}`;
+
+const sha1 = (source: string): string => createHash('sha1').update(source).digest('hex');
 
 const redis = useRedis();
 let nodes: RunningGateway[] = [];
@@ -150,6 +155,37 @@ describe('a crowd replaying a full window of large messages (issue #11, point 1)
       expect(figures.readyz503, report).toBe(0);
       expect(figures.calmP99Ms, report).toBeLessThan(250);
       expect(figures.neighbourP99Ms, report).toBeLessThan(250);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it("serves a subscribed room's recent history from the node's memory, without reading the log", async () => {
+    nodes = await redisCluster(redis.url, 1);
+    const talker = await connect(at(nodes, 0).url, { name: 'talker', room: 'warm' });
+    clients.push(talker);
+    for (let i = 1; i <= 60; i++) await talker.send(`warm ${i}`);
+    const admin = adminClient(redis.url);
+    try {
+      await admin.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+      await admin.call('CONFIG', 'SET', 'slowlog-max-len', '10000');
+      await admin.call('SLOWLOG', 'RESET');
+      const late = await connect(at(nodes, 0).url, { name: 'late', room: 'warm' });
+      const back = await connect(at(nodes, 0).url, { name: 'back', room: 'warm', since: 30 });
+      clients.push(late, back);
+      const log = (await admin.call('SLOWLOG', 'GET', '10000')) as [
+        number,
+        number,
+        number,
+        string[],
+      ][];
+      await admin.call('CONFIG', 'SET', 'slowlog-log-slower-than', '50000');
+      const reads = new Set([sha1(RANGE.source), sha1(RANGE_PAGE.source)]);
+      const logReads = log.filter(([, , , args]) => reads.has(args[1] ?? ''));
+      expect(texts(late)).toEqual(Array.from({ length: 50 }, (_, i) => `warm ${i + 11}`));
+      expect(late.synced).toEqual([{ room: 'warm', seq: 60, replayed: 50, lost: 0 }]);
+      expect(texts(back)).toEqual(Array.from({ length: 30 }, (_, i) => `warm ${i + 31}`));
+      expect(logReads).toEqual([]);
     } finally {
       admin.disconnect();
     }
