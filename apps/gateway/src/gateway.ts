@@ -107,7 +107,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
-  const pageBytes = config.historyPageKb * 1024;
+  // A page waits for the previous one to drain, so a reader holds about two: keep them well
+  // under the slow-consumer cut-off.
+  const pageBytes = Math.min(config.historyPageKb, config.maxBufferedKb / 4) * 1024;
   const relay = new Relay({
     batchWindowMs: config.batchWindowMs,
     presence: { perSecond: config.presenceRatePerSecond, burst: config.presenceBurst },
