@@ -1,5 +1,6 @@
 import { chatError, type ChatError } from '@chat/protocol';
 import { takeToken, type Bucket } from '../broker/token-bucket';
+import { clientAddress } from './client-address';
 import type { ChatSocket } from './socket';
 
 export interface JoinBudgetOptions {
@@ -64,7 +65,15 @@ export class JoinBudget {
   private replay(socket: ChatSocket, now: number): ChatError | undefined {
     this.forgetIdle(now);
     const { replaysPerSecond, replayBurst } = this.options;
-    if (this.takeFrom(this.addresses, this.address(socket), now, replaysPerSecond, replayBurst)) {
+    if (
+      this.takeFrom(
+        this.addresses,
+        clientAddress(socket.handshake, this.options.trustProxy),
+        now,
+        replaysPerSecond,
+        replayBurst,
+      )
+    ) {
       return undefined;
     }
     return chatError(
@@ -83,15 +92,6 @@ export class JoinBudget {
     const { allowed, bucket } = takeToken(buckets.get(key), now, perSecond, burst);
     buckets.set(key, bucket);
     return allowed;
-  }
-
-  private address(socket: ChatSocket): string {
-    if (this.options.trustProxy) {
-      const forwarded = socket.handshake.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-      if (first) return first;
-    }
-    return socket.handshake.address;
   }
 
   private forgetIdle(now: number): void {
