@@ -104,13 +104,18 @@ async function sync(
       feed.recent.page(cursor, pageMessages, pageBytes) ?? (await ctx.history.page(room, cursor));
     if (pages === 0) target = Math.max(target, page.head);
     if (pages === 0 && since !== undefined && page.head < since) {
-      // A head below `since`: the room's log expired (ROOM_TTL_S) or Redis lost it, and seqs
-      // started over. Everything in the new log is news to the client; what it missed of the
-      // old log is unknowable, and `restarted` says so rather than a count.
-      restarted = true;
-      target = page.head;
-      cursor = 0;
-      continue;
+      // A shared or in-memory page may predate `since`: only the log itself can say.
+      const { head } = await ctx.bus.latest(room, 0);
+      target = Math.max(target, head);
+      if (head < since) {
+        // A head below `since`: the room's log expired (ROOM_TTL_S) or Redis lost it, and seqs
+        // started over. Everything in the new log is news to the client; what it missed of
+        // the old log is unknowable, and `restarted` says so rather than a count.
+        restarted = true;
+        target = head;
+        cursor = 0;
+        continue;
+      }
     }
     if (since !== undefined && page.first > cursor + 1 && cursor < target) {
       // Older than the window: counted, never silently skipped.
