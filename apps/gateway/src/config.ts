@@ -23,6 +23,28 @@ export interface GatewayConfig {
   historyLimit: number;
   /** Messages a client receives when it joins a room without `since`. @default 50 */
   historyOnJoin: number;
+  /** Messages in one page of history or replay (one Redis call). @default 100 */
+  historyPageMessages: number;
+  /** Stored KiB in one page of history or replay; bounds how long one read holds Redis. @default 256 */
+  historyPageKb: number;
+  /** History pages one node reads from Redis at once; identical reads are shared. @default 2 */
+  historyReadsPerNode: number;
+  /** Recent messages a node keeps in memory per subscribed room, in KiB (joins served from it). @default 256 */
+  historyMemoryKb: number;
+  /** Bound on those windows' total per node, in MiB. @default 64 */
+  historyMemoryMb: number;
+  /** Joins per second per user on each node (a handshake's first join included). @default 2 */
+  joinRatePerSecond: number;
+  /** Burst of the per-user join budget. @default 10 */
+  joinBurst: number;
+  /** Joins and handshakes with `since` per second per client address. @default 10 */
+  replayRatePerIp: number;
+  /** Burst of the per-address replay budget. @default 60 */
+  replayBurstPerIp: number;
+  /** `joined`/`left` notices per second shown for one user in one room. @default 2 */
+  presenceRatePerSecond: number;
+  /** Burst of that budget (ordinary comings and goings are never held). @default 5 */
+  presenceBurst: number;
   /** Messages per second per user, across all sessions and nodes. @default 20 */
   ratePerSecond: number;
   /** Burst size of the per-user token bucket. @default 40 */
@@ -207,6 +229,17 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     logLevel: logLevel as LogLevel,
     historyLimit: integer(env, 'HISTORY_LIMIT', 1_000, 1, 1_000_000),
     historyOnJoin: integer(env, 'HISTORY_ON_JOIN', 50, 0, 1_000_000),
+    historyPageMessages: integer(env, 'HISTORY_PAGE_MESSAGES', 100, 1, 100_000),
+    historyPageKb: integer(env, 'HISTORY_PAGE_KB', 256, 16, 65_536),
+    historyReadsPerNode: integer(env, 'HISTORY_READS_PER_NODE', 2, 1, 1_000),
+    historyMemoryKb: integer(env, 'HISTORY_MEMORY_KB', 256, 0, 1_048_576),
+    historyMemoryMb: integer(env, 'HISTORY_MEMORY_MB', 64, 0, 65_536),
+    joinRatePerSecond: integer(env, 'JOIN_RATE_PER_SEC', 2, 1, 1_000_000),
+    joinBurst: integer(env, 'JOIN_BURST', 10, 1, 1_000_000),
+    replayRatePerIp: integer(env, 'REPLAY_RATE_PER_IP', 10, 1, 1_000_000),
+    replayBurstPerIp: integer(env, 'REPLAY_BURST_PER_IP', 60, 1, 1_000_000),
+    presenceRatePerSecond: integer(env, 'PRESENCE_RATE_PER_SEC', 2, 1, 1_000_000),
+    presenceBurst: integer(env, 'PRESENCE_BURST', 5, 1, 1_000_000),
     ratePerSecond: integer(env, 'RATE_PER_SEC', 20, 1, 1_000_000),
     rateBurst: integer(env, 'RATE_BURST', 40, 1, 1_000_000),
     anonRatePerIp: integer(env, 'ANON_RATE_PER_IP', 50, 1, 1_000_000),

@@ -9,6 +9,8 @@ import type { Metrics } from './metrics';
 import type { LocalSession, Registry } from './sessions/registry';
 import type { Relay } from './delivery/relay';
 import { clientAddress } from './sessions/client-address';
+import type { HistoryReader } from './delivery/history-reader';
+import type { JoinBudget } from './sessions/join-budget';
 
 /** The parts of a gateway that connection handling works with. */
 export interface GatewayContext {
@@ -18,6 +20,10 @@ export interface GatewayContext {
   state: ClusterState;
   relay: Relay;
   registry: Registry;
+  /** Rooms' logs, a bounded page at a time, for joins and resumes. */
+  history: HistoryReader;
+  /** What joins may cost per user and per address. */
+  joins: JoinBudget;
   /** Per-user lock: a user's connects, joins and leaves happen one at a time, in order. */
   lock: KeyedLock;
   logger: Logger;

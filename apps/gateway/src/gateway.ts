@@ -8,6 +8,8 @@ import { NodeLeases } from './cluster/node-leases';
 import { Readiness } from './cluster/readiness';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
+import { HistoryReader } from './delivery/history-reader';
+import { MemoryBudget } from './delivery/recent-window';
 import { Relay } from './delivery/relay';
 import { createHttpApp, createMetricsApp, type HttpDeps } from './http/app';
 import type { Logger } from './logger';
@@ -17,6 +19,7 @@ import { jwtAuthenticator, type Authenticate } from './sessions/auth';
 import { Connections } from './sessions/connections';
 import { messageIds } from './sessions/handlers';
 import { handshakeMiddleware } from './sessions/handshake';
+import { JoinBudget } from './sessions/join-budget';
 import { KeyedLock } from './sessions/keyed-lock';
 import { Registry } from './sessions/registry';
 import { SlowConsumerGuard } from './sessions/slow-consumers';
@@ -104,8 +107,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
+  // A page waits for the previous one to drain, so a reader holds about two: keep them well
+  // under the slow-consumer cut-off.
+  const pageBytes = Math.min(config.historyPageKb, config.maxBufferedKb / 4) * 1024;
   const relay = new Relay({
     batchWindowMs: config.batchWindowMs,
+    presence: { perSecond: config.presenceRatePerSecond, burst: config.presenceBurst },
+    recent: {
+      maxMessages: config.historyLimit,
+      maxBytes: config.historyMemoryKb * 1024,
+      budget: new MemoryBudget(config.historyMemoryMb * 1024 * 1024),
+    },
+    pageBytes,
     bus,
     io,
     registry,
@@ -125,6 +138,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     state,
     relay,
     registry,
+    history: new HistoryReader(bus, {
+      pageMessages: config.historyPageMessages,
+      pageBytes,
+      concurrency: config.historyReadsPerNode,
+    }),
+    joins: new JoinBudget({
+      perSecond: config.joinRatePerSecond,
+      burst: config.joinBurst,
+      replaysPerSecond: config.replayRatePerIp,
+      replayBurst: config.replayBurstPerIp,
+      trustProxy: config.trustProxy,
+    }),
     lock: new KeyedLock(),
     logger,
     metrics,
@@ -166,6 +191,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     leases.close();
     slowConsumers.close();
     readiness.close();
+    relay.close();
     await io.close().catch(() => undefined);
     await new Promise((resolve) =>
       metricsHttp?.listening ? metricsHttp.close(resolve) : resolve(undefined),

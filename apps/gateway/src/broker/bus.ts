@@ -106,9 +106,13 @@ export interface Bus {
   publish(topic: Topic, envelope: Envelope, options?: PublishOptions): Promise<PublishOutcome>;
   /** Stores a room message, assigning its seq, and publishes it to the room topic. */
   append(draft: MessageDraft, options?: AppendOptions): Promise<AppendOutcome>;
-  /** Stored messages of `room` with seq > `after`, oldest first, at most `limit`. */
-  range(room: string, after: number, limit: number): Promise<StoredRange>;
-  /** The newest `limit` stored messages of `room`, oldest first. */
+  /**
+   * Stored messages of `room` with seq > `after`, oldest first: at most `limit`, and no more
+   * after the one that brings their stored bytes to `maxBytes` (at least one when there is one).
+   * A short page is not the end of the log: read on until `head`.
+   */
+  range(room: string, after: number, limit: number, maxBytes?: number): Promise<StoredRange>;
+  /** The newest `limit` stored messages of `room`, oldest first (unbounded in bytes: keep small). */
   latest(room: string, limit: number): Promise<StoredRange>;
   /** True while publishes and subscriptions work. */
   isUp(): boolean;

@@ -6,12 +6,20 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Registry } from '../sessions/registry';
 import type { ChatServer } from '../sessions/socket';
+import type { PresenceThrottleOptions } from './presence-throttle';
+import type { RecentWindowOptions } from './recent-window';
 import { RoomFeed } from './room-feed';
 import { RefCounted } from './ref-counted';
 
 export interface RelayDeps {
   /** See FeedDeps.batchWindowMs. */
   batchWindowMs: number;
+  /** See FeedDeps.presence. */
+  presence: PresenceThrottleOptions;
+  /** See FeedDeps.recent. */
+  recent: RecentWindowOptions;
+  /** Stored bytes per log read when repairing a room (see Bus.range). */
+  pageBytes: number;
   bus: Bus;
   io: ChatServer;
   registry: Registry;
@@ -39,16 +47,18 @@ export class Relay implements BusHandler {
       (room) => {
         const feed = new RoomFeed(room, {
           batchWindowMs: deps.batchWindowMs,
+          presence: deps.presence,
+          recent: deps.recent,
           io: deps.io,
           registry: deps.registry,
           metrics: deps.metrics,
           logger: deps.logger,
-          fetch: (after, limit) => bus.range(room, after, limit),
+          fetch: (after, limit) => bus.range(room, after, limit, deps.pageBytes),
         });
         return { value: feed, ready: this.open(room, feed) };
       },
       (room, feed) => {
-        feed.flush();
+        feed.close();
         bus.unsubscribe({ kind: 'room', room }).catch(() => undefined);
       },
     );
@@ -86,6 +96,11 @@ export class Relay implements BusHandler {
     return this.rooms.get(room);
   }
 
+  /** Stops every room's timers (the node is closing). */
+  close(): void {
+    for (const feed of this.rooms.values()) feed.close();
+  }
+
   // ---- BusHandler ----
 
   envelope(envelope: Envelope, topic: Topic): void {
@@ -95,12 +110,18 @@ export class Relay implements BusHandler {
         return;
       case 'joined': {
         const notice = { room: envelope.room, user: envelope.user };
-        this.feed(envelope.room)?.notify(envelope.user.id, (to) => to.emit('joined', notice));
+        this.feed(envelope.room)?.presence(envelope.user.id, {
+          state: 'joined',
+          emit: (to) => to.emit('joined', notice),
+        });
         return;
       }
       case 'left': {
         const notice = { room: envelope.room, user: envelope.user, reason: envelope.reason };
-        this.feed(envelope.room)?.notify(envelope.user.id, (to) => to.emit('left', notice));
+        this.feed(envelope.room)?.presence(envelope.user.id, {
+          state: 'left',
+          emit: (to) => to.emit('left', notice),
+        });
         return;
       }
       case 'dm':

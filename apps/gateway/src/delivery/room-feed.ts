@@ -6,6 +6,12 @@ import type { Metrics } from '../metrics';
 import type { LocalSession, Registry } from '../sessions/registry';
 import type { ChatServer, Emitter } from '../sessions/socket';
 import { BatchWindow } from './batch-window';
+import {
+  PresenceThrottle,
+  type PresenceNotice,
+  type PresenceThrottleOptions,
+} from './presence-throttle';
+import { RecentWindow, type RecentWindowOptions } from './recent-window';
 import { RoomSequencer } from './room-sequencer';
 
 /** Socket.IO room of the live local members that take one `message` event per message. */
@@ -24,6 +30,10 @@ const MAX_BATCH = 256;
 export interface FeedDeps {
   /** See {@link BatchWindow}. */
   batchWindowMs: number;
+  /** See {@link PresenceThrottle}. */
+  presence: PresenceThrottleOptions;
+  /** See {@link RecentWindow}. */
+  recent: RecentWindowOptions;
   io: ChatServer;
   registry: Registry;
   metrics: Metrics;
@@ -68,17 +78,24 @@ export function emitMessages(session: LocalSession, messages: ChatMessage[]): vo
  */
 export class RoomFeed {
   readonly sequencer: RoomSequencer;
+  /** The newest messages delivered here, for joins that need only recent history. */
+  readonly recent: RecentWindow;
   /** Members receiving history, and the live events held for each until its history is sent. */
   private readonly syncing = new Map<LocalSession, PendingEvent[]>();
   private outbox: Outgoing[] = [];
   private flushScheduled = false;
   private readonly window: BatchWindow;
+  private readonly throttle: PresenceThrottle;
 
   constructor(
     readonly room: string,
     private readonly deps: FeedDeps,
   ) {
     this.window = new BatchWindow(deps.batchWindowMs);
+    this.recent = new RecentWindow(deps.recent);
+    this.throttle = new PresenceThrottle(deps.presence, (userId, emit) =>
+      this.notify(userId, emit),
+    );
     this.sequencer = new RoomSequencer({
       fetch: deps.fetch,
       deliver: (message) => this.deliver(message),
@@ -122,7 +139,19 @@ export class RoomFeed {
     this.syncing.delete(session);
   }
 
-  /** A presence notice for everyone in the room except the user's own sessions. */
+  /** A `joined`/`left` notice, shown unless the user is flapping (see PresenceThrottle). */
+  presence(userId: number, notice: PresenceNotice): void {
+    this.throttle.offer(userId, notice);
+  }
+
+  /** The room has no local members left: sends what is batched, stops held notices. */
+  close(): void {
+    this.flush();
+    this.throttle.close();
+    this.recent.clear();
+  }
+
+  /** A notice for everyone in the room except the user's own sessions, shown now. */
   notify(userId: number, emit: (to: Emitter) => void): void {
     this.flush();
     const own = [...this.deps.registry.ofUser(userId)].map((s) => s.socket.id);
@@ -178,6 +207,7 @@ export class RoomFeed {
   private deliver(envelope: MessageEnvelope): void {
     const { io, registry, metrics } = this.deps;
     const message = toChatMessage(envelope);
+    this.recent.add(envelope);
     const own = registry.ofSid(envelope.sid);
     if (this.members(ioRoom(this.room)) > 0) {
       const ownIds = own.size === 0 ? [] : [...own].map((s) => s.socket.id);
@@ -203,6 +233,7 @@ export class RoomFeed {
   private lost(from: number, to: number): void {
     this.deps.logger.warn({ room: this.room, from, to }, 'messages lost beyond the history window');
     this.deps.metrics.lost.inc(to - from + 1);
+    this.recent.clear();
     const gap = { room: this.room, from, to };
     this.flush();
     this.deps.io.to([ioRoom(this.room), ioBatchRoom(this.room)]).emit('gap', gap);

@@ -108,13 +108,16 @@ export class RoomSequencer {
   private async runRepair(): Promise<boolean> {
     if (this.next === undefined) return true;
     try {
+      // Pages may be cut short by their byte bound: read on until the page that reaches the head.
+      let after = this.next - 1;
       for (;;) {
-        const range = await this.deps.fetch(this.next - 1, REPAIR_BATCH);
+        const range = await this.deps.fetch(after, REPAIR_BATCH);
         if (range.head < this.next - 1) {
           // The log restarted below what was delivered (Redis lost its data): follow it.
           this.deps.failed(new Error(`room log restarted at seq ${range.head}`));
           this.held.clear();
           this.next = 1;
+          after = 0;
           continue;
         }
         if (range.first > this.next && range.head >= this.next) {
@@ -127,7 +130,9 @@ export class RoomSequencer {
         this.drain();
         const recovered = range.messages.filter((m) => m.seq >= before).length;
         if (recovered > 0) this.deps.repaired(recovered);
-        if (range.messages.length < REPAIR_BATCH) return true;
+        const last = range.messages.at(-1)?.seq;
+        if (last === undefined || last >= range.head) return true;
+        after = Math.max(this.next - 1, last);
       }
     } catch (error) {
       this.deps.failed(error);

@@ -1,5 +1,4 @@
 import type { ChatMessage, JoinResult } from '@chat/protocol';
-import type { StoredRange } from '../broker/bus';
 import {
   type GatewayContext,
   joinedEnvelope,
@@ -7,31 +6,37 @@ import {
   sessionRef,
   userLock,
 } from '../context';
+import { ClientError } from '../errors';
 import type { LocalSession } from '../sessions/registry';
+import { drained } from './flow-control';
 import { emitMessages, ioBatchRoom, ioRoom, toChatMessage, type RoomFeed } from './room-feed';
-
-/** Upper bound on messages replayed to one client in one join (guards a huge `since` gap). */
-const MAX_REPLAY_BATCHES = 10;
 
 /**
  * Moves a session into a room and brings it up to date: recent history (or, with `since`,
  * exactly the messages after `since` that it did not send itself), then `synced`, then live.
  *
  * No gap, no duplicate: the node subscribes first, the session queues live events while the
- * history is read, the room's sequencer is allowed to catch up to the history's head, and then,
- * in one synchronous step, the history, the queued events after the head, and the switch to
- * live delivery happen.
+ * history is read and sent up to a target head, the room's sequencer is allowed to catch up to
+ * that head, and then, in one synchronous step, `synced`, the queued events after the head, and
+ * the switch to live delivery happen.
+ *
+ * The history goes out in bounded pages (see HistoryReader), the next one only once the
+ * client has taken the previous one (see `drained`), so no join holds Redis, or this node's
+ * memory, for long however much it asks for.
  */
 export async function joinRoom(
   ctx: GatewayContext,
   session: LocalSession,
   room: string,
   since: number | undefined,
+  origin: 'request' | 'handshake' = 'request',
 ): Promise<JoinResult> {
   return ctx.lock.run(userLock(session.user), async () => {
     if (session.room === room) {
       return { room, seq: ctx.relay.delivered(room) };
     }
+    const refused = ctx.joins.take(session.user.id, session.socket, since, origin);
+    if (refused) throw new ClientError(refused);
     const feed = await ctx.relay.retainRoom(room);
     try {
       await ctx.state.enterRoom(
@@ -70,50 +75,76 @@ async function sync(
   since: number | undefined,
 ): Promise<number> {
   const room = feed.room;
-  let range =
-    since === undefined
-      ? await ctx.bus.latest(room, ctx.config.historyOnJoin)
-      : await replayRange(ctx, room, since);
-  // A head below `since`: the room's log expired (ROOM_TTL_S) or Redis lost it, and seqs started
-  // over. Everything in the new log is news to the client; what it missed of the old log is
-  // unknowable, and `restarted` says so rather than a count.
-  const restarted = since !== undefined && range.head < since;
-  if (restarted) range = await replayRange(ctx, room, 0);
-  await feed.sequencer.reach(range.head, 2 * ctx.config.commandTimeoutMs);
+  // Everything this node delivered before beginSync is at or below this, so the history must
+  // reach at least here; everything after it is queued for the session by the feed.
+  let target = feed.sequencer.delivered;
+  let cursor = since ?? 0;
+  const { historyOnJoin } = ctx.config;
+  const newest = feed.recent.newest;
+  if (
+    since === undefined &&
+    newest !== undefined &&
+    feed.recent.holds(Math.max(1, newest - historyOnJoin + 1))
+  ) {
+    target = Math.max(target, newest);
+    cursor = Math.max(0, newest - historyOnJoin);
+  } else if (since === undefined) {
+    const probe = await ctx.bus.latest(room, 0);
+    target = Math.max(target, probe.head);
+    cursor = Math.max(0, probe.first - 1, probe.head - historyOnJoin);
+  }
+  let lost = 0;
+  let replayed = 0;
+  let restarted = false;
+  for (let pages = 0; pages === 0 || cursor < target; pages++) {
+    if (pages > 0) await drained(session.socket, ctx.history.options.pageBytes);
+    if (!session.socket.connected || session.room !== room) return target;
+    const { pageMessages, pageBytes } = ctx.history.options;
+    const page =
+      feed.recent.page(cursor, pageMessages, pageBytes) ?? (await ctx.history.page(room, cursor));
+    if (pages === 0) target = Math.max(target, page.head);
+    if (pages === 0 && since !== undefined && page.head < since) {
+      // A shared or in-memory page may predate `since`: only the log itself can say.
+      const { head } = await ctx.bus.latest(room, 0);
+      target = Math.max(target, head);
+      if (head < since) {
+        // A head below `since`: the room's log expired (ROOM_TTL_S) or Redis lost it, and seqs
+        // started over. Everything in the new log is news to the client; what it missed of
+        // the old log is unknowable, and `restarted` says so rather than a count.
+        restarted = true;
+        target = head;
+        cursor = 0;
+        continue;
+      }
+    }
+    if (since !== undefined && page.first > cursor + 1 && cursor < target) {
+      // Older than the window: counted, never silently skipped.
+      const skipTo = Math.min(page.first - 1, target);
+      lost += skipTo - cursor;
+      cursor = skipTo;
+    }
+    await ctx.history.turn();
+    const fresh = page.messages.filter((m) => m.seq > cursor && m.seq <= target);
+    if (!session.socket.connected || session.room !== room) return target;
+    const history = fresh
+      .filter((m) => m.sid !== session.sid)
+      .map((m): ChatMessage => ({ ...toChatMessage(m), history: true }));
+    emitMessages(session, history);
+    replayed += history.length;
+    const last = fresh.at(-1)?.seq;
+    if (last === undefined) break;
+    cursor = last;
+  }
+  await feed.sequencer.reach(target, 2 * ctx.config.commandTimeoutMs);
   // From here on everything is synchronous: no live event can slip between the steps.
-  if (session.room !== room) return range.head;
-  const from = restarted ? 0 : since;
-  const lost =
-    from !== undefined && from < range.head
-      ? Math.max(0, Math.min(range.first, range.head + 1) - from - 1)
-      : 0;
-  const history = range.messages
-    .filter((m) => m.sid !== session.sid)
-    .map((m): ChatMessage => ({ ...toChatMessage(m), history: true }));
-  emitMessages(session, history);
+  if (session.room !== room) return target;
   session.socket.emit('synced', {
     room,
-    seq: range.head,
-    replayed: history.length,
+    seq: target,
+    replayed,
     lost,
     ...(restarted ? { restarted: true } : {}),
   });
-  feed.endSync(session, range.head);
-  return range.head;
-}
-
-/** Everything stored after `since`, in as many reads as it takes to reach the head. */
-async function replayRange(ctx: GatewayContext, room: string, since: number): Promise<StoredRange> {
-  const first = await ctx.bus.range(room, since, ctx.config.historyLimit);
-  const messages = [...first.messages];
-  let head = first.head;
-  for (let batch = 1; batch < MAX_REPLAY_BATCHES; batch++) {
-    const last = messages.at(-1)?.seq ?? since;
-    if (last >= head) break;
-    const next = await ctx.bus.range(room, last, ctx.config.historyLimit);
-    messages.push(...next.messages);
-    head = next.head;
-    if (next.messages.length === 0) break;
-  }
-  return { messages, first: first.first, head: Math.max(head, messages.at(-1)?.seq ?? 0) };
+  feed.endSync(session, target);
+  return target;
 }

@@ -15,7 +15,7 @@ import { FloodGuard } from './flood-guard';
 import { HANDLERS, type AnyAck } from './handlers';
 import type { LocalSession } from './registry';
 import type { ChatSocket } from './socket';
-import { leaveLocally } from '../delivery/room-sync';
+import { joinRoom, leaveLocally } from '../delivery/room-sync';
 import { clientAddress } from './client-address';
 
 /** Requests a client may have unanswered before more are refused (RATE_LIMITED). @default 256 */
@@ -159,7 +159,7 @@ export class Connections {
         resumeToken: session.resumeToken,
       });
       ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
-      await HANDLERS.join(ctx, session, { room: room ?? DEFAULT_ROOM, since });
+      await joinRoom(ctx, session, room ?? DEFAULT_ROOM, since, 'handshake');
       if (previous) await this.takeOver(session, previous);
     } catch (error) {
       this.fail(session, toChatError(error, ctx.logger, { phase: 'setup', user: session.user }));

@@ -29,7 +29,7 @@ export function handshakeMiddleware(
   // The node's capacity and the per-address cap on waiting sockets were applied before the
   // socket existed (Admission.allowRequest); the per-address rate is taken here, coded.
   return (socket: ChatSocket, next: (error?: Error) => void): void => {
-    const refused = admission.takeConnectToken(socket.request);
+    const refused = admission.takeConnectToken(socket.request) ?? ctx.joins.takeReplay(socket);
     if (refused) {
       ctx.metrics.error(refused.code);
       next(connectError(refused));

@@ -13,7 +13,7 @@ export interface RunningGateway {
   nodeId: string;
 }
 
-/** Test defaults: quiet, fast leases, no grace (unless a test asks), generous rate limit. */
+/** Test defaults: quiet, fast leases, no grace (unless a test asks), generous rate and join limits. */
 export function testConfig(overrides: Record<string, string> = {}): GatewayConfig {
   return loadConfig({
     PORT: '0',
@@ -24,6 +24,10 @@ export function testConfig(overrides: Record<string, string> = {}): GatewayConfi
     RATE_BURST: '100000',
     ANON_RATE_PER_IP: '100000',
     ANON_BURST_PER_IP: '100000',
+    JOIN_RATE_PER_SEC: '100000',
+    JOIN_BURST: '100000',
+    REPLAY_RATE_PER_IP: '100000',
+    REPLAY_BURST_PER_IP: '100000',
     ...overrides,
   });
 }

@@ -161,9 +161,23 @@ export class MemoryBroker {
     return { status: 'stored', seq };
   }
 
-  range(room: string, after: number, limit: number): StoredRange {
+  /** As Bus.range: `limit` entries, cut after the one that reaches `maxBytes`. */
+  range(
+    room: string,
+    after: number,
+    limit: number,
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): StoredRange {
     const log = this.stored(room) ?? EMPTY_LOG;
-    return this.snapshot(log, log.entries.filter((e) => e.seq > after).slice(0, limit));
+    const page: RoomLog['entries'] = [];
+    let bytes = 0;
+    for (const entry of log.entries) {
+      if (entry.seq <= after) continue;
+      if (page.length >= limit || bytes >= maxBytes) break;
+      page.push(entry);
+      bytes += Buffer.byteLength(entry.draft);
+    }
+    return this.snapshot(log, page);
   }
 
   latest(room: string, limit: number): StoredRange {

@@ -49,8 +49,8 @@ export class MemoryBus implements Bus, MemorySubscriber {
     return this.broker.append(draft, options);
   }
 
-  async range(room: string, after: number, limit: number): Promise<StoredRange> {
-    return this.broker.range(room, after, limit);
+  async range(room: string, after: number, limit: number, maxBytes?: number): Promise<StoredRange> {
+    return this.broker.range(room, after, limit, maxBytes);
   }
 
   async latest(room: string, limit: number): Promise<StoredRange> {

@@ -22,7 +22,8 @@ import {
 } from '../envelope';
 import type { Topic } from '../topics';
 import type { RedisBackend } from './redis-backend';
-import { APPEND, PUBLISH_ONCE, RANGE } from './scripts/room-log';
+import { APPEND, PUBLISH_ONCE, RANGE, type RangeReply } from './scripts/room-log';
+import { RANGE_PAGE } from './scripts/room-page';
 
 /** The readiness write probe's key expires on its own after this long. */
 const WRITE_PROBE_TTL_MS = 10_000;
@@ -149,29 +150,34 @@ export class RedisBus implements Bus {
     return { status: 'rate-limited' };
   }
 
-  range(room: string, after: number, limit: number): Promise<StoredRange> {
-    return this.readLog(room, after, limit, 'after');
+  async range(
+    room: string,
+    after: number,
+    limit: number,
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<StoredRange> {
+    const { names } = this.redis;
+    const reply = await this.redis.run(RANGE_PAGE, {
+      keys: { seq_counter: names.roomSeq(room), log: names.roomLog(room) },
+      argv: { after, limit, max_bytes: maxBytes },
+    });
+    return this.decode(room, reply);
   }
 
-  latest(room: string, limit: number): Promise<StoredRange> {
-    return this.readLog(room, 0, limit, 'latest');
+  async latest(room: string, limit: number): Promise<StoredRange> {
+    const { names } = this.redis;
+    const reply = await this.redis.run(RANGE, {
+      keys: { seq_counter: names.roomSeq(room), log: names.roomLog(room) },
+      argv: { after: 0, limit, mode: 'latest' },
+    });
+    return this.decode(room, reply);
   }
 
   close(): Promise<void> {
     return this.redis.close();
   }
 
-  private async readLog(
-    room: string,
-    after: number,
-    limit: number,
-    mode: 'after' | 'latest',
-  ): Promise<StoredRange> {
-    const { names } = this.redis;
-    const reply = await this.redis.run(RANGE, {
-      keys: { seq_counter: names.roomSeq(room), log: names.roomLog(room) },
-      argv: { after, limit, mode },
-    });
+  private decode(room: string, reply: RangeReply): StoredRange {
     const messages: MessageEnvelope[] = [];
     for (const { seq, draft } of reply.entries) {
       const message = decodeStoredMessage(seq, draft);

@@ -1,6 +1,7 @@
 import type { LoadableScript } from './lua-script';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './node-leases';
 import { APPEND, PUBLISH_ONCE, RANGE } from './room-log';
+import { RANGE_PAGE } from './room-page';
 import { CLAIM_NAME, ENTER_ROOM, EXIT_ROOM, OPEN_SESSION, SUBJECT_USER } from './sessions';
 
 /** Every script, loaded on each connection's every `ready` (explicit: no import-order magic). */
@@ -8,6 +9,7 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   APPEND,
   PUBLISH_ONCE,
   RANGE,
+  RANGE_PAGE,
   SUBJECT_USER,
   CLAIM_NAME,
   OPEN_SESSION,

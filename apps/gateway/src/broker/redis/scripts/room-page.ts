@@ -1,0 +1,58 @@
+import { LuaScript, replyArray, replyNumber } from './lua-script';
+import type { RangeReply } from './room-log';
+
+/** Entries read per XRANGE inside one page, so a page never reads far past its byte bound. */
+const STEP = 16;
+
+/**
+ * One bounded page of a room's log: its head, its oldest stored seq, and the entries after
+ * `after`, oldest first, stopping at `limit` entries or at the entry that brings the drafts'
+ * bytes to `max_bytes`, whichever comes first (at least one entry when there is one, so a
+ * reader always makes progress). Redis runs scripts one at a time, so bounding the bytes a call
+ * reads and returns bounds how long every other client of this Redis waits behind it.
+ */
+export const RANGE_PAGE = new LuaScript({
+  name: 'range-page',
+  keys: ['seq_counter', 'log'],
+  argv: ['after', 'limit', 'max_bytes'],
+  body: `
+local head = tonumber(redis.call('GET', seq_counter) or '0')
+local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+local first = head + 1
+if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
+local out = {head, first}
+local wanted = tonumber(limit)
+local budget = tonumber(max_bytes)
+local cursor = '(' .. after .. '-0'
+local count = 0
+local bytes = 0
+while count < wanted and bytes < budget do
+  local step = math.min(${STEP}, wanted - count)
+  local entries = redis.call('XRANGE', log, cursor, '+', 'COUNT', step)
+  for i = 1, #entries do
+    local entry = entries[i]
+    local draft = entry[2][2]
+    out[#out + 1] = tonumber(string.match(entry[1], '^(%d+)'))
+    out[#out + 1] = draft
+    count = count + 1
+    bytes = bytes + #draft
+    cursor = '(' .. entry[1]
+    if bytes >= budget then break end
+  end
+  if #entries < step then break end
+end
+return out
+`,
+  parse(reply): RangeReply {
+    const [head, first, ...flat] = replyArray(reply, 'range-page');
+    const entries: RangeReply['entries'] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      entries.push({ seq: replyNumber(flat[i], 'range-page'), draft: String(flat[i + 1]) });
+    }
+    return {
+      head: replyNumber(head, 'range-page'),
+      first: replyNumber(first, 'range-page'),
+      entries,
+    };
+  },
+});

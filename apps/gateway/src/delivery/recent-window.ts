@@ -1,0 +1,91 @@
+import type { StoredRange } from '../broker/bus';
+import type { MessageEnvelope } from '../broker/envelope';
+
+/** What every room's window on one node may hold together, so many rooms cannot grow memory. */
+export class MemoryBudget {
+  used = 0;
+
+  /** @param limit bytes, e.g. 64 MiB (HISTORY_MEMORY_MB) */
+  constructor(readonly limit: number) {}
+}
+
+export interface RecentWindowOptions {
+  /** Messages kept at most (the room's history window). @default 1_000 */
+  maxMessages: number;
+  /** Bytes kept at most for this room (HISTORY_MEMORY_KB). @default 262_144 */
+  maxBytes: number;
+  budget: MemoryBudget;
+}
+
+/** Approximate memory of one message: its text (UTF-16) plus the envelope around it. */
+const size = (message: MessageEnvelope): number => 2 * message.text.length + 256;
+
+/**
+ * The newest messages a subscribed room delivered on this node, contiguous by seq, so joins
+ * and resumes that only need recent history are served without asking Redis. Anything it cannot
+ * serve whole (older than its oldest message) is read from the log instead. Contiguity is the
+ * contract: a seq that does not follow the newest (a loss, a log that restarted) empties it.
+ */
+export class RecentWindow {
+  private messages: MessageEnvelope[] = [];
+  private bytes = 0;
+
+  constructor(private readonly options: RecentWindowOptions) {}
+
+  /** The newest seq held, if any. */
+  get newest(): number | undefined {
+    return this.messages.at(-1)?.seq;
+  }
+
+  /** True when every message from seq `from` up to the newest is held. */
+  holds(from: number): boolean {
+    const oldest = this.messages[0];
+    return oldest !== undefined && oldest.seq <= from;
+  }
+
+  add(message: MessageEnvelope): void {
+    const newest = this.newest;
+    if (newest !== undefined && message.seq !== newest + 1) this.clear();
+    this.messages.push(message);
+    const bytes = size(message);
+    this.bytes += bytes;
+    this.options.budget.used += bytes;
+    const { maxMessages, maxBytes, budget } = this.options;
+    let evict = 0;
+    let freed = 0;
+    while (
+      evict < this.messages.length &&
+      (this.messages.length - evict > maxMessages ||
+        this.bytes - freed > maxBytes ||
+        budget.used - freed > budget.limit)
+    ) {
+      freed += size(this.messages[evict] as MessageEnvelope);
+      evict++;
+    }
+    if (evict > 0) this.messages = this.messages.slice(evict);
+    this.bytes -= freed;
+    budget.used -= freed;
+  }
+
+  /** As Bus.range, from memory; undefined unless every message after `after` is held. */
+  page(after: number, limit: number, maxBytes: number): StoredRange | undefined {
+    const oldest = this.messages[0];
+    const newest = this.newest;
+    if (oldest === undefined || newest === undefined || oldest.seq > after + 1) return undefined;
+    const messages: MessageEnvelope[] = [];
+    let bytes = 0;
+    for (let i = Math.max(0, after + 1 - oldest.seq); i < this.messages.length; i++) {
+      if (messages.length >= limit || bytes >= maxBytes) break;
+      const message = this.messages[i] as MessageEnvelope;
+      messages.push(message);
+      bytes += size(message);
+    }
+    return { messages, first: oldest.seq, head: newest };
+  }
+
+  clear(): void {
+    this.options.budget.used -= this.bytes;
+    this.bytes = 0;
+    this.messages = [];
+  }
+}
