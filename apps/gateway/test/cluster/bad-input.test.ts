@@ -99,6 +99,24 @@ describe('bad input gets a coded error, changes nothing, and the server keeps se
     expect(raw).toMatchObject({ code: 'INVALID_NAME' });
   });
 
+  it('refuses look-alike, case-folded and invisible names across nodes', async () => {
+    nodes = await memoryCluster(2);
+    const holders = ['Straße', 'sam', 'µx', 'carol', 'dave', 'office'];
+    for (const name of holders) clients.push(await connect(at(nodes, 0).url, { name }));
+    // Each of these was online beside its twin before names were compared by a Unicode key.
+    for (const name of ['STRASSE', 'ſam', 'μx', 'саrol', 'ｄａｖｅ', 'oﬃce']) {
+      expect(await refused(at(nodes, 1).url, { name })).toMatchObject({ code: 'NAME_TAKEN' });
+    }
+    for (const name of ['\u3164', 'bob\u200b', 'user١٢٣', 'user１２３']) {
+      expect(await refused(at(nodes, 1).url, { name })).toMatchObject({ code: 'INVALID_NAME' });
+    }
+    const speaker = at(clients, 0);
+    expect(await speaker.request('send', { text: '\u200b\u200b\u200b' })).toMatchObject({
+      ok: false,
+      error: { code: 'EMPTY_TEXT' },
+    });
+  });
+
   it('rate-limits a flooding user with one bucket shared by all their sessions on all nodes', async () => {
     nodes = await memoryCluster(2, { RATE_PER_SEC: '1', RATE_BURST: '5' });
     const first = await connect(at(nodes, 0).url, { name: 'flood' });
