@@ -42,7 +42,8 @@ describe('a write whose outcome is unknown is not reported as "nothing was store
     nodes = await redisCluster(redis.url, 2, { COMMAND_TIMEOUT_MS: '300' });
     const alice = await open(0, 'alice');
     const bob = await open(1, 'bob');
-    const sleeping = admin().call('DEBUG', 'SLEEP', '2');
+    // Long enough for both sends to time out while it sleeps, even on a loaded machine.
+    const sleeping = admin().call('DEBUG', 'SLEEP', '4');
     await unresponsive();
 
     const withoutCid = await alice.request('send', { text: 'no cid' });
