@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds local stand-ins for the official node:20-bookworm-slim, redis:7 and haproxy:2.6
-# images, for machines that have a Docker engine but cannot reach a container registry.
+# Builds local stand-ins for the official node:20-bookworm-slim, redis:7 (with redis-sentinel,
+# as the official image has) and haproxy:2.6 images, for machines that have a Docker engine
+# but cannot reach a container registry.
 # Each image is a Debian bookworm root made by debootstrap (minbase, mirror taken from
 # apt's own sources) and loaded with `docker import`. Rootfs trees are cached under
 # $CHAT_OFFLINE_CACHE (default /var/cache/chat-offline; delete it to re-bootstrap);
-# existing images are kept unless --force. Writes infra/.env so compose picks them up.
+# existing images are kept unless --force or they lack a package of their list (a tree is
+# re-bootstrapped when its list changed). Writes infra/.env so compose picks them up.
 # Usage: infra/offline-images.sh [--force]
 set -euo pipefail
 
@@ -16,7 +18,11 @@ PATH_ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { echo "offline-images: $*" >&2; }
 timed() { local s=$SECONDS; "${@:2}"; log "$1: $((SECONDS - s))s"; }
-have_image() { ((FORCE == 0)) && docker image inspect "$1" >/dev/null 2>&1; }
+# have_image IMAGE PKG,PKG: the image exists and has every package installed.
+have_image() {
+  ((FORCE == 0)) && docker image inspect "$1" >/dev/null 2>&1 &&
+    docker run --rm --network none --entrypoint dpkg-query "$1" -W ${2//,/ } >/dev/null 2>&1
+}
 
 # First non-security mirror from deb822 .sources files or the classic sources.list.
 mirror() {
@@ -28,7 +34,7 @@ mirror() {
 # rootfs NAME PKG,PKG: debootstrap a trimmed bookworm tree once into $CACHE/rootfs/NAME.
 rootfs() {
   local dir=$CACHE/rootfs/$1
-  [[ -f $dir.done ]] && return 0
+  [[ -f $dir.done && $(cat "$dir.done") == "$2" ]] && return 0
   rm -rf "$dir"; mkdir -p "$CACHE/debs-$1"
   if ! debootstrap --variant=minbase --include="$2" --cache-dir="$CACHE/debs-$1" \
       bookworm "$dir" "$MIRROR" >"$CACHE/$1.log" 2>&1; then
@@ -36,7 +42,7 @@ rootfs() {
   fi
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb \
     "$dir"/usr/share/{doc,man,info,locale}/*
-  touch "$dir.done"
+  printf '%s' "$2" >"$dir.done"
 }
 
 # import NAME IMAGE CHANGE...: tar the rootfs into a one-layer image with Dockerfile-style changes.
@@ -113,9 +119,9 @@ timed engine "$HERE/docker-engine.sh"
 MIRROR=$(mirror); [[ -n $MIRROR ]] || { log "no Debian mirror found in apt sources"; exit 1; }
 command -v node >/dev/null || { log "node is not installed on this machine"; exit 1; }
 
-declare -A PKGS=([node]="ca-certificates,tini" [redis]="redis-server,redis-tools" [haproxy]=haproxy)
+declare -A PKGS=([node]="ca-certificates,tini" [redis]="redis-server,redis-sentinel,redis-tools" [haproxy]=haproxy)
 declare -A IMAGE=([node]=$NODE_IMAGE [redis]=$REDIS_IMAGE [haproxy]=$HAPROXY_IMAGE)
-todo=(); for n in node redis haproxy; do have_image "${IMAGE[$n]}" || todo+=("$n"); done
+todo=(); for n in node redis haproxy; do have_image "${IMAGE[$n]}" "${PKGS[$n]}" || todo+=("$n"); done
 
 # Bootstrap the missing trees in parallel (separate package caches, so no races).
 pids=()

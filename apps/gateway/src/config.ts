@@ -11,8 +11,22 @@ export interface GatewayConfig {
   port: number;
   /** Interface to listen on. @default '0.0.0.0' */
   host: string;
-  /** Unset: the embedded in-memory bus (a single node). Set: the Redis bus (multi-node). */
+  /**
+   * One Redis for every node (REDIS_URL). Unset, and without REDIS_SENTINELS: the embedded
+   * in-memory bus (a single node). @default unset
+   */
   redisUrl: string | undefined;
+  /**
+   * Redis behind Sentinel (REDIS_SENTINELS=host:port,...): nodes ask these sentinels for the
+   * master and follow it when a replica is promoted. Exclusive with REDIS_URL. @default unset
+   */
+  redisSentinels: readonly SentinelAddress[] | undefined;
+  /** The master group the sentinels watch (REDIS_SENTINEL_MASTER). @default 'mymaster' */
+  redisSentinelMaster: string;
+  /** Password of the Redis servers; a password in REDIS_URL takes precedence. @default unset */
+  redisPassword: string | undefined;
+  /** Password of the sentinels themselves (REDIS_SENTINEL_PASSWORD). @default unset */
+  redisSentinelPassword: string | undefined;
   /** Prefix of every Redis key and channel. @default 'chat' */
   redisPrefix: string;
   /** Unique id of this node. @default host name plus a short random suffix */
@@ -119,6 +133,12 @@ export interface GatewayConfig {
   authClockSkewS: number;
 }
 
+/** One sentinel of REDIS_SENTINELS. */
+export interface SentinelAddress {
+  host: string;
+  port: number;
+}
+
 /** Bad configuration: the message names the setting, and main exits before serving. */
 export class ConfigError extends Error {
   constructor(setting: string, value: string, expected: string) {
@@ -157,6 +177,47 @@ function redisUrl(env: Env): string | undefined {
     throw new ConfigError('REDIS_URL', raw, 'a redis:// or rediss:// URL');
   }
   return raw;
+}
+
+/** `host:port,host:port,...`; a host may be a name, an IPv4 or a bracketed IPv6 address. */
+function sentinels(env: Env): SentinelAddress[] | undefined {
+  const raw = optional(env, 'REDIS_SENTINELS');
+  if (raw === undefined) return undefined;
+  const addresses = raw.split(',').map((entry) => {
+    const match = /^\[?([A-Za-z0-9_.:-]+?)\]?:(\d{1,5})$/.exec(entry.trim());
+    const port = Number(match?.[2]);
+    if (!match?.[1] || port < 1 || port > 65_535) {
+      throw new ConfigError('REDIS_SENTINELS', raw, 'host:port[,host:port...] (e.g. s1:26379)');
+    }
+    return { host: match[1], port };
+  });
+  if (env.REDIS_URL) {
+    throw new ConfigError('REDIS_SENTINELS', raw, 'unset when REDIS_URL is set (use one)');
+  }
+  return addresses;
+}
+
+function redis(
+  env: Env,
+): Pick<
+  GatewayConfig,
+  'redisUrl' | 'redisSentinels' | 'redisSentinelMaster' | 'redisPassword' | 'redisSentinelPassword'
+> {
+  const redisSentinelMaster = env.REDIS_SENTINEL_MASTER || 'mymaster';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisSentinelMaster)) {
+    throw new ConfigError(
+      'REDIS_SENTINEL_MASTER',
+      redisSentinelMaster,
+      "1-64 of letters, digits, '_', '.', '-'",
+    );
+  }
+  return {
+    redisUrl: redisUrl(env),
+    redisSentinels: sentinels(env),
+    redisSentinelMaster,
+    redisPassword: optional(env, 'REDIS_PASSWORD'),
+    redisSentinelPassword: optional(env, 'REDIS_SENTINEL_PASSWORD'),
+  };
 }
 
 function flag(env: Env, name: string, fallback = false): boolean {
@@ -223,7 +284,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const config: GatewayConfig = {
     port: integer(env, 'PORT', 3000, 0, 65_535),
     host: env.HOST || '0.0.0.0',
-    redisUrl: redisUrl(env),
+    ...redis(env),
     redisPrefix,
     nodeId,
     logLevel: logLevel as LogLevel,

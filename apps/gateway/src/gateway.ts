@@ -216,7 +216,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const port = (http.address() as AddressInfo).port;
       if (metricsHttp) await listenOn(metricsHttp, config.metricsPort ?? 0, config.host);
       logger.info(
-        { port, metricsPort: this.metricsPort(), bus: config.redisUrl ? 'redis' : 'memory' },
+        {
+          port,
+          metricsPort: this.metricsPort(),
+          bus: config.redisSentinels ? 'redis-sentinel' : config.redisUrl ? 'redis' : 'memory',
+        },
         'gateway listening',
       );
       return port;

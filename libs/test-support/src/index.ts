@@ -16,3 +16,18 @@ export {
   type GatewayCluster,
   type GatewayClusterOptions,
 } from './gateway-cluster';
+export {
+  NO_REDIS_BINARIES_MESSAGE,
+  requireRedisBinaries,
+  startRedisServer,
+  startSentinel,
+  type RedisProcess,
+  type RedisServerOptions,
+  type SentinelOptions,
+} from './redis-process';
+export {
+  startSentinelGroup,
+  type Promotion,
+  type SentinelGroup,
+  type SentinelGroupOptions,
+} from './sentinel-group';

@@ -24,6 +24,10 @@ describe('invalid configuration', () => {
       'gateway: invalid REDIS_URL="localhost:6379": expected a redis:// or rediss:// URL\n',
     ],
     [
+      { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_SENTINELS: '127.0.0.1:26379' },
+      'gateway: invalid REDIS_SENTINELS="127.0.0.1:26379": expected unset when REDIS_URL is set (use one)\n',
+    ],
+    [
       { LOG_LEVEL: 'chatty' },
       'gateway: invalid LOG_LEVEL="chatty": expected one of fatal, error, warn, info, debug, trace, silent\n',
     ],

@@ -30,7 +30,45 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads a Sentinel group: addresses, master name (default mymaster), passwords', () => {
+    expect(loadConfig({ REDIS_SENTINELS: 's1:26379, 10.0.0.2:26380,[::1]:26381' })).toMatchObject({
+      redisUrl: undefined,
+      redisSentinels: [
+        { host: 's1', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      redisSentinelMaster: 'mymaster',
+      redisPassword: undefined,
+      redisSentinelPassword: undefined,
+    });
+    expect(
+      loadConfig({
+        REDIS_SENTINELS: 's1:26379',
+        REDIS_SENTINEL_MASTER: 'chat-main',
+        REDIS_PASSWORD: 'p1',
+        REDIS_SENTINEL_PASSWORD: 'p2',
+      }),
+    ).toMatchObject({
+      redisSentinelMaster: 'chat-main',
+      redisPassword: 'p1',
+      redisSentinelPassword: 'p2',
+    });
+  });
+
+  it('says REDIS_SENTINELS and REDIS_URL exclude each other', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's1:26379' })).toThrow(
+      'invalid REDIS_SENTINELS="s1:26379": expected unset when REDIS_URL is set (use one)',
+    );
+  });
+
   it.each([
+    [{ REDIS_SENTINELS: 's1' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 's1:26379,' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 's1:0' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 's1:70000' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 'redis://s1:26379' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 's1:1', REDIS_SENTINEL_MASTER: 'a b' }, 'REDIS_SENTINEL_MASTER'],
     [{ PORT: 'abc' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ PORT: '-1' }, 'PORT'],

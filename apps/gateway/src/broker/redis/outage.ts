@@ -20,9 +20,15 @@ export class RedisOutage {
   private lastError = 'not connected yet';
   private lastLog: number | undefined;
 
+  /**
+   * @param where  the target, for operators (`host:port`, or the master and its sentinels)
+   * @param what   the outage in words: behind Sentinel a lost connection means no writable
+   *               master until a replica is promoted. @default 'redis unreachable'
+   */
   constructor(
     private readonly where: string,
     private readonly logger: Logger,
+    private readonly what = 'redis unreachable',
   ) {}
 
   /** A connection attempt failed (or a connection reported an error). */
@@ -51,7 +57,7 @@ export class RedisOutage {
     this.lastLog = now;
     this.logger.warn(
       { redis: this.where, since: new Date(this.since).toISOString(), err: this.lastError },
-      'redis unreachable',
+      this.what,
     );
   }
 
@@ -59,6 +65,6 @@ export class RedisOutage {
   describe(): string | undefined {
     if (this.since === undefined) return undefined;
     const since = new Date(this.since).toISOString();
-    return `redis unreachable since ${since} (${this.where}: ${this.lastError})`;
+    return `${this.what} since ${since} (${this.where}: ${this.lastError})`;
   }
 }

@@ -1,14 +1,16 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../../logger';
 import { BrokerUnavailableError } from '../errors';
 import { RedisNames } from './names';
 import { redisOutcome } from './outcome';
-import { RedisOutage, redisAddress } from './outage';
+import { RedisOutage } from './outage';
+import { describeTarget, openRedis, type RedisTarget } from './redis-target';
 import { ALL_SCRIPTS } from './scripts/all';
 import type { LuaScript, ScriptCall } from './scripts/lua-script';
 
 export interface RedisBackendOptions {
-  url: string;
+  /** One server (REDIS_URL) or a Sentinel group's master (REDIS_SENTINELS). */
+  target: RedisTarget;
   /** Prefix of every key and channel, so several clusters can share one Redis. @default 'chat' */
   prefix: string;
   /** A command slower than this fails with BrokerUnavailableError. @default 2_000 */
@@ -63,10 +65,15 @@ export class RedisBackend {
 
   constructor(private readonly options: RedisBackendOptions) {
     this.names = new RedisNames(options.prefix);
-    this.outage = new RedisOutage(redisAddress(options.url), options.logger);
+    const { target } = options;
+    this.outage = new RedisOutage(
+      describeTarget(target),
+      options.logger,
+      target.kind === 'sentinel' ? 'no writable redis master' : undefined,
+    );
     const base = connectionOptions(options.commandTimeoutMs);
-    this.commands = new Redis(options.url, { ...base, enableAutoPipelining: true });
-    this.subscriber = new Redis(options.url, base);
+    this.commands = openRedis(target, { ...base, enableAutoPipelining: true });
+    this.subscriber = openRedis(target, base);
     for (const [role, redis] of [
       ['commands', this.commands],
       ['subscriber', this.subscriber],

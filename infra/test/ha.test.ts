@@ -1,0 +1,114 @@
+import { freePort } from '@chat/test-support';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Chatter } from './support/chatter';
+import { ComposeProject } from './support/compose';
+
+/**
+ * The `ha` profile as users start it (`docker compose --profile ha up --scale gateway=N`): a
+ * master, a replica and three sentinels behind the gateways. Killing the master must promote
+ * the replica, and the conversation goes on through the balancer without touching a gateway.
+ */
+const GATEWAYS = 2;
+/** Delivery resumes this soon after the promotion (the gateways' promise). */
+const FAILOVER_BOUND_MS = 10_000;
+
+let project: ComposeProject | undefined;
+let url = '';
+const chatters: Chatter[] = [];
+
+function eventually<T>(check: () => T | Promise<T>, timeout = 30_000): Promise<T> {
+  return vi.waitFor(check, { timeout, interval: 100 });
+}
+
+function stack(): ComposeProject {
+  if (project === undefined) throw new Error('the compose stack did not start');
+  return project;
+}
+
+/** Where sentinel-1 says the master is (`redis` at first, `redis-replica` after a fail-over). */
+async function masterHost(): Promise<string> {
+  const { stdout } = await stack().compose(
+    [
+      'exec',
+      '-T',
+      'sentinel-1',
+      'redis-cli',
+      '-p',
+      '26379',
+      'sentinel',
+      'get-master-addr-by-name',
+      'mymaster',
+    ],
+    20_000,
+  );
+  return stdout.split('\n')[0]?.trim() ?? '';
+}
+
+/** Sends until acked: refusals while there is no master are retryable, and the cid dedupes. */
+function say(chatter: Chatter, text: string): Promise<unknown> {
+  return eventually(() => chatter.send(text));
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  project = await ComposeProject.create({
+    // Compose 1.28+ and v2 read the active profiles from here, for every command (down too).
+    COMPOSE_PROFILES: 'ha',
+    CHAT_PORT: String(port),
+    GATEWAY_IMAGE: 'chat-gateway:e2e',
+    LOG_LEVEL: 'warn',
+    AUTH_SECRET: '',
+  });
+  await project.compose(['build', 'gateway'], 280_000);
+  await project.compose(['up', '-d', '--scale', `gateway=${GATEWAYS}`], 180_000);
+  const nodes = new Set<string>();
+  await eventually(async () => {
+    const res = await fetch(`${url}/readyz`);
+    const body = (await res.json()) as { ready?: boolean; node?: string };
+    if (res.ok && body.ready && body.node !== undefined) nodes.add(body.node);
+    expect(nodes.size).toBeGreaterThanOrEqual(GATEWAYS);
+  }, 60_000);
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail' && project !== undefined) {
+    process.stderr.write(`--- compose logs (${project.name}) ---\n${await project.logs()}\n`);
+  }
+});
+
+afterAll(async () => {
+  for (const chatter of chatters) chatter.close();
+  await project?.down();
+});
+
+describe('compose profile ha: master, replica, three sentinels', () => {
+  it('promotes the replica when the master is killed, and messages flow again within 10 s', async () => {
+    const ann = await Chatter.connect(url, 'ann');
+    const ben = await Chatter.connect(url, 'ben');
+    chatters.push(ann, ben);
+    expect(await masterHost()).toBe('redis');
+    await say(ann, 'before the fail-over');
+    await eventually(() => expect(ben.texts()).toEqual(['before the fail-over']));
+
+    const [master] = await stack().containers('redis');
+    if (master === undefined) throw new Error('no redis container');
+    await stack().kill(master.id);
+    await eventually(async () => expect(await masterHost()).toBe('redis-replica'));
+    const promotedAt = Date.now();
+
+    await say(ann, 'after the fail-over');
+    await eventually(() => expect(ben.texts()).toContain('after the fail-over'), FAILOVER_BOUND_MS);
+    const resumedMs = Date.now() - promotedAt;
+    process.stdout.write(
+      `compose ha: delivery ${resumedMs} ms after sentinel-1 named the new master\n`,
+    );
+    expect(resumedMs).toBeLessThanOrEqual(FAILOVER_BOUND_MS);
+
+    await say(ben, 'ben is still here');
+    await eventually(() => expect(ann.texts()).toEqual(['ben is still here']));
+    expect(ben.texts()).toEqual(['before the fail-over', 'after the fail-over']);
+    // Nobody moved: both clients kept their connections through the fail-over.
+    expect([ann.welcomes.length, ben.welcomes.length]).toEqual([1, 1]);
+  });
+});
