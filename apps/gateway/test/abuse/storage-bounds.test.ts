@@ -82,7 +82,9 @@ describe('bounded storage (issue #11, point 4)', () => {
     // The address' budget: 40 at once, then 20/s for 3 s (a little slack for timing).
     expect(acked).toBeLessThanOrEqual(40 + 20 * 4);
     expect(stored.rooms).toBeLessThanOrEqual(5);
-    expect(stored.messages).toBeLessThanOrEqual(acked);
+    // Stored within the same budget (an attacker cut off mid-flight may miss the acks of a few
+    // messages that were stored, so stored can exceed what it saw acked, never the budget).
+    expect(stored.messages).toBeLessThanOrEqual(40 + 20 * 4);
     // README's bound: MAX_ROOMS x (MAX_ROOM_KB + 200 B x HISTORY_LIMIT) = 5 x 84 KiB, plus slack
     // for the buckets and Redis' own bookkeeping.
     expect(growth).toBeLessThan(5 * 84 * 1_024 + 512 * 1_024);
