@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type TestClient } from '../support/client';
-import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, redisCluster, type RunningGateway } from '../support/cluster';
 import { adminClient, useRedis } from '@chat/test-support';
 
 const redis = useRedis();
@@ -8,9 +8,7 @@ let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await stopAll(nodes);
-  nodes = [];
+  await closeAll(clients, nodes);
 });
 
 /** Scripts Redis has run so far (every append, stored or refused, is one EVALSHA). */

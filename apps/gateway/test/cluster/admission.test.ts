@@ -2,16 +2,15 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBareSocket, openBareSockets } from '../support/bare-socket';
 import { connect, eventually, type TestClient } from '../support/client';
-import { at, memoryCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, memoryCluster, type RunningGateway } from '../support/cluster';
 
 let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 const bare: Socket[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
   for (const socket of bare.splice(0)) socket.destroy();
-  await stopAll(nodes);
+  await closeAll(clients, nodes);
 });
 
 interface Health {

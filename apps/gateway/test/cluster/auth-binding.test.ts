@@ -1,15 +1,14 @@
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, refused, type TestClient } from '../support/client';
-import { at, memoryCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, memoryCluster, type RunningGateway } from '../support/cluster';
 
 const SECRET = 'a-test-secret-of-enough-length';
 let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await stopAll(nodes);
+  await closeAll(clients, nodes);
 });
 
 const now = () => Math.floor(Date.now() / 1000);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, refused, texts, type TestClient } from '../support/client';
-import { at, memoryCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, memoryCluster, type RunningGateway } from '../support/cluster';
 
 const SECRET = 'a-test-secret-of-enough-length';
 let nodes: RunningGateway[] = [];
@@ -11,8 +11,7 @@ const clients: TestClient[] = [];
 let jwks: Server | undefined;
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await stopAll(nodes);
+  await closeAll(clients, nodes);
   await new Promise((resolve) => (jwks ? jwks.close(resolve) : resolve(undefined)));
   jwks = undefined;
 });

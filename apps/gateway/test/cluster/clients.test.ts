@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type ClientSocket, type TestClient } from '../support/client';
-import { at, memoryCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, memoryCluster, type RunningGateway } from '../support/cluster';
 
 let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await stopAll(nodes);
+  await closeAll(clients, nodes);
 });
 
 async function open(node: number, name: string, room?: string): Promise<TestClient> {

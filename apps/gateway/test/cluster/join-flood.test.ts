@@ -1,7 +1,7 @@
 import type { ChatError } from '@chat/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, type TestClient } from '../support/client';
-import { at, memoryCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, memoryCluster, type RunningGateway } from '../support/cluster';
 
 // Issue #11, point 3, bounded: one client joining as fast as acks come back (the issue saw
 // 5,432 joins in 10 s, 543 notices per second for every member); here 2 s or 1,000 joins.
@@ -12,9 +12,7 @@ let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await stopAll(nodes);
-  nodes = [];
+  await closeAll(clients, nodes);
 });
 
 async function open(node: number, name: string, room: string): Promise<TestClient> {

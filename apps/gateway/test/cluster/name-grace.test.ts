@@ -2,15 +2,14 @@ import { PROTOCOL_VERSION, type ChatError } from '@chat/protocol';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, refused, type TestClient } from '../support/client';
-import { at, memoryCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, memoryCluster, type RunningGateway } from '../support/cluster';
 
 const GRACE_MS = 2_000;
 let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await stopAll(nodes);
+  await closeAll(clients, nodes);
 });
 
 /** Drops the connection without a goodbye packet, as a lost network (or python-socketio) does. */

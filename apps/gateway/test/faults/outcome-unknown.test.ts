@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type TestClient } from '../support/client';
-import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, redisCluster, type RunningGateway } from '../support/cluster';
 import { adminClient, useRestartableRedis } from '@chat/test-support';
 
 const redis = useRestartableRedis();
@@ -10,9 +10,8 @@ const clients: TestClient[] = [];
 const admins: Redis[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
   for (const admin of admins.splice(0)) admin.disconnect();
-  await stopAll(nodes);
+  await closeAll(clients, nodes);
 });
 
 async function open(node: number, name: string): Promise<TestClient> {

@@ -1,15 +1,14 @@
 import { adminClient, useRestartableRedis } from '@chat/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type TestClient } from '../support/client';
-import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, redisCluster, type RunningGateway } from '../support/cluster';
 
 const redis = useRestartableRedis();
 let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await stopAll(nodes);
+  await closeAll(clients, nodes);
 });
 
 async function open(node: number, name: string): Promise<TestClient> {

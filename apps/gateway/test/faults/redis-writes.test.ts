@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, type TestClient } from '../support/client';
-import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, redisCluster, type RunningGateway } from '../support/cluster';
 import { adminClient, useRedis } from '@chat/test-support';
 
 const redis = useRedis();
@@ -10,11 +10,10 @@ const clients: TestClient[] = [];
 let admin: Redis | undefined;
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
   await admin?.config('SET', 'maxmemory', '0');
   await admin?.call('REPLICAOF', 'NO', 'ONE');
   admin?.disconnect();
-  await stopAll(nodes);
+  await closeAll(clients, nodes);
 });
 
 const readyz = async (node: RunningGateway) => {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { RANGE } from '../../src/broker/redis/scripts/room-log';
 import { RANGE_PAGE } from '../../src/broker/redis/scripts/room-page';
 import { connect, texts, type TestClient } from '../support/client';
-import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, redisCluster, type RunningGateway } from '../support/cluster';
 import { adminClient, useRedis } from '@chat/test-support';
 
 // Issue #11, point 1, bounded: a full window of the largest texts, then a crowd replaying all
@@ -22,9 +22,7 @@ let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await stopAll(nodes);
-  nodes = [];
+  await closeAll(clients, nodes);
 });
 
 interface Replay {

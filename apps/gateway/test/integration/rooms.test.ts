@@ -7,16 +7,14 @@ import {
   type ConnectOptions,
   type TestClient,
 } from '../support/client';
-import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { closeAll, at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
 
 const redis = useRedis();
 let nodes: RunningGateway[] = [];
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await stopAll(nodes);
-  nodes = [];
+  await closeAll(clients, nodes);
 });
 
 async function open(node: number, options: ConnectOptions): Promise<TestClient> {

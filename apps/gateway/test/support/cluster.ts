@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import type { TestClient } from './client';
 import { MemoryBroker } from '../../src/broker/memory/memory-broker';
 import { MemoryBus } from '../../src/broker/memory/memory-bus';
 import { createBroker } from '../../src/broker/create-broker';
@@ -96,6 +97,15 @@ export function waitReady(gateway: Gateway, timeout = 15_000): Promise<void> {
     },
     { timeout, interval: 25 },
   );
+}
+
+/**
+ * What every suite does after each test: close its clients, then stop its gateways, emptying
+ * both lists for the next test.
+ */
+export async function closeAll(clients: TestClient[], nodes: RunningGateway[]): Promise<void> {
+  for (const client of clients.splice(0)) client.close();
+  await stopAll(nodes.splice(0));
 }
 
 export async function stopAll(nodes: RunningGateway[]): Promise<void> {
