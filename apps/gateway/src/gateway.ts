@@ -115,7 +115,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onCanary: () => readiness.received(),
     onResumed: () => {
       readiness.nudge();
-      void leases.round();
+      void leases.brokerReturned();
     },
   });
   const ctx: GatewayContext = {

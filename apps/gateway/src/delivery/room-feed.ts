@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { LocalSession, Registry } from '../sessions/registry';
 import type { ChatServer, Emitter } from '../sessions/socket';
+import { newEpoch } from '../broker/epoch';
 import { BatchWindow } from './batch-window';
 import { RoomSequencer } from './room-sequencer';
 
@@ -29,6 +30,8 @@ export interface FeedDeps {
   metrics: Metrics;
   logger: Logger;
   fetch(after: number, limit: number): Promise<StoredRange>;
+  /** See Bus.raise. */
+  raise(atLeast: number, epoch: string): Promise<number>;
 }
 
 interface Outgoing {
@@ -68,6 +71,11 @@ export function emitMessages(session: LocalSession, messages: ChatMessage[]): vo
  */
 export class RoomFeed {
   readonly sequencer: RoomSequencer;
+  /**
+   * The room log's epoch as last read from the broker. It outlives the broker's copy: after a
+   * reset this node gives it back to the log (with the seqs it delivered, see Bus.raise).
+   */
+  epoch: string | undefined;
   /** Members receiving history, and the live events held for each until its history is sent. */
   private readonly syncing = new Map<LocalSession, PendingEvent[]>();
   private outbox: Outgoing[] = [];
@@ -80,7 +88,8 @@ export class RoomFeed {
   ) {
     this.window = new BatchWindow(deps.batchWindowMs);
     this.sequencer = new RoomSequencer({
-      fetch: deps.fetch,
+      fetch: (after, limit) => this.fetch(after, limit),
+      raise: (atLeast) => this.raise(atLeast),
       deliver: (message) => this.deliver(message),
       lost: (from, to) => this.lost(from, to),
       failed: (error) =>
@@ -90,6 +99,25 @@ export class RoomFeed {
         deps.logger.info({ room, count }, 'recovered missed messages from the room log');
       },
     });
+  }
+
+  /** Reads the room's log, remembering its epoch. */
+  async fetch(after: number, limit: number): Promise<StoredRange> {
+    const range = await this.deps.fetch(after, limit);
+    this.epoch = range.epoch ?? this.epoch;
+    return range;
+  }
+
+  private async raise(atLeast: number): Promise<number> {
+    const epoch = this.epoch ?? newEpoch();
+    const head = await this.deps.raise(atLeast, epoch);
+    this.epoch = epoch;
+    this.deps.metrics.repairs.inc();
+    this.deps.logger.warn(
+      { room: this.room, delivered: atLeast, epoch },
+      'room log was behind what this node delivered (broker lost or rolled back data); raised it',
+    );
+    return head;
   }
 
   /** Live events are queued for `session` until {@link endSync}. */
@@ -201,7 +229,10 @@ export class RoomFeed {
   }
 
   private lost(from: number, to: number): void {
-    this.deps.logger.warn({ room: this.room, from, to }, 'messages lost beyond the history window');
+    this.deps.logger.warn(
+      { room: this.room, from, to },
+      'messages lost (beyond the history window, or lost by the broker)',
+    );
     this.deps.metrics.lost.inc(to - from + 1);
     const gap = { room: this.room, from, to };
     this.flush();

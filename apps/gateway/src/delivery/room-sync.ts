@@ -27,10 +27,11 @@ export async function joinRoom(
   session: LocalSession,
   room: string,
   since: number | undefined,
+  epoch?: string,
 ): Promise<JoinResult> {
   return ctx.lock.run(userLock(session.user), async () => {
     if (session.room === room) {
-      return { room, seq: ctx.relay.delivered(room) };
+      return withEpoch({ room, seq: ctx.relay.delivered(room) }, ctx.relay.epoch(room));
     }
     const feed = await ctx.relay.retainRoom(room);
     try {
@@ -46,10 +47,25 @@ export async function joinRoom(
     leaveLocally(ctx, session);
     ctx.registry.enter(session, room);
     feed.beginSync(session);
-    const seq = await sync(ctx, session, feed, since);
+    const synced = await sync(
+      ctx,
+      session,
+      feed,
+      since === undefined ? undefined : { since, epoch },
+    );
     ctx.logger.debug({ user: session.user, room }, 'joined room');
-    return { room, seq };
+    return withEpoch({ room, seq: synced.head }, synced.epoch);
   });
+}
+
+function withEpoch<T extends object>(value: T, epoch: string | undefined): T & { epoch?: string } {
+  return epoch === undefined ? value : { ...value, epoch };
+}
+
+/** Where a client says it is in a room's log: `since` in `epoch` (unknown: the current one). */
+interface Position {
+  since: number;
+  epoch: string | undefined;
 }
 
 /** Takes the session out of its room on this node (its presence is the cluster state's job). */
@@ -67,26 +83,20 @@ async function sync(
   ctx: GatewayContext,
   session: LocalSession,
   feed: RoomFeed,
-  since: number | undefined,
-): Promise<number> {
+  position: Position | undefined,
+): Promise<StoredRange> {
   const room = feed.room;
-  let range =
-    since === undefined
-      ? await ctx.bus.latest(room, ctx.config.historyOnJoin)
-      : await replayRange(ctx, room, since);
-  // A head below `since`: the room's log expired (ROOM_TTL_S) or Redis lost it, and seqs started
-  // over. Everything in the new log is news to the client; what it missed of the old log is
-  // unknowable, and `restarted` says so rather than a count.
-  const restarted = since !== undefined && range.head < since;
-  if (restarted) range = await replayRange(ctx, room, 0);
+  const { range, from, restarted } =
+    position === undefined
+      ? { range: await ctx.bus.latest(room, ctx.config.historyOnJoin), restarted: false }
+      : await place(ctx, room, position);
   await feed.sequencer.reach(range.head, 2 * ctx.config.commandTimeoutMs);
   // From here on everything is synchronous: no live event can slip between the steps.
-  if (session.room !== room) return range.head;
-  const from = restarted ? 0 : since;
-  const lost =
-    from !== undefined && from < range.head
-      ? Math.max(0, Math.min(range.first, range.head + 1) - from - 1)
-      : 0;
+  if (session.room !== room) return range;
+  // Every position in (from, head] that the log does not hold is lost to this client: older
+  // than the window, or a hole the broker left (Redis lost or rolled back data).
+  const held = range.messages.filter((m) => from !== undefined && m.seq > from).length;
+  const lost = from !== undefined && from < range.head ? Math.max(0, range.head - from - held) : 0;
   const history = range.messages
     .filter((m) => m.sid !== session.sid)
     .map((m): ChatMessage => ({ ...toChatMessage(m), history: true }));
@@ -96,10 +106,34 @@ async function sync(
     seq: range.head,
     replayed: history.length,
     lost,
+    ...(range.epoch === undefined ? {} : { epoch: range.epoch }),
     ...(restarted ? { restarted: true } : {}),
   });
   feed.endSync(session, range.head);
-  return range.head;
+  return range;
+}
+
+/**
+ * The replay for a resume. A `since` of another epoch, or beyond the head, cannot be placed in
+ * this log: the replay is the whole log and `restarted` says so. One exception: a `since` of
+ * this very epoch, at most a history window beyond the head, names positions the client was
+ * given before the broker lost them (nobody online to restore them): the counter is raised to
+ * it, so they are never given to other messages, and the resume is exact. Further ahead is not
+ * trusted (a client could burn seqs).
+ */
+async function place(
+  ctx: GatewayContext,
+  room: string,
+  { since, epoch }: Position,
+): Promise<{ range: StoredRange; from: number; restarted: boolean }> {
+  const range = await replayRange(ctx, room, since);
+  const sameEpoch = epoch === undefined || range.epoch === undefined || epoch === range.epoch;
+  if (sameEpoch && range.head >= since) return { range, from: since, restarted: false };
+  if (sameEpoch && epoch !== undefined && since - range.head <= ctx.config.historyLimit) {
+    await ctx.bus.raise(room, since, epoch);
+    return { range: await replayRange(ctx, room, since), from: since, restarted: false };
+  }
+  return { range: await replayRange(ctx, room, 0), from: 0, restarted: true };
 }
 
 /** Everything stored after `since`, in as many reads as it takes to reach the head. */
@@ -115,5 +149,10 @@ async function replayRange(ctx: GatewayContext, room: string, since: number): Pr
     head = next.head;
     if (next.messages.length === 0) break;
   }
-  return { messages, first: first.first, head: Math.max(head, messages.at(-1)?.seq ?? 0) };
+  return {
+    messages,
+    first: first.first,
+    head: Math.max(head, messages.at(-1)?.seq ?? 0),
+    ...(first.epoch === undefined ? {} : { epoch: first.epoch }),
+  };
 }

@@ -6,9 +6,10 @@ import {
   PROTOCOL_VERSION,
   type ChatError,
   type ClientEventName,
+  type Handshake,
 } from '@chat/protocol';
 import type { Socket } from 'socket.io';
-import { type GatewayContext, leftTemplate, sessionRef, userLock } from '../context';
+import { type GatewayContext, leftTemplate, resumeRecord, sessionRef, userLock } from '../context';
 import type { SessionRef } from '../broker/cluster-state';
 import { toChatError } from '../errors';
 import { HANDLERS, type AnyAck } from './handlers';
@@ -70,9 +71,7 @@ export class Connections {
       this.run(session, () => this.disconnected(session, reason)),
     );
     const previous = identity.session && { ...identity.session, user: identity.user };
-    this.run(session, () =>
-      this.setup(session, identity.handshake.room, identity.handshake.since, previous),
-    );
+    this.run(session, () => this.setup(session, identity.handshake, previous));
   }
 
   /** Resolves once no session is connected here and none is waiting out its grace period. */
@@ -127,8 +126,7 @@ export class Connections {
 
   private async setup(
     session: LocalSession,
-    room: string | undefined,
-    since: number | undefined,
+    { room, since, epoch }: Handshake,
     previous: SessionRef | undefined,
   ) {
     const { ctx } = this;
@@ -138,12 +136,7 @@ export class Connections {
         ctx.registry.add(session);
         await ctx.state.saveResume(
           session.resumeToken,
-          {
-            user: session.user,
-            sid: session.sid,
-            ...(session.subject === undefined ? {} : { subject: session.subject }),
-            session: { nodeId: ctx.nodeId, key: session.socket.id },
-          },
+          resumeRecord(ctx, session),
           ctx.config.resumeTtlMs,
         );
       });
@@ -155,7 +148,7 @@ export class Connections {
         resumeToken: session.resumeToken,
       });
       ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
-      await HANDLERS.join(ctx, session, { room: room ?? DEFAULT_ROOM, since });
+      await HANDLERS.join(ctx, session, { room: room ?? DEFAULT_ROOM, since, epoch });
       if (previous) await this.takeOver(session, previous);
     } catch (error) {
       this.fail(session, toChatError(error, ctx.logger, { phase: 'setup', user: session.user }));

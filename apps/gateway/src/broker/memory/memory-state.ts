@@ -1,5 +1,6 @@
 import { nameKey, type UserRef } from '@chat/protocol';
 import type {
+  BrokerIdentity,
   ClusterState,
   LeftTemplate,
   NameHold,
@@ -8,6 +9,7 @@ import type {
   SessionRef,
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
+import { newEpoch } from '../epoch';
 import type { MemoryBroker } from './memory-broker';
 
 interface Lease<T> {
@@ -40,6 +42,9 @@ export class MemoryState implements ClusterState {
   /** room → user id → { user, sessions } */
   private readonly roomUsers = new Map<string, Map<number, { user: UserRef; sessions: number }>>();
   private readonly nodes = new Map<string, NodeEntry>();
+  /** The embedded broker never loses its data: one epoch for its life. */
+  private readonly epoch = newEpoch();
+  private readonly marks = new Map<string, Lease<string>>();
 
   constructor(
     private readonly broker: MemoryBroker,
@@ -48,6 +53,20 @@ export class MemoryState implements ClusterState {
 
   async nextUserId(): Promise<number> {
     return ++this.lastUserId;
+  }
+
+  async raiseUserIds(atLeast: number): Promise<void> {
+    this.lastUserId = Math.max(this.lastUserId, atLeast);
+  }
+
+  async restoreSubject(subject: string, userId: number): Promise<void> {
+    if (!this.subjects.has(subject)) this.subjects.set(subject, userId);
+  }
+
+  async checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
+    const previousMark = this.live(this.marks, nodeId);
+    this.marks.set(nodeId, { value: mark, expires: this.now() + ttlMs });
+    return { epoch: this.epoch, previousMark };
   }
 
   async subjectUserId(subject: string): Promise<number> {

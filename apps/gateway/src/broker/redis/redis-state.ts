@@ -1,5 +1,6 @@
 import type { UserRef } from '@chat/protocol';
 import type {
+  BrokerIdentity,
   ClusterState,
   LeftTemplate,
   NameHold,
@@ -9,7 +10,9 @@ import type {
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { parseUser, userJson } from '../users';
+import { newEpoch } from '../epoch';
 import type { RedisBackend } from './redis-backend';
+import { CHECK_IN, RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
 import {
   CLAIM_NAME,
@@ -34,6 +37,26 @@ export class RedisState implements ClusterState {
 
   nextUserId(): Promise<number> {
     return this.redis.call((redis) => redis.incr(this.redis.names.userCounter()));
+  }
+
+  async raiseUserIds(atLeast: number): Promise<void> {
+    await this.redis.run(RAISE_COUNTER, {
+      keys: { counter: this.redis.names.userCounter() },
+      argv: { at_least: atLeast },
+    });
+  }
+
+  async restoreSubject(subject: string, userId: number): Promise<void> {
+    const key = this.redis.names.subject(subject);
+    await this.redis.call((redis) => redis.set(key, userId, 'NX'));
+  }
+
+  checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
+    const { names } = this.redis;
+    return this.redis.run(CHECK_IN, {
+      keys: { cluster_epoch: names.clusterEpoch(), node_mark: names.nodeMark(nodeId) },
+      argv: { candidate: newEpoch(), mark, mark_ttl_ms: ttlMs },
+    });
   }
 
   subjectUserId(subject: string): Promise<number> {

@@ -1,6 +1,7 @@
+import { CHECK_IN, RAISE_COUNTER } from './broker-identity';
 import type { LoadableScript } from './lua-script';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './node-leases';
-import { APPEND, PUBLISH_ONCE, RANGE } from './room-log';
+import { APPEND, PUBLISH_ONCE, RAISE, RANGE } from './room-log';
 import { CLAIM_NAME, ENTER_ROOM, EXIT_ROOM, OPEN_SESSION, SUBJECT_USER } from './sessions';
 
 /** Every script, loaded on each connection's every `ready` (explicit: no import-order magic). */
@@ -8,6 +9,7 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   APPEND,
   PUBLISH_ONCE,
   RANGE,
+  RAISE,
   SUBJECT_USER,
   CLAIM_NAME,
   OPEN_SESSION,
@@ -16,4 +18,6 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   HEARTBEAT,
   EXPIRED_NODES,
   LOCK_REAP,
+  CHECK_IN,
+  RAISE_COUNTER,
 ];
