@@ -132,7 +132,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     isDraining: () => draining,
   };
   const connections = new Connections(ctx);
-  const leases = new NodeLeases(ctx, { onRound: () => connections.retryFailedCloses() });
+  const leases = new NodeLeases(ctx, {
+    onRound: () => connections.retryFailedCloses(),
+    inGrace: (key) => connections.inGrace(key),
+  });
   const slowConsumers = new SlowConsumerGuard(
     registry,
     metrics,

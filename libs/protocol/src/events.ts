@@ -134,6 +134,8 @@ export interface SendRequest {
 export interface SendResult {
   id: string;
   seq: number;
+  /** The room log's epoch (see Synced.epoch): (epoch, seq) is the message's position. */
+  epoch?: string;
 }
 
 export interface JoinRequest {

@@ -23,7 +23,8 @@ export interface RateLimit {
 }
 
 export type AppendOutcome =
-  | { status: 'stored'; seq: number }
+  /** `epoch`: the room log's epoch, (epoch, seq) names the message. */
+  | { status: 'stored'; seq: number; epoch: string }
   /** The draft's `cid` was stored before: nothing was published again. */
   | { status: 'duplicate'; id: string; seq: number }
   | { status: 'rate-limited' }

@@ -82,9 +82,15 @@ export interface ClusterState {
   openSession(session: SessionRef, nameTtlMs: number): Promise<boolean>;
   /**
    * Closes a session: leaves its room (publishing `left`, completed with the room, when it was
-   * the user's last session there) and releases the name after the user's last session anywhere.
+   * the user's last session there, unless `announce` is false) and releases the name after the
+   * user's last session anywhere.
    */
-  closeSession(session: SessionRef, left: LeftTemplate): Promise<void>;
+  closeSession(session: SessionRef, left: LeftTemplate, announce?: boolean): Promise<void>;
+  /**
+   * The sessions the broker has on record for `nodeId`. After a rollback it may list sessions
+   * that ended since; their node closes them without announcing (`closeSession(.., false)`).
+   */
+  sessionsOn(nodeId: string): Promise<SessionRef[]>;
   /**
    * Moves the session into `joined.room`, leaving its current room first (announced with `left`
    * as for exitRoom). Resolves true when it was the user's first session in the new room; then

@@ -5,6 +5,8 @@ import { reassertOwnership } from './ownership';
 export interface NodeLeaseHooks {
   /** Called each round while the bus is up (retries work that failed during an outage). */
   onRound(): Promise<void>;
+  /** True for a session key whose connection dropped and is waiting out its grace period. */
+  inGrace(key: string): boolean;
 }
 
 /**
@@ -29,6 +31,8 @@ export class NodeLeases {
   private marks = 0;
   /** Why the next round re-asserts (kept until a re-assertion succeeds). */
   private pending: string | undefined;
+  /** The broker lost or rolled back data: sweep its stale records of our sessions too. */
+  private sweep = false;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -67,8 +71,13 @@ export class NodeLeases {
       const lapsed = await ctx.state.heartbeat(ctx.nodeId, ctx.config.nodeTtlMs);
       const reason = reset ?? (lapsed ? 'lease had lapsed' : undefined);
       if (reason !== undefined) this.pending = reason;
-      if (this.pending !== undefined && ctx.registry.size > 0) {
-        const sessions = await reassertOwnership(ctx);
+      if (reset !== undefined) this.sweep = true;
+      if (this.pending !== undefined) {
+        const sessions = await reassertOwnership(ctx, {
+          inGrace: (key) => this.hooks.inGrace(key),
+          rolledBack: this.sweep,
+        });
+        this.sweep = false;
         const details = { reason: this.pending, sessions };
         if (this.pending === 'reconnected') ctx.logger.info(details, 're-asserted our sessions');
         else ctx.logger.warn(details, 'broker lost data; re-asserted our sessions');

@@ -13,10 +13,26 @@ import {
  * every id held here, so no id is given to a second user), authenticated subjects, sessions and
  * names (still unique: a name someone else took meanwhile is not taken back, and logged), resume
  * records, presence per room without `joined` (nobody moved), and each room's seq counter and
- * epoch (raised to what was delivered here, see RoomSequencer). Every step is idempotent, so
- * re-asserting state the broker still has changes nothing. Resolves to the sessions restored.
+ * epoch (raised to what was delivered here, see RoomSequencer). Sessions the broker has on
+ * record for this node that it no longer holds (ended after the snapshot Redis came back from)
+ * are closed without a notice: their `left` went out when they ended. Sessions waiting out
+ * their grace period (`inGrace`) are left as the broker has them. Every step is idempotent,
+ * so re-asserting state the broker still has changes nothing. Resolves to the sessions restored.
  */
-export async function reassertOwnership(ctx: GatewayContext): Promise<number> {
+export async function reassertOwnership(
+  ctx: GatewayContext,
+  { inGrace, rolledBack }: { inGrace: (key: string) => boolean; rolledBack: boolean },
+): Promise<number> {
+  // Only after a detected loss or rollback: a handshake opens its session a moment before the
+  // registry knows it, so this sweep is kept to the rare round that needs it.
+  const recorded = rolledBack ? await ctx.state.sessionsOn(ctx.nodeId) : [];
+  for (const stale of recorded) {
+    if (ctx.registry.get(stale.key) || inGrace(stale.key)) continue;
+    await ctx.lock.run(userLock(stale.user), async () => {
+      if (ctx.registry.get(stale.key)) return;
+      await ctx.state.closeSession(stale, leftTemplate(ctx.nodeId, stale.user, 'quit'), false);
+    });
+  }
   const sessions = [...ctx.registry.all()];
   const highest = Math.max(0, ...sessions.map((s) => s.user.id));
   if (highest > 0) await ctx.state.raiseUserIds(highest);

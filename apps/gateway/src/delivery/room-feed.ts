@@ -108,6 +108,25 @@ export class RoomFeed {
     return range;
   }
 
+  /**
+   * Records the log's epoch when this node learns it another way (a send's outcome). A feed
+   * that opened on a room without a log reads it once after its first message, so that every
+   * node knows the epoch it must give back after a broker reset.
+   */
+  learnEpoch(epoch: string | undefined): void {
+    this.epoch = epoch ?? this.epoch;
+  }
+
+  private learning = false;
+
+  private learnEpochSoon(): void {
+    if (this.epoch !== undefined || this.learning) return;
+    this.learning = true;
+    this.fetch(0, 0)
+      .catch(() => undefined)
+      .finally(() => (this.learning = false));
+  }
+
   private async raise(atLeast: number): Promise<number> {
     const epoch = this.epoch ?? newEpoch();
     const head = await this.deps.raise(atLeast, epoch);
@@ -205,6 +224,7 @@ export class RoomFeed {
 
   private deliver(envelope: MessageEnvelope): void {
     const { io, registry, metrics } = this.deps;
+    this.learnEpochSoon();
     const message = toChatMessage(envelope);
     const own = registry.ofSid(envelope.sid);
     if (this.members(ioRoom(this.room)) > 0) {

@@ -74,6 +74,11 @@ export class Connections {
     this.run(session, () => this.setup(session, identity.handshake, previous));
   }
 
+  /** True while the session with this key (socket id) is waiting out its grace period. */
+  inGrace(key: string): boolean {
+    return this.closing.has(key);
+  }
+
   /** Resolves once no session is connected here and none is waiting out its grace period. */
   idle(): Promise<void> {
     return new Promise((resolve) => {

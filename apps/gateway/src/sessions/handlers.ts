@@ -74,7 +74,8 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
   switch (outcome.status) {
     case 'stored':
       ctx.metrics.published.inc();
-      return { id, seq: outcome.seq };
+      ctx.relay.feed(room)?.learnEpoch(outcome.epoch);
+      return { id, seq: outcome.seq, epoch: outcome.epoch };
     case 'duplicate':
       return { id: outcome.id, seq: outcome.seq };
     case 'rate-limited':

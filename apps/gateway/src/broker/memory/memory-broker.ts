@@ -145,7 +145,7 @@ export class MemoryBroker {
       log = { head: 0, epoch: undefined, entries: [], bytes: 0, touched: now };
       this.rooms.set(draft.room, log);
     }
-    log.epoch ??= options.epoch ?? newEpoch();
+    const epoch = (log.epoch ??= options.epoch ?? newEpoch());
     // As in Redis: the draft is stored as encoded, and published beside its seq, which is above
     // the sender's floor.
     log.head = Math.max(log.head, options.floor ?? 0);
@@ -165,7 +165,7 @@ export class MemoryBroker {
       this.cids.set(cidKey, { id: draft.id, seq, expires: now + CID_TTL_MS });
     }
     this.publish({ kind: 'room', room: draft.room }, encodeStoredMessage(seq, encoded));
-    return { status: 'stored', seq };
+    return { status: 'stored', seq, epoch };
   }
 
   range(room: string, after: number, limit: number): StoredRange {

@@ -85,12 +85,17 @@ export class MemoryState implements ClusterState {
     return true;
   }
 
-  async closeSession(session: SessionRef, left: LeftTemplate): Promise<void> {
+  async closeSession(session: SessionRef, left: LeftTemplate, announce = true): Promise<void> {
     const sessions = this.nodes.get(session.nodeId)?.sessions;
     const entry = sessions?.get(session.key);
     if (!entry || !sessions) return;
     sessions.delete(session.key);
-    this.end(entry, left);
+    this.end(entry, announce ? left : undefined);
+  }
+
+  async sessionsOn(nodeId: string): Promise<SessionRef[]> {
+    const sessions = this.nodes.get(nodeId)?.sessions ?? new Map();
+    return [...sessions].map(([key, { user }]) => ({ nodeId, key, user }));
   }
 
   async enterRoom(
@@ -196,7 +201,8 @@ export class MemoryState implements ClusterState {
   async close(): Promise<void> {}
 
   /** A session is gone: leave its room, and release the name after the user's last one. */
-  private end(entry: { user: UserRef; room: string | undefined }, left: LeftTemplate): void {
+  /** Ends a session's presence; `left` undefined: announce nothing. */
+  private end(entry: { user: UserRef; room: string | undefined }, left?: LeftTemplate): void {
     if (entry.room !== undefined) this.leave(entry.user, entry.room, left);
     const online = this.userSessions.get(entry.user.id);
     if (online && online.count > 1) {
@@ -208,13 +214,13 @@ export class MemoryState implements ClusterState {
     if (this.names.get(key)?.value.id === entry.user.id) this.names.delete(key);
   }
 
-  private leave(user: UserRef, room: string, left: LeftTemplate): void {
+  private leave(user: UserRef, room: string, left: LeftTemplate | undefined): void {
     const users = this.roomUsers.get(room);
     const count = users?.get(user.id);
     if (!users || !count || --count.sessions > 0) return;
     users.delete(user.id);
     if (users.size === 0) this.roomUsers.delete(room);
-    this.broker.publish({ kind: 'room', room }, encodeEnvelope({ ...left, room }));
+    if (left) this.broker.publish({ kind: 'room', room }, encodeEnvelope({ ...left, room }));
   }
 
   private claim(user: UserRef, ttlMs: number): boolean {

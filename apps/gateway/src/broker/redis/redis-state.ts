@@ -80,8 +80,17 @@ export class RedisState implements ClusterState {
     });
   }
 
-  async closeSession(session: SessionRef, left: LeftTemplate): Promise<void> {
-    await this.exit(session, left, true);
+  async closeSession(session: SessionRef, left: LeftTemplate, announce = true): Promise<void> {
+    await this.exit(session, left, true, announce);
+  }
+
+  async sessionsOn(nodeId: string): Promise<SessionRef[]> {
+    const key = this.redis.names.nodeSessions(nodeId);
+    const sessions = await this.redis.call((redis) => redis.hgetall(key));
+    return Object.entries(sessions).flatMap(([sessionKey, value]) => {
+      const user = parseUser(value.slice(value.indexOf('\n') + 1));
+      return user ? [{ nodeId, key: sessionKey, user }] : [];
+    });
   }
 
   async enterRoom(
@@ -231,7 +240,12 @@ export class RedisState implements ClusterState {
     return this.redis.close();
   }
 
-  private exit(session: SessionRef, left: LeftTemplate, close: boolean): Promise<MembershipReply> {
+  private exit(
+    session: SessionRef,
+    left: LeftTemplate,
+    close: boolean,
+    announce = true,
+  ): Promise<MembershipReply> {
     const { names } = this.redis;
     return this.changeMembership(session, (from) =>
       this.redis.run(EXIT_ROOM, {
@@ -249,7 +263,7 @@ export class RedisState implements ClusterState {
           expected: from,
           user_id: session.user.id,
           user: userJson(session.user),
-          left: encodeEnvelope({ ...left, room: from }),
+          left: announce ? encodeEnvelope({ ...left, room: from }) : '',
           from_channel: names.channel({ kind: 'room', room: from }),
           close: close ? '1' : '0',
         },

@@ -2,7 +2,7 @@ import { LuaScript, replyArray, replyNumber } from './lua-script';
 import { KEEP_EPOCH, TAKE_TOKEN } from './fragments';
 
 export type AppendReply =
-  | { status: 'stored'; seq: number }
+  | { status: 'stored'; seq: number; epoch: string }
   | { status: 'duplicate'; id: string; seq: number }
   /** Tokens each bucket held (fewer than 1 in at least one): what a node's local copy takes. */
   | { status: 'rate-limited'; userTokens: number; addressTokens: number }
@@ -88,7 +88,7 @@ if seq <= tonumber(floor) then
   seq = tonumber(floor) + 1
   redis.call('SET', seq_counter, seq)
 end
-keep_epoch(epoch_key, epoch, ttl)
+local current_epoch = keep_epoch(epoch_key, epoch, ttl)
 redis.call('XADD', log, seq .. '-0', 'e', draft)
 local bytes = redis.call('INCRBY', log_bytes, #draft)
 local length = redis.call('XLEN', log)
@@ -108,7 +108,7 @@ redis.call('PUBLISH', channel, seq .. ' ' .. draft)
 if use_cid == '1' then
   redis.call('SET', cid_key, message_id .. ' ' .. seq, 'PX', cid_ttl_ms)
 end
-return {0, seq}
+return {0, seq, current_epoch}
 `,
   parse(reply): AppendReply {
     const [status, first, second] = replyArray(reply, 'append');
@@ -123,7 +123,7 @@ return {0, seq}
       };
     }
     if (status === 3) return { status: 'rooms-full' };
-    return { status: 'stored', seq: replyNumber(first, 'append') };
+    return { status: 'stored', seq: replyNumber(first, 'append'), epoch: String(second) };
   },
 });
 
