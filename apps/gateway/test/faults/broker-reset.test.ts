@@ -2,7 +2,7 @@ import type { ChatMessage } from '@chat/protocol';
 import { adminClient, useRestartableRedis } from '@chat/test-support';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, eventually, refused, texts, type TestClient } from '../support/client';
+import { connect, eventually, refused, texts } from '../support/client';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
 import { ResumingClient } from '../support/resuming-client';
 
@@ -182,12 +182,6 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
     expect(texts(back)).toEqual(lobbyTexts.slice(-10));
     expect(back.synced.at(-1)).toMatchObject({ lost: 5, replayed: 10, epoch: frankEpoch });
     expect(back.synced.at(-1)?.restarted).toBeUndefined();
-    console.info(
-      `[figures] restarted empty: lobby ${lobbyTexts.length} sent, attic ${atticTexts.length} sent;` +
-        ` received ${Object.entries(everyone)
-          .map(([n, c]) => `${n} ${c.messages.length}`)
-          .join(', ')}, grace ${grace.messages.length}; frank replayed 10, told lost 5`,
-    );
   }, 60_000);
 
   it('Redis restored from an older snapshot: every message at most once, one message per position, the lost ones reported', async () => {
@@ -269,11 +263,5 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
     expect(texts(eveBack)).toEqual(all.slice(60));
     expect(eveBack.synced.at(-1)).toMatchObject({ replayed: 5, lost: 0, epoch });
     expectPositionsUnique([ann, ben, cat, eve, danBack, eveBack].map((c) => c.messages));
-    console.info(
-      `[figures] older snapshot: ${all.length} sent (20 lost to the rollback); received ann ${ann.messages.length},` +
-        ` ben ${ben.messages.length}, cat ${cat.messages.length}, eve ${eve.messages.length};` +
-        ` dan replayed ${at(danBack.synced, 0).replayed}, told lost ${at(danBack.synced, 0).lost};` +
-        ` eve resumed with ${at(eveBack.synced, 0).replayed}, lost ${at(eveBack.synced, 0).lost}`,
-    );
   }, 60_000);
 });
