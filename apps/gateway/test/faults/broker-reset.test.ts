@@ -78,111 +78,139 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
     nodes = [];
   });
 
-  it('Redis restarted empty: no false notices, names and ids unique, drain moves clients with resume, history reset reported', async () => {
-    nodes = await redisCluster(redis.url, 3, ENV);
-    const [n0, n1, n2] = [at(nodes, 0), at(nodes, 1), at(nodes, 2)];
-    const prefix = prefixOf(n0);
-    admin = adminClient(redis.url);
-    const alice = await connect(n0.url, { name: 'alice' });
-    const bob = await connect(n1.url, { name: 'bob' });
-    const carol = new ResumingClient([n2.url, n1.url], 'carol');
-    await carol.start();
-    const dave = await connect(n0.url, { name: 'dave', room: 'attic' });
-    const erin = new ResumingClient([n2.url, n0.url], 'erin', 'attic');
-    await erin.start();
-    closers.push(alice.close, bob.close, dave.close);
-    closers.push(
-      () => carol.close(),
-      () => erin.close(),
-    );
-    const lobby: [string, Sender][] = [
-      ['alice', alice],
-      ['bob', bob],
-      ['carol', carol],
-    ];
-    const attic: [string, Sender][] = [
-      ['dave', dave],
-      ['erin', erin],
-    ];
-    const sent = new Map<string, string>();
-    const lobbyTexts = await converse(lobby, 'l', 1, 10, sent);
-    const atticTexts = await converse(attic, 'a', 1, 10, sent);
-    // frank joins a room with a log: his `synced` names its epoch.
-    const frank = await connect(n1.url, { name: 'frank' });
-    closers.push(frank.close);
-    await eventually(() => expect(texts(frank)).toEqual(lobbyTexts));
+  /** Two ways Redis comes back empty: FLUSHALL, and a restart without its files. */
+  const wipes: [string, (admin: Redis) => Promise<void>][] = [
+    ['FLUSHALL', (admin) => admin.flushall().then(() => undefined)],
+    [
+      'restart without persistence',
+      async (admin) => {
+        // Stop persisting, drop the files, restart: Redis starts empty on the same port.
+        await admin.call('CONFIG', 'SET', 'appendonly', 'no');
+        await admin.call('CONFIG', 'SET', 'save', '');
+        const dir = String(((await admin.call('CONFIG', 'GET', 'dir')) as string[])[1]);
+        const removed = await redis.container.exec([
+          'sh',
+          '-c',
+          `rm -rf ${dir}/appendonlydir ${dir}/appendonly.aof ${dir}/dump.rdb`,
+        ]);
+        expect(removed.exitCode).toBe(0);
+        await redis.container.restart();
+      },
+    ],
+  ];
 
-    // frank goes away, then misses five messages that the reset will take with it.
-    const frankSince = at(frank.synced, 0).seq;
-    const frankEpoch = frank.synced.at(-1)?.epoch;
-    expect(frankEpoch).toEqual(expect.any(String));
-    frank.close();
-    await eventually(() => expect(notices(bob.lines).at(-1)).toBe('frank left'));
-    lobbyTexts.push(...(await converse(lobby, 'l', 11, 5, sent)));
-    const ids = [alice, bob, dave].map((c) => c.welcome.user.id);
-    ids.push(...[carol, erin].map((c) => c.welcomes[0]?.user.id ?? 0));
-    const marks = [alice, bob, dave].map((c) => c.lines.length);
-    const resumingMarks = [carol, erin].map((c) => c.lines.length);
-
-    await admin.flushall();
-    // Every node re-asserts its own: five resume records, presence, names.
-    await eventually(async () => {
-      expect(await admin?.keys(`${prefix}:resume:*`)).toHaveLength(5);
-      const who = await bob.request('who', {});
-      expect(who.ok && 'members' in who && (who.members as unknown[]).length).toBe(3);
-    }, 10_000);
-
-    // Names stay unique; a new user gets an id no online user holds.
-    expect((await refused(n0.url, { name: 'carol' })).code).toBe('NAME_TAKEN');
-    expect((await refused(n1.url, { name: 'ALICE' })).code).toBe('NAME_TAKEN');
-    const grace = await connect(n1.url, { name: 'grace' });
-    closers.push(grace.close);
-    expect(ids).not.toContain(grace.welcome.user.id);
-
-    lobbyTexts.push(...(await converse(lobby, 'l', 16, 5, sent)));
-    atticTexts.push(...(await converse(attic, 'a', 11, 5, sent)));
-
-    // SIGTERM-style drain of carol's and erin's node: both move with resume, nobody notices.
-    await n2.gateway.drain();
-    await eventually(() => {
-      expect(carol.node).toBe(n1.nodeId);
-      expect(erin.node).toBe(n0.nodeId);
-    });
-    for (const client of [carol, erin]) {
-      expect(client.refusals).not.toContain('NAME_TAKEN');
-      expect(client.welcomes.map((w) => w.user.id)).toEqual([
-        client.welcomes[0]?.user.id,
-        client.welcomes[0]?.user.id,
-      ]);
-      expect(client.synced.at(-1)).toMatchObject({ lost: 0 });
-    }
-
-    lobbyTexts.push(...(await converse(lobby, 'l', 21, 5, sent)));
-    atticTexts.push(...(await converse(attic, 'a', 16, 5, sent)));
-    const everyone = { alice, bob, carol, dave, erin };
-    for (const [name, client] of Object.entries(everyone)) {
-      const room = name === 'dave' || name === 'erin' ? atticTexts : lobbyTexts;
-      await eventually(() =>
-        expect(client.messages.map((m) => m.text)).toEqual(othersOf(room, sent, name)),
+  it.each(wipes)(
+    'Redis restarted empty (%s): no false notices, names and ids unique, drain moves clients with resume, history reset reported',
+    async (_how, wipe) => {
+      nodes = await redisCluster(redis.url, 3, ENV);
+      const [n0, n1, n2] = [at(nodes, 0), at(nodes, 1), at(nodes, 2)];
+      const prefix = prefixOf(n0);
+      admin = adminClient(redis.url);
+      const alice = await connect(n0.url, { name: 'alice' });
+      const bob = await connect(n1.url, { name: 'bob' });
+      const carol = new ResumingClient([n2.url, n1.url], 'carol');
+      await carol.start();
+      const dave = await connect(n0.url, { name: 'dave', room: 'attic' });
+      const erin = new ResumingClient([n2.url, n0.url], 'erin', 'attic');
+      await erin.start();
+      closers.push(alice.close, bob.close, dave.close);
+      closers.push(
+        () => carol.close(),
+        () => erin.close(),
       );
-    }
-    expect(texts(grace)).toEqual(lobbyTexts.slice(-10).filter((t) => sent.get(t) !== 'grace'));
-    expectPositionsUnique([...Object.values(everyone), grace].map((c) => c.messages));
-    // No false notices: only grace's arrival since the reset.
-    expect(notices(alice.lines, at(marks, 0))).toEqual(['grace joined']);
-    expect(notices(bob.lines, at(marks, 1))).toEqual(['grace joined']);
-    expect(notices(carol.lines, at(resumingMarks, 0))).toEqual(['grace joined']);
-    expect(notices(dave.lines, at(marks, 2))).toEqual([]);
-    expect(notices(erin.lines, at(resumingMarks, 1))).toEqual([]);
+      const lobby: [string, Sender][] = [
+        ['alice', alice],
+        ['bob', bob],
+        ['carol', carol],
+      ];
+      const attic: [string, Sender][] = [
+        ['dave', dave],
+        ['erin', erin],
+      ];
+      const sent = new Map<string, string>();
+      const lobbyTexts = await converse(lobby, 'l', 1, 10, sent);
+      const atticTexts = await converse(attic, 'a', 1, 10, sent);
+      // frank joins a room with a log: his `synced` names its epoch.
+      const frank = await connect(n1.url, { name: 'frank' });
+      closers.push(frank.close);
+      await eventually(() => expect(texts(frank)).toEqual(lobbyTexts));
 
-    // frank comes back from before the reset: he gets what the log holds and is told the five
-    // messages the broker lost.
-    const back = await connect(n0.url, { name: 'frank', since: frankSince, epoch: frankEpoch });
-    closers.push(back.close);
-    expect(texts(back)).toEqual(lobbyTexts.slice(-10));
-    expect(back.synced.at(-1)).toMatchObject({ lost: 5, replayed: 10, epoch: frankEpoch });
-    expect(back.synced.at(-1)?.restarted).toBeUndefined();
-  }, 60_000);
+      // frank goes away, then misses five messages that the reset will take with it.
+      const frankSince = at(frank.synced, 0).seq;
+      const frankEpoch = frank.synced.at(-1)?.epoch;
+      expect(frankEpoch).toEqual(expect.any(String));
+      frank.close();
+      await eventually(() => expect(notices(bob.lines).at(-1)).toBe('frank left'));
+      lobbyTexts.push(...(await converse(lobby, 'l', 11, 5, sent)));
+      const ids = [alice, bob, dave].map((c) => c.welcome.user.id);
+      ids.push(...[carol, erin].map((c) => c.welcomes[0]?.user.id ?? 0));
+      const marks = [alice, bob, dave].map((c) => c.lines.length);
+      const resumingMarks = [carol, erin].map((c) => c.lines.length);
+
+      await wipe(admin);
+    // The admin connection does not survive a restart; a new one serves either way.
+    admin.disconnect();
+    admin = adminClient(redis.url);
+      // Every node re-asserts its own: five resume records, presence, names.
+      await eventually(async () => {
+        expect(await admin?.keys(`${prefix}:resume:*`)).toHaveLength(5);
+        const who = await bob.request('who', {});
+        expect(who.ok && 'members' in who && (who.members as unknown[]).length).toBe(3);
+      }, 10_000);
+
+      // Names stay unique; a new user gets an id no online user holds.
+      expect((await refused(n0.url, { name: 'carol' })).code).toBe('NAME_TAKEN');
+      expect((await refused(n1.url, { name: 'ALICE' })).code).toBe('NAME_TAKEN');
+      const grace = await connect(n1.url, { name: 'grace' });
+      closers.push(grace.close);
+      expect(ids).not.toContain(grace.welcome.user.id);
+
+      lobbyTexts.push(...(await converse(lobby, 'l', 16, 5, sent)));
+      atticTexts.push(...(await converse(attic, 'a', 11, 5, sent)));
+
+      // SIGTERM-style drain of carol's and erin's node: both move with resume, nobody notices.
+      await n2.gateway.drain();
+      await eventually(() => {
+        expect(carol.node).toBe(n1.nodeId);
+        expect(erin.node).toBe(n0.nodeId);
+      });
+      for (const client of [carol, erin]) {
+        expect(client.refusals).not.toContain('NAME_TAKEN');
+        expect(client.welcomes.map((w) => w.user.id)).toEqual([
+          client.welcomes[0]?.user.id,
+          client.welcomes[0]?.user.id,
+        ]);
+        expect(client.synced.at(-1)).toMatchObject({ lost: 0 });
+      }
+
+      lobbyTexts.push(...(await converse(lobby, 'l', 21, 5, sent)));
+      atticTexts.push(...(await converse(attic, 'a', 16, 5, sent)));
+      const everyone = { alice, bob, carol, dave, erin };
+      for (const [name, client] of Object.entries(everyone)) {
+        const room = name === 'dave' || name === 'erin' ? atticTexts : lobbyTexts;
+        await eventually(() =>
+          expect(client.messages.map((m) => m.text)).toEqual(othersOf(room, sent, name)),
+        );
+      }
+      expect(texts(grace)).toEqual(lobbyTexts.slice(-10).filter((t) => sent.get(t) !== 'grace'));
+      expectPositionsUnique([...Object.values(everyone), grace].map((c) => c.messages));
+      // No false notices: only grace's arrival since the reset.
+      expect(notices(alice.lines, at(marks, 0))).toEqual(['grace joined']);
+      expect(notices(bob.lines, at(marks, 1))).toEqual(['grace joined']);
+      expect(notices(carol.lines, at(resumingMarks, 0))).toEqual(['grace joined']);
+      expect(notices(dave.lines, at(marks, 2))).toEqual([]);
+      expect(notices(erin.lines, at(resumingMarks, 1))).toEqual([]);
+
+      // frank comes back from before the reset: he gets what the log holds and is told the five
+      // messages the broker lost.
+      const back = await connect(n0.url, { name: 'frank', since: frankSince, epoch: frankEpoch });
+      closers.push(back.close);
+      expect(texts(back)).toEqual(lobbyTexts.slice(-10));
+      expect(back.synced.at(-1)).toMatchObject({ lost: 5, replayed: 10, epoch: frankEpoch });
+      expect(back.synced.at(-1)?.restarted).toBeUndefined();
+    },
+    60_000,
+  );
 
   it('Redis restored from an older snapshot: every message at most once, one message per position, the lost ones reported', async () => {
     nodes = await redisCluster(redis.url, 3, ENV);
