@@ -148,9 +148,9 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
       const resumingMarks = [carol, erin].map((c) => c.lines.length);
 
       await wipe(admin);
-    // The admin connection does not survive a restart; a new one serves either way.
-    admin.disconnect();
-    admin = adminClient(redis.url);
+      // The admin connection does not survive a restart; a new one serves either way.
+      admin.disconnect();
+      admin = adminClient(redis.url);
       // Every node re-asserts its own: five resume records, presence, names.
       await eventually(async () => {
         expect(await admin?.keys(`${prefix}:resume:*`)).toHaveLength(5);
