@@ -11,6 +11,7 @@ import type {
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { parseUser, userJson } from '../users';
 import { newEpoch } from '../epoch';
+import { parseHold, parseResume } from './records';
 import type { RedisBackend } from './redis-backend';
 import { CHECK_IN, RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
@@ -289,39 +290,5 @@ export class RedisState implements ClusterState {
       from = reply.current;
     }
     throw new Error(`session ${session.key} kept changing rooms`);
-  }
-}
-
-function parseHold(json: string): NameHold | undefined {
-  try {
-    const value = JSON.parse(json) as Partial<Record<keyof NameHold, unknown>>;
-    const { userId, address, until } = value;
-    return typeof userId === 'number' && typeof address === 'string' && typeof until === 'number'
-      ? { userId, address, until }
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseResume(json: string): ResumeRecord | undefined {
-  try {
-    const value = JSON.parse(json) as {
-      user?: unknown;
-      sid?: unknown;
-      session?: unknown;
-      subject?: unknown;
-    };
-    const user = parseUser(JSON.stringify(value.user ?? null));
-    if (!user || typeof value.sid !== 'string') return undefined;
-    const record: ResumeRecord = { user, sid: value.sid };
-    if (typeof value.subject === 'string') record.subject = value.subject;
-    const session = value.session as { nodeId?: unknown; key?: unknown } | undefined;
-    if (typeof session?.nodeId === 'string' && typeof session.key === 'string') {
-      record.session = { nodeId: session.nodeId, key: session.key };
-    }
-    return record;
-  } catch {
-    return undefined;
   }
 }
