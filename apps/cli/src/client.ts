@@ -1,4 +1,5 @@
 import type {
+  JoinRequest,
   ChatMessage,
   ChatError,
   DmResult,
@@ -121,7 +122,7 @@ export class ChatClient {
     return this.request(async (socket, ms) => {
       const room = this.state.room;
       const ack = await socket.timeout(ms).emitWithAck('send', { text, room, cid });
-      if (ack.ok) this.state.seqs.seen(room, ack.seq);
+      if (ack.ok) this.state.seqs.seen(room, ack.seq, ack.epoch);
       return ack;
     });
   }
@@ -130,9 +131,11 @@ export class ChatClient {
   join(room: string): Promise<Outcome<JoinResult>> {
     return this.request(async (socket, ms) => {
       const since = this.state.seqs.since(room);
-      const ack = await socket
-        .timeout(ms)
-        .emitWithAck('join', since === undefined ? { room } : { room, since });
+      const epoch = this.state.seqs.epoch(room);
+      const request: JoinRequest = { room };
+      if (since !== undefined) request.since = since;
+      if (since !== undefined && epoch !== undefined) request.epoch = epoch;
+      const ack = await socket.timeout(ms).emitWithAck('join', request);
       if (ack.ok) this.state.room = ack.room;
       return ack;
     });
@@ -245,7 +248,7 @@ export class ChatClient {
     });
     socket.on('synced', (synced) => {
       if (!live()) return;
-      this.state.seqs.synced(synced.room, synced.seq, synced.restarted === true);
+      this.state.seqs.synced(synced.room, synced.seq, synced.restarted === true, synced.epoch);
       this.onEvent({ type: 'synced', synced });
     });
     socket.on('gap', (gap) => {

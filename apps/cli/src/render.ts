@@ -1,4 +1,4 @@
-import type { ChatError, UserRef } from '@chat/protocol';
+import type { ChatError, Synced, UserRef } from '@chat/protocol';
 import type { ClientEvent } from './events';
 import { sanitize } from './sanitize';
 import type { Style } from './style';
@@ -23,7 +23,18 @@ function name(user: UserRef, style: Style): string {
 function lostLine(count: number, room: string, style: Style): Line {
   return out(
     style.notice(
-      `! ${count} messages in #${sanitize(room)} were lost (older than the history window)`,
+      `! ${count} messages in #${sanitize(room)} were lost (older than the history window, or lost by the server)`,
+    ),
+  );
+}
+
+/** A resume the server could not place in the room's log: what came after it is unknowable. */
+function resetLine(synced: Synced, style: Style): Line {
+  const room = sanitize(synced.room);
+  const lost = synced.lost > 0 ? `; ${synced.lost} messages of the new history were lost too` : '';
+  return out(
+    style.notice(
+      `! the history of #${room} was reset: what you missed there before cannot be replayed${lost}`,
     ),
   );
 }
@@ -52,6 +63,7 @@ export function renderEvent(event: ClientEvent, style: Style): Line | undefined 
     case 'left':
       return out(style.notice(`${name(event.notice.user, style)} left`));
     case 'synced':
+      if (event.synced.restarted) return resetLine(event.synced, style);
       return event.synced.lost > 0
         ? lostLine(event.synced.lost, event.synced.room, style)
         : undefined;

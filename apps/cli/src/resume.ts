@@ -48,6 +48,8 @@ export class ResumeState {
     if (this.resumeToken !== undefined) auth.resume = this.resumeToken;
     const since = this.seqs.since(this.room);
     if (since !== undefined) auth.since = since;
+    const epoch = this.seqs.epoch(this.room);
+    if (since !== undefined && epoch !== undefined) auth.epoch = epoch;
     return auth;
   }
 }

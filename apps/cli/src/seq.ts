@@ -57,6 +57,8 @@ class RoomWatermark {
 
 export class SeqTracker {
   private readonly rooms = new Map<string, RoomWatermark>();
+  /** Each room log's epoch as last told (`synced`, a send's ack): seqs count within it. */
+  private readonly epochs = new Map<string, string>();
 
   private room(room: string): RoomWatermark {
     let watermark = this.rooms.get(room);
@@ -68,17 +70,28 @@ export class SeqTracker {
   }
 
   /**
-   * A `synced`: the gateway has given us everything in `room` up to `seq`. `restarted`: the
-   * room's seqs started over, so the old watermark means nothing any more.
+   * A `synced`: the gateway has given us everything in `room` up to `seq` (of `epoch`, when
+   * given). `restarted`, or another epoch than we knew: the room's seqs are not the ones we
+   * counted, so the old watermark means nothing any more.
    */
-  synced(room: string, seq: number, restarted = false): void {
-    if (restarted) this.rooms.delete(room);
+  synced(room: string, seq: number, restarted = false, epoch?: string): void {
+    const known = this.epochs.get(room);
+    if (restarted || (epoch !== undefined && known !== undefined && epoch !== known)) {
+      this.rooms.delete(room);
+    }
+    if (epoch !== undefined) this.epochs.set(room, epoch);
     this.room(room).start(seq);
   }
 
-  /** A delivered message, or the ack of our own send. */
-  seen(room: string, seq: number): void {
+  /** A delivered message, or the ack of our own send (which names the log's epoch). */
+  seen(room: string, seq: number, epoch?: string): void {
+    if (epoch !== undefined && !this.epochs.has(room)) this.epochs.set(room, epoch);
     this.room(room).mark(seq, seq);
+  }
+
+  /** The epoch our watermark of `room` counts in (sent with `since`); undefined if never told. */
+  epoch(room: string): string | undefined {
+    return this.epochs.get(room);
   }
 
   /** A `gap`: `from..to` are lost for good; waiting for them would stall the watermark. */

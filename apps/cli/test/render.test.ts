@@ -52,12 +52,20 @@ describe('renderEvent', () => {
     [
       'gap',
       { type: 'gap', gap: { room: 'dev', from: 11, to: 15 } },
-      '! 5 messages in #dev were lost (older than the history window)',
+      '! 5 messages in #dev were lost (older than the history window, or lost by the server)',
     ],
     [
       'synced with losses',
       { type: 'synced', synced: { room: 'lobby', seq: 90, replayed: 50, lost: 40 } },
-      '! 40 messages in #lobby were lost (older than the history window)',
+      '! 40 messages in #lobby were lost (older than the history window, or lost by the server)',
+    ],
+    [
+      'synced after a history reset',
+      {
+        type: 'synced',
+        synced: { room: 'lobby', seq: 12, replayed: 10, lost: 2, restarted: true, epoch: 'e2' },
+      },
+      '! the history of #lobby was reset: what you missed there before cannot be replayed; 2 messages of the new history were lost too',
     ],
   ])('shows a %s on stdout', (_what, event, text) => {
     expect(plain(event)).toEqual({ stream: 'out', text });

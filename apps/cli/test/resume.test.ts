@@ -22,6 +22,13 @@ describe('ResumeState', () => {
     expect(new ResumeState({}).handshake()).toEqual({ v: 1, room: 'lobby', batch: true });
   });
 
+  it('sends the room log epoch with its watermark', () => {
+    const state = new ResumeState({});
+    state.welcomed(welcome('lobby', 't1'));
+    state.seqs.synced('lobby', 7, false, 'e1');
+    expect(state.handshake()).toMatchObject({ resume: 't1', since: 7, epoch: 'e1' });
+  });
+
   it('then resumes with the latest token, the current room and its watermark', () => {
     const state = new ResumeState({ name: 'alice' });
     expect(state.welcomed(welcome('lobby', 't1'))).toBe(false);

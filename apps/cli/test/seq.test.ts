@@ -112,4 +112,17 @@ describe('SeqTracker', () => {
     seqs.seen('lobby', 2);
     expect([seqs.since('lobby'), seqs.since('dev')]).toEqual([2, 101]);
   });
+
+  it('keeps each room log epoch and starts over when the epoch changes or the log restarted', () => {
+    const seqs = new SeqTracker();
+    seqs.synced('lobby', 10, false, 'e1');
+    seqs.seen('lobby', 11);
+    expect([seqs.since('lobby'), seqs.epoch('lobby')]).toEqual([11, 'e1']);
+    seqs.synced('lobby', 4, false, 'e2');
+    expect([seqs.since('lobby'), seqs.epoch('lobby')]).toEqual([4, 'e2']);
+    seqs.synced('lobby', 3, true, 'e2');
+    expect(seqs.since('lobby')).toBe(3);
+    seqs.seen('dev', 1, 'e3');
+    expect(seqs.epoch('dev')).toBe('e3');
+  });
 });

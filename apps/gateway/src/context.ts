@@ -1,7 +1,7 @@
 import type { LeaveReason, UserRef } from '@chat/protocol';
 import type { Bus, RateLimit } from './broker/bus';
 import { ENVELOPE_VERSION, type JoinedEnvelope } from './broker/envelope';
-import type { LeftTemplate, ClusterState, SessionRef } from './broker/cluster-state';
+import type { LeftTemplate, ClusterState, ResumeRecord, SessionRef } from './broker/cluster-state';
 import type { GatewayConfig } from './config';
 import type { KeyedLock } from './sessions/keyed-lock';
 import type { Logger } from './logger';
@@ -39,6 +39,16 @@ export function userLock(user: UserRef): string {
 
 export function sessionRef(ctx: GatewayContext, session: LocalSession): SessionRef {
   return { nodeId: ctx.nodeId, key: session.socket.id, user: session.user };
+}
+
+/** What the session's resume token stands for (saved on connect, and again after a reset). */
+export function resumeRecord(ctx: GatewayContext, session: LocalSession): ResumeRecord {
+  return {
+    user: session.user,
+    sid: session.sid,
+    ...(session.subject === undefined ? {} : { subject: session.subject }),
+    session: { nodeId: ctx.nodeId, key: session.socket.id },
+  };
 }
 
 export function joinedEnvelope(ctx: GatewayContext, room: string, user: UserRef): JoinedEnvelope {

@@ -128,7 +128,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onCanary: () => readiness.received(),
     onResumed: () => {
       readiness.nudge();
-      void leases.round();
+      void leases.brokerReturned();
     },
   });
   const ctx: GatewayContext = {
@@ -157,7 +157,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     isDraining: () => draining,
   };
   const connections = new Connections(ctx);
-  const leases = new NodeLeases(ctx, { onRound: () => connections.retryFailedCloses() });
+  const leases = new NodeLeases(ctx, {
+    onRound: () => connections.retryFailedCloses(),
+    inGrace: (key) => connections.inGrace(key),
+  });
   const slowConsumers = new SlowConsumerGuard(
     registry,
     metrics,

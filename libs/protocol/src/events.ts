@@ -24,6 +24,12 @@ export interface Handshake {
   /** Last sequence number seen in `room`: replay what was missed instead of recent history. */
   since?: number;
   /**
+   * The room log's epoch that `since` belongs to (`synced.epoch`). A `since` from another epoch
+   * is not trusted: the answer is `synced.restarted`. Optional: without it `since` is taken as
+   * belonging to the room's current log.
+   */
+  epoch?: string;
+  /**
    * Receive room messages as `messages` batches (arrays, in seq order) instead of one
    * `message` event each: fewer frames under load. @default false
    */
@@ -80,12 +86,21 @@ export interface Synced {
   seq: number;
   /** How many messages were replayed or sent as history. */
   replayed: number;
-  /** Messages the client asked for (`since`) that are older than the history window. */
+  /**
+   * Positions after `since` (up to `seq`) that cannot be replayed: older than the history
+   * window, or lost by the broker (holes in the log after Redis lost or rolled back data).
+   */
   lost: number;
   /**
-   * Present when `since` was beyond the room's last seq: its log expired after inactivity (or
-   * the broker lost it) and seqs started over at 1. The replay is the whole new log; whatever
-   * came after `since` in the old one cannot be told. Resume bookkeeping restarts at `seq`.
+   * The room log's epoch: with `seq` it names a position, and no position is ever given to two
+   * different messages. Send it back as `epoch` with `since`. Absent while the room has no log.
+   */
+  epoch?: string;
+  /**
+   * Present when `since` cannot be placed in the room's log: it belongs to another epoch, or it
+   * is beyond the room's last seq (the log expired after inactivity, or the broker lost it with
+   * nobody online to restore it). The replay is the whole current log; whatever came after
+   * `since` in the old one cannot be told. Resume bookkeeping restarts at `seq` in `epoch`.
    */
   restarted?: true;
 }
@@ -119,16 +134,22 @@ export interface SendRequest {
 export interface SendResult {
   id: string;
   seq: number;
+  /** The room log's epoch (see Synced.epoch): (epoch, seq) is the message's position. */
+  epoch?: string;
 }
 
 export interface JoinRequest {
   room: string;
   /** Last sequence number seen in `room`: replay from there instead of recent history. */
   since?: number;
+  /** The epoch `since` belongs to (see Handshake.epoch). */
+  epoch?: string;
 }
 export interface JoinResult {
   room: string;
   seq: number;
+  /** The room log's epoch (see Synced.epoch); absent while the room has no log. */
+  epoch?: string;
 }
 
 export interface DmRequest {

@@ -38,6 +38,14 @@ function validateSeq(value: unknown, field: string): Result<number> {
   return ok(value);
 }
 
+/** A room log's epoch as the gateway gave it (`synced.epoch`): 1-64 of `A-Za-z0-9_-`. */
+function validateEpoch(value: unknown): Result<string> {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+    return bad('epoch must be 1-64 of A-Z, a-z, 0-9, _ and -');
+  }
+  return ok(value);
+}
+
 function optional<T>(
   fields: Fields,
   key: string,
@@ -68,14 +76,17 @@ function validateCid(value: unknown): Result<string> {
 }
 
 export function parseJoin(payload: unknown): Result<JoinRequest> {
-  if (!isObject(payload)) return bad('join expects { room, since? }');
+  if (!isObject(payload)) return bad('join expects { room, since?, epoch? }');
   const room = validateRoom(payload.room);
   if (!room.ok) return room;
   const since = optional(payload, 'since', (v) => validateSeq(v, 'since'));
   if (!since.ok) return since;
-  return ok(
-    since.value === undefined ? { room: room.value } : { room: room.value, since: since.value },
-  );
+  const epoch = optional(payload, 'epoch', validateEpoch);
+  if (!epoch.ok) return epoch;
+  const request: JoinRequest = { room: room.value };
+  if (since.value !== undefined) request.since = since.value;
+  if (epoch.value !== undefined) request.epoch = epoch.value;
+  return ok(request);
 }
 
 export function parseDm(payload: unknown): Result<DmRequest> {
@@ -145,6 +156,11 @@ export function parseHandshake(auth: unknown): Result<Handshake> {
     const since = validateSeq(auth.since, 'since');
     if (!since.ok) return since;
     result.since = since.value;
+  }
+  if (auth.epoch !== undefined) {
+    const epoch = validateEpoch(auth.epoch);
+    if (!epoch.ok) return epoch;
+    result.epoch = epoch.value;
   }
   return ok(result);
 }

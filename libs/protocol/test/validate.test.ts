@@ -122,6 +122,20 @@ describe('request parsers', () => {
     expect(errorCode(parseJoin({ room: 'no way' }))).toBe('INVALID_ROOM');
   });
 
+  it('accepts the room log epoch with since, in join and the handshake', () => {
+    expect(parseJoin({ room: 'dev', since: 3, epoch: 'Ab_9-x' })).toEqual({
+      ok: true,
+      value: { room: 'dev', since: 3, epoch: 'Ab_9-x' },
+    });
+    expect(errorCode(parseJoin({ room: 'dev', since: 3, epoch: 'no spaces' }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseJoin({ room: 'dev', epoch: 7 }))).toBe('BAD_REQUEST');
+    expect(parseHandshake({ v: PROTOCOL_VERSION, since: 4, epoch: 'e1' })).toMatchObject({
+      ok: true,
+      value: { since: 4, epoch: 'e1' },
+    });
+    expect(errorCode(parseHandshake({ epoch: 'x'.repeat(65) }))).toBe('BAD_REQUEST');
+  });
+
   it('parses dm', () => {
     expect(parseDm({ to: 'bob', text: 'psst' })).toEqual({
       ok: true,

@@ -23,7 +23,8 @@ export interface RateLimit {
 }
 
 export type AppendOutcome =
-  | { status: 'stored'; seq: number }
+  /** `epoch`: the room log's epoch, (epoch, seq) names the message. */
+  | { status: 'stored'; seq: number; epoch: string }
   /** The draft's `cid` was stored before: nothing was published again. */
   | { status: 'duplicate'; id: string; seq: number }
   | { status: 'rate-limited' }
@@ -74,6 +75,17 @@ export interface AppendOptions {
   limit?: RateLimit;
   /** A second bucket that must also hold a token (an anonymous sender's address); both or neither are spent. */
   addressLimit?: RateLimit;
+  /**
+   * The highest seq of the room this node has delivered: the new seq is above it even if the
+   * broker's counter went back (Redis restarted empty or from an older snapshot), so no
+   * position is ever given to two messages. @default 0
+   */
+  floor?: number;
+  /**
+   * The room log's epoch as this node knows it: it becomes the epoch of a log that has none
+   * (lost with the broker's data), so positions stay comparable. @default a new random epoch
+   */
+  epoch?: string;
 }
 
 /** A snapshot of a room's stored history. */
@@ -84,6 +96,11 @@ export interface StoredRange {
   first: number;
   /** Highest seq ever assigned in the room (0: none). */
   head: number;
+  /**
+   * The log's epoch: created with its first entry, gone with the log. (epoch, seq) names one
+   * message forever. Undefined while the room has no log.
+   */
+  epoch?: string;
 }
 
 /**
@@ -114,6 +131,13 @@ export interface Bus {
   range(room: string, after: number, limit: number, maxBytes?: number): Promise<StoredRange>;
   /** The newest `limit` stored messages of `room`, oldest first (unbounded in bytes: keep small). */
   latest(room: string, limit: number): Promise<StoredRange>;
+  /**
+   * Raises the room's seq counter to `atLeast` if it is lower (never lowers it) and gives a log
+   * without an epoch `epoch`: what a node that delivered up to `atLeast` re-asserts after the
+   * broker lost or rolled back the room. Positions in between that the log does not hold are
+   * holes: lost, never reused. Resolves to the room's head afterwards.
+   */
+  raise(room: string, atLeast: number, epoch: string): Promise<number>;
   /** True while publishes and subscriptions work. */
   isUp(): boolean;
   /** While not up: where the broker is, since when it is unreachable, and why; else undefined. */

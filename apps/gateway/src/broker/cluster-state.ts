@@ -36,6 +36,14 @@ export interface NameHold {
 /** A `left` envelope before the room is known: the state completes it with the room left. */
 export type LeftTemplate = Omit<LeftEnvelope, 'room'>;
 
+/** What a node's check-in found (see ClusterState.checkIn). */
+export interface BrokerIdentity {
+  /** The cluster's epoch: the same for the life of the broker's data. */
+  epoch: string;
+  /** What the node's mark held before this check-in (undefined: nothing). */
+  previousMark: string | undefined;
+}
+
 export interface RoomCount {
   room: string;
   members: number;
@@ -53,6 +61,16 @@ export interface RoomCount {
 export interface ClusterState {
   /** A cluster-wide unique user id. */
   nextUserId(): Promise<number>;
+  /** No user id up to `atLeast` is handed out again (ids held by online users, after a reset). */
+  raiseUserIds(atLeast: number): Promise<void>;
+  /** Gives `subject` its user id back if the broker forgot it (never changes an existing one). */
+  restoreSubject(subject: string, userId: number): Promise<void>;
+  /**
+   * The broker's identity: the cluster's epoch (created on first use), and this node's mark,
+   * replaced by `mark` (kept `ttlMs`). Another epoch than before, or another mark than the node
+   * last wrote, means the broker lost or rolled back its data.
+   */
+  checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity>;
   /** The user id of an authenticated subject: the same for every session of that subject. */
   subjectUserId(subject: string): Promise<number>;
   /**
@@ -64,9 +82,15 @@ export interface ClusterState {
   openSession(session: SessionRef, nameTtlMs: number): Promise<boolean>;
   /**
    * Closes a session: leaves its room (publishing `left`, completed with the room, when it was
-   * the user's last session there) and releases the name after the user's last session anywhere.
+   * the user's last session there, unless `announce` is false) and releases the name after the
+   * user's last session anywhere.
    */
-  closeSession(session: SessionRef, left: LeftTemplate): Promise<void>;
+  closeSession(session: SessionRef, left: LeftTemplate, announce?: boolean): Promise<void>;
+  /**
+   * The sessions the broker has on record for `nodeId`. After a rollback it may list sessions
+   * that ended since; their node closes them without announcing (`closeSession(.., false)`).
+   */
+  sessionsOn(nodeId: string): Promise<SessionRef[]>;
   /**
    * Moves the session into `joined.room`, leaving its current room first (announced with `left`
    * as for exitRoom). Resolves true when it was the user's first session in the new room; then

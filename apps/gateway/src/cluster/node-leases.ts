@@ -1,20 +1,38 @@
 import type { UserRef } from '@chat/protocol';
-import { type GatewayContext, joinedEnvelope, leftTemplate, sessionRef } from '../context';
+import { type GatewayContext, leftTemplate } from '../context';
+import { reassertOwnership } from './ownership';
 
 export interface NodeLeaseHooks {
   /** Called each round while the bus is up (retries work that failed during an outage). */
   onRound(): Promise<void>;
+  /** True for a session key whose connection dropped and is waiting out its grace period. */
+  inGrace(key: string): boolean;
 }
 
 /**
  * Keeps this node's part of the cluster state true: renews its lease and its users' names,
- * reaps nodes whose lease lapsed (announcing their users as left), and restores its own
- * sessions if Redis lost them. One timer, unref'd; `close()` stops it.
+ * reaps nodes whose lease lapsed (announcing their users as left), and re-asserts what it owns
+ * (see reassertOwnership) when the broker lost or rolled back its data. One timer, unref'd;
+ * `close()` stops it.
+ *
+ * A reset is noticed on the next round (every `intervalMs`) by the broker's identity: the
+ * cluster's epoch changed (a new, empty Redis), or this node's mark is not what it last wrote
+ * (data lost or rolled back, e.g. FLUSHALL or a restart from an older snapshot); also when the
+ * node's lease had lapsed, and after every reconnect (a restart may have lost anything).
  */
 export class NodeLeases {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private lastRenewal = 0;
+  /** The cluster epoch seen at the last check-in (undefined before the first). */
+  private epoch: string | undefined;
+  /** What this node last wrote as its mark. */
+  private mark: string | undefined;
+  private marks = 0;
+  /** Why the next round re-asserts (kept until a re-assertion succeeds). */
+  private pending: string | undefined;
+  /** The broker lost or rolled back data: sweep its stale records of our sessions too. */
+  private sweep = false;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -32,6 +50,12 @@ export class NodeLeases {
     this.timer.unref();
   }
 
+  /** The broker is reachable again after an outage: re-assert what we own, now. */
+  brokerReturned(): Promise<void> {
+    this.pending ??= 'reconnected';
+    return this.round();
+  }
+
   close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
@@ -43,8 +67,22 @@ export class NodeLeases {
     if (this.running || !ctx.bus.isUp()) return;
     this.running = true;
     try {
+      const reset = await this.checkIn();
       const lapsed = await ctx.state.heartbeat(ctx.nodeId, ctx.config.nodeTtlMs);
-      if (lapsed && ctx.registry.size > 0) await this.restore();
+      const reason = reset ?? (lapsed ? 'lease had lapsed' : undefined);
+      if (reason !== undefined) this.pending = reason;
+      if (reset !== undefined) this.sweep = true;
+      if (this.pending !== undefined) {
+        const sessions = await reassertOwnership(ctx, {
+          inGrace: (key) => this.hooks.inGrace(key),
+          rolledBack: this.sweep,
+        });
+        this.sweep = false;
+        const details = { reason: this.pending, sessions };
+        if (this.pending === 'reconnected') ctx.logger.info(details, 're-asserted our sessions');
+        else ctx.logger.warn(details, 'broker lost data; re-asserted our sessions');
+      }
+      this.pending = undefined;
       if (Date.now() - this.lastRenewal >= ctx.config.nameTtlMs / 3) {
         await ctx.state.renewNames(ctx.registry.users(), ctx.config.nameTtlMs);
         this.lastRenewal = Date.now();
@@ -68,22 +106,18 @@ export class NodeLeases {
     }
   }
 
-  /** Our lease had lapsed (Redis lost its data, or we stalled and were reaped): re-register. */
-  private async restore(): Promise<void> {
+  /** Undefined while the broker is the one we knew; else what shows it lost or rolled back data. */
+  private async checkIn(): Promise<string | undefined> {
     const { ctx } = this;
-    ctx.logger.warn({ sessions: ctx.registry.size }, 'lease had lapsed; restoring sessions');
-    for (const session of ctx.registry.all()) {
-      const ref = sessionRef(ctx, session);
-      await ctx.state.openSession(ref, ctx.config.nameTtlMs);
-      if (session.room !== undefined) {
-        const joined = joinedEnvelope(ctx, session.room, session.user);
-        await ctx.state.enterRoom(
-          ref,
-          joined,
-          leftTemplate(ctx.nodeId, session.user, 'moved'),
-          false,
-        );
-      }
-    }
+    const mark = `${ctx.nodeId}:${++this.marks}`;
+    const ttlMs = Math.max(60_000, 10 * ctx.config.nodeTtlMs);
+    const found = await ctx.state.checkIn(ctx.nodeId, mark, ttlMs);
+    const { epoch, mark: expected } = this;
+    this.epoch = found.epoch;
+    this.mark = mark;
+    if (epoch === undefined) return undefined;
+    if (found.epoch !== epoch) return `broker epoch changed (${epoch} -> ${found.epoch})`;
+    if (found.previousMark !== expected) return "broker lost or rolled back this node's data";
+    return undefined;
   }
 }

@@ -54,6 +54,7 @@ export class Relay implements BusHandler {
           metrics: deps.metrics,
           logger: deps.logger,
           fetch: (after, limit) => bus.range(room, after, limit, deps.pageBytes),
+          raise: (atLeast, epoch) => bus.raise(room, atLeast, epoch),
         });
         return { value: feed, ready: this.open(room, feed) };
       },
@@ -89,6 +90,11 @@ export class Relay implements BusHandler {
   /** Highest seq of the room delivered on this node (0 when not subscribed). */
   delivered(room: string): number {
     return this.rooms.get(room)?.sequencer.delivered ?? 0;
+  }
+
+  /** Epoch of the room's log as this node knows it (undefined when not subscribed). */
+  epoch(room: string): string | undefined {
+    return this.rooms.get(room)?.epoch;
   }
 
   /** The room's feed on this node, while it has local members. */
@@ -140,17 +146,27 @@ export class Relay implements BusHandler {
   }
 
   resumed(): void {
-    const feeds = this.rooms.values();
-    this.deps.logger.info({ rooms: feeds.length }, 'message bus up; repairing room feeds');
-    for (const feed of feeds) void feed.sequencer.repair();
+    this.deps.logger.info(
+      { rooms: this.rooms.values().length },
+      'message bus up; repairing room feeds',
+    );
+    this.repairRooms();
     this.deps.onResumed();
+  }
+
+  /**
+   * Brings every room feed up to date with its log; a log behind what was delivered here (the
+   * broker lost or rolled back data) is raised back (see RoomSequencer).
+   */
+  repairRooms(): void {
+    for (const feed of this.rooms.values()) void feed.sequencer.repair();
   }
 
   // ---- delivery ----
 
   private async open(room: string, feed: RoomFeed): Promise<void> {
     await this.deps.bus.subscribe({ kind: 'room', room });
-    const { head } = await this.deps.bus.latest(room, 0);
+    const { head } = await feed.fetch(0, 0);
     feed.sequencer.start(head);
   }
 

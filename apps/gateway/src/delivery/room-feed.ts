@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { LocalSession, Registry } from '../sessions/registry';
 import type { ChatServer, Emitter } from '../sessions/socket';
+import { newEpoch } from '../broker/epoch';
 import { BatchWindow } from './batch-window';
 import {
   PresenceThrottle,
@@ -39,6 +40,8 @@ export interface FeedDeps {
   metrics: Metrics;
   logger: Logger;
   fetch(after: number, limit: number): Promise<StoredRange>;
+  /** See Bus.raise. */
+  raise(atLeast: number, epoch: string): Promise<number>;
 }
 
 interface Outgoing {
@@ -80,6 +83,11 @@ export class RoomFeed {
   readonly sequencer: RoomSequencer;
   /** The newest messages delivered here, for joins that need only recent history. */
   readonly recent: RecentWindow;
+  /**
+   * The room log's epoch as last read from the broker. It outlives the broker's copy: after a
+   * reset this node gives it back to the log (with the seqs it delivered, see Bus.raise).
+   */
+  epoch: string | undefined;
   /** Members receiving history, and the live events held for each until its history is sent. */
   private readonly syncing = new Map<LocalSession, PendingEvent[]>();
   private outbox: Outgoing[] = [];
@@ -97,7 +105,8 @@ export class RoomFeed {
       this.notify(userId, emit),
     );
     this.sequencer = new RoomSequencer({
-      fetch: deps.fetch,
+      fetch: (after, limit) => this.fetch(after, limit),
+      raise: (atLeast) => this.raise(atLeast),
       deliver: (message) => this.deliver(message),
       lost: (from, to) => this.lost(from, to),
       failed: (error) =>
@@ -107,6 +116,44 @@ export class RoomFeed {
         deps.logger.info({ room, count }, 'recovered missed messages from the room log');
       },
     });
+  }
+
+  /** Reads the room's log, remembering its epoch. */
+  async fetch(after: number, limit: number): Promise<StoredRange> {
+    const range = await this.deps.fetch(after, limit);
+    this.epoch = range.epoch ?? this.epoch;
+    return range;
+  }
+
+  /**
+   * Records the log's epoch when this node learns it another way (a send's outcome). A feed
+   * that opened on a room without a log reads it once after its first message, so that every
+   * node knows the epoch it must give back after a broker reset.
+   */
+  learnEpoch(epoch: string | undefined): void {
+    this.epoch = epoch ?? this.epoch;
+  }
+
+  private learning = false;
+
+  private learnEpochSoon(): void {
+    if (this.epoch !== undefined || this.learning) return;
+    this.learning = true;
+    this.fetch(0, 0)
+      .catch(() => undefined)
+      .finally(() => (this.learning = false));
+  }
+
+  private async raise(atLeast: number): Promise<number> {
+    const epoch = this.epoch ?? newEpoch();
+    const head = await this.deps.raise(atLeast, epoch);
+    this.epoch = epoch;
+    this.deps.metrics.repairs.inc();
+    this.deps.logger.warn(
+      { room: this.room, delivered: atLeast, epoch },
+      'room log was behind what this node delivered (broker lost or rolled back data); raised it',
+    );
+    return head;
   }
 
   /** Live events are queued for `session` until {@link endSync}. */
@@ -206,6 +253,7 @@ export class RoomFeed {
 
   private deliver(envelope: MessageEnvelope): void {
     const { io, registry, metrics } = this.deps;
+    this.learnEpochSoon();
     const message = toChatMessage(envelope);
     this.recent.add(envelope);
     const own = registry.ofSid(envelope.sid);
@@ -231,7 +279,10 @@ export class RoomFeed {
   }
 
   private lost(from: number, to: number): void {
-    this.deps.logger.warn({ room: this.room, from, to }, 'messages lost beyond the history window');
+    this.deps.logger.warn(
+      { room: this.room, from, to },
+      'messages lost (beyond the history window, or lost by the broker)',
+    );
     this.deps.metrics.lost.inc(to - from + 1);
     this.recent.clear();
     const gap = { room: this.room, from, to };

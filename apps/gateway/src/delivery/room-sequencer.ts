@@ -8,6 +8,12 @@ export interface SequencerDeps {
   deliver(message: MessageEnvelope): void;
   /** Messages from..to (inclusive) are gone from the log and will never be delivered. */
   lost(from: number, to: number): void;
+  /**
+   * The room's log is behind what this node delivered (the broker lost or rolled back data):
+   * raise its counter to `atLeast` so no seq this node delivered is given to another message.
+   * Resolves to the head afterwards.
+   */
+  raise(atLeast: number): Promise<number>;
   /** A repair failed (bus down); it is retried on the next resume or out-of-order arrival. */
   failed(error: unknown): void;
   /** A repair found `count` messages that live delivery had missed. */
@@ -25,6 +31,11 @@ const CATCH_UP_GRACE_MS = 250;
  * log under its seq, so a jump in seq, a resume after an outage, or a join that saw a newer head
  * makes the sequencer fetch what it missed. Duplicates (a message both fetched and received
  * live) are dropped by seq.
+ *
+ * Positions never go backward and no seq is delivered twice: a log whose head is below what was
+ * delivered (Redis restarted empty, or from an older snapshot) has its counter raised back to it
+ * rather than followed down, and a position the log does not hold below its head (trimmed, or
+ * lost by the broker: a hole) is reported lost and skipped, never waited for.
  */
 export class RoomSequencer {
   /** Next seq to deliver; undefined until `start`. */
@@ -50,8 +61,8 @@ export class RoomSequencer {
 
   offer(message: MessageEnvelope): void {
     if (this.next !== undefined && message.seq < this.next) {
-      // Seq 1 again: most likely the room's log expired (ROOM_TTL_S) and started over. The
-      // repair sees the head below what was delivered and follows the new log.
+      // Seq 1 again: the room's log expired (ROOM_TTL_S) or the broker lost it, and a node
+      // without a floor appended. The repair sees the head below what was delivered and raises it.
       if (message.seq === 1 && this.next > 2) void this.repair();
       return;
     }
@@ -113,30 +124,43 @@ export class RoomSequencer {
       for (;;) {
         const range = await this.deps.fetch(after, REPAIR_BATCH);
         if (range.head < this.next - 1) {
-          // The log restarted below what was delivered (Redis lost its data): follow it.
-          this.deps.failed(new Error(`room log restarted at seq ${range.head}`));
-          this.held.clear();
-          this.next = 1;
-          after = 0;
+          // The log is behind what was delivered (Redis lost or rolled back data): raise its
+          // counter back instead of following it down, so no seq is delivered twice.
+          const head = await this.deps.raise(this.next - 1);
+          if (head < this.next - 1) {
+            throw new Error(`room counter stayed at ${head} below ${this.next - 1}`);
+          }
           continue;
         }
-        if (range.first > this.next && range.head >= this.next) {
-          const to = Math.min(range.first, range.head + 1) - 1;
-          this.deps.lost(this.next, to);
-          this.skipTo(to + 1);
-        }
         const before = this.next;
-        for (const message of range.messages) this.held.set(message.seq, message);
-        this.drain();
+        for (const message of range.messages) {
+          if (message.seq > after) this.held.set(message.seq, message);
+        }
+        // A page ends at the head, or short of it (its count or byte bound): then read on.
+        const last = range.messages.at(-1)?.seq;
+        const complete = last === undefined || last >= range.head;
+        // Everything up to here is settled in the log: what it does not hold never will be.
+        this.skipHoles(complete ? range.head : last);
         const recovered = range.messages.filter((m) => m.seq >= before).length;
         if (recovered > 0) this.deps.repaired(recovered);
-        const last = range.messages.at(-1)?.seq;
-        if (last === undefined || last >= range.head) return true;
+        if (complete) return true;
         after = Math.max(this.next - 1, last);
       }
     } catch (error) {
       this.deps.failed(error);
       return false;
+    }
+  }
+
+  /** Delivers held messages up to `upTo`, reporting each run of positions missing as lost. */
+  private skipHoles(upTo: number): void {
+    this.drain();
+    while (this.next !== undefined && this.next <= upTo) {
+      let to = this.next;
+      while (to < upTo && !this.held.has(to + 1)) to++;
+      this.deps.lost(this.next, to);
+      this.skipTo(to + 1);
+      this.drain();
     }
   }
 

@@ -30,10 +30,11 @@ export async function joinRoom(
   room: string,
   since: number | undefined,
   origin: 'request' | 'handshake' = 'request',
+  epoch?: string,
 ): Promise<JoinResult> {
   return ctx.lock.run(userLock(session.user), async () => {
     if (session.room === room) {
-      return { room, seq: ctx.relay.delivered(room) };
+      return withEpoch({ room, seq: ctx.relay.delivered(room) }, ctx.relay.epoch(room));
     }
     const refused = ctx.joins.take(session.user.id, session.socket, since, origin);
     if (refused) throw new ClientError(refused);
@@ -51,10 +52,25 @@ export async function joinRoom(
     leaveLocally(ctx, session);
     ctx.registry.enter(session, room);
     feed.beginSync(session);
-    const seq = await sync(ctx, session, feed, since);
+    const synced = await sync(
+      ctx,
+      session,
+      feed,
+      since === undefined ? undefined : { since, epoch },
+    );
     ctx.logger.debug({ user: session.user, room }, 'joined room');
-    return { room, seq };
+    return withEpoch({ room, seq: synced.head }, synced.epoch);
   });
+}
+
+function withEpoch<T extends object>(value: T, epoch: string | undefined): T & { epoch?: string } {
+  return epoch === undefined ? value : { ...value, epoch };
+}
+
+/** Where a client says it is in a room's log: `since` in `epoch` (unknown: the current one). */
+interface Position {
+  since: number;
+  epoch: string | undefined;
 }
 
 /** Takes the session out of its room on this node (its presence is the cluster state's job). */
@@ -72,60 +88,55 @@ async function sync(
   ctx: GatewayContext,
   session: LocalSession,
   feed: RoomFeed,
-  since: number | undefined,
-): Promise<number> {
+  position: Position | undefined,
+): Promise<{ head: number; epoch: string | undefined }> {
   const room = feed.room;
+  const { historyOnJoin } = ctx.config;
   // Everything this node delivered before beginSync is at or below this, so the history must
   // reach at least here; everything after it is queued for the session by the feed.
   let target = feed.sequencer.delivered;
-  let cursor = since ?? 0;
-  const { historyOnJoin } = ctx.config;
+  let cursor: number;
+  let epoch = feed.epoch;
+  let restarted = false;
   const newest = feed.recent.newest;
-  if (
-    since === undefined &&
-    newest !== undefined &&
-    feed.recent.holds(Math.max(1, newest - historyOnJoin + 1))
-  ) {
+  if (position !== undefined) {
+    const placed = await place(ctx, room, position);
+    ({ restarted } = placed);
+    epoch = placed.epoch ?? epoch;
+    target = Math.max(target, placed.head);
+    cursor = placed.from;
+  } else if (newest !== undefined && feed.recent.holds(Math.max(1, newest - historyOnJoin + 1))) {
     target = Math.max(target, newest);
     cursor = Math.max(0, newest - historyOnJoin);
-  } else if (since === undefined) {
+  } else {
     const probe = await ctx.bus.latest(room, 0);
+    epoch = probe.epoch ?? epoch;
     target = Math.max(target, probe.head);
     cursor = Math.max(0, probe.first - 1, probe.head - historyOnJoin);
   }
+  const done = () => ({ head: target, epoch });
+  // A resume is told about every position in (since, head] it does not get: older than the
+  // window, or a hole the broker left (Redis lost or rolled back data). A plain join is not.
   let lost = 0;
   let replayed = 0;
-  let restarted = false;
   for (let pages = 0; pages === 0 || cursor < target; pages++) {
     if (pages > 0) await drained(session.socket, ctx.history.options.pageBytes);
-    if (!session.socket.connected || session.room !== room) return target;
+    if (!session.socket.connected || session.room !== room) return done();
     const { pageMessages, pageBytes } = ctx.history.options;
     const page =
       feed.recent.page(cursor, pageMessages, pageBytes) ?? (await ctx.history.page(room, cursor));
     if (pages === 0) target = Math.max(target, page.head);
-    if (pages === 0 && since !== undefined && page.head < since) {
-      // A shared or in-memory page may predate `since`: only the log itself can say.
-      const { head } = await ctx.bus.latest(room, 0);
-      target = Math.max(target, head);
-      if (head < since) {
-        // A head below `since`: the room's log expired (ROOM_TTL_S) or Redis lost it, and seqs
-        // started over. Everything in the new log is news to the client; what it missed of
-        // the old log is unknowable, and `restarted` says so rather than a count.
-        restarted = true;
-        target = head;
-        cursor = 0;
-        continue;
-      }
-    }
-    if (since !== undefined && page.first > cursor + 1 && cursor < target) {
-      // Older than the window: counted, never silently skipped.
-      const skipTo = Math.min(page.first - 1, target);
-      lost += skipTo - cursor;
-      cursor = skipTo;
-    }
+    epoch = page.epoch ?? epoch;
     await ctx.history.turn();
     const fresh = page.messages.filter((m) => m.seq > cursor && m.seq <= target);
-    if (!session.socket.connected || session.room !== room) return target;
+    if (!session.socket.connected || session.room !== room) return done();
+    if (position !== undefined) {
+      let at = cursor;
+      for (const message of fresh) {
+        lost += message.seq - at - 1;
+        at = message.seq;
+      }
+    }
     const history = fresh
       .filter((m) => m.sid !== session.sid)
       .map((m): ChatMessage => ({ ...toChatMessage(m), history: true }));
@@ -135,16 +146,44 @@ async function sync(
     if (last === undefined) break;
     cursor = last;
   }
+  if (position !== undefined && cursor < target) lost += target - cursor;
   await feed.sequencer.reach(target, 2 * ctx.config.commandTimeoutMs);
   // From here on everything is synchronous: no live event can slip between the steps.
-  if (session.room !== room) return target;
+  if (session.room !== room) return done();
   session.socket.emit('synced', {
     room,
     seq: target,
     replayed,
     lost,
+    ...(epoch === undefined ? {} : { epoch }),
     ...(restarted ? { restarted: true } : {}),
   });
   feed.endSync(session, target);
-  return target;
+  return done();
+}
+
+/**
+ * Where a resume starts in the log. A `since` of another epoch, or beyond the head, cannot be
+ * placed in this log: the replay is the whole log and `restarted` says so. One exception: a
+ * `since` of this very epoch, at most a history window beyond the head, names positions the
+ * client was given before the broker lost them (nobody online to restore them): the counter is
+ * raised to it, so they are never given to other messages, and the resume is exact. Further
+ * ahead is not trusted (a client could burn seqs). Asked of the log itself, never of a shared
+ * or in-memory page, which may predate `since`.
+ */
+async function place(
+  ctx: GatewayContext,
+  room: string,
+  { since, epoch }: Position,
+): Promise<{ head: number; epoch: string | undefined; from: number; restarted: boolean }> {
+  const probe = await ctx.bus.latest(room, 0);
+  const sameEpoch = epoch === undefined || probe.epoch === undefined || epoch === probe.epoch;
+  if (sameEpoch && probe.head >= since) {
+    return { head: probe.head, epoch: probe.epoch, from: since, restarted: false };
+  }
+  if (sameEpoch && epoch !== undefined && since - probe.head <= ctx.config.historyLimit) {
+    const head = await ctx.bus.raise(room, since, epoch);
+    return { head, epoch, from: since, restarted: false };
+  }
+  return { head: probe.head, epoch: probe.epoch, from: 0, restarted: true };
 }

@@ -6,9 +6,10 @@ import {
   PROTOCOL_VERSION,
   type ChatError,
   type ClientEventName,
+  type Handshake,
 } from '@chat/protocol';
 import type { Socket } from 'socket.io';
-import { type GatewayContext, leftTemplate, sessionRef, userLock } from '../context';
+import { type GatewayContext, leftTemplate, resumeRecord, sessionRef, userLock } from '../context';
 import type { SessionRef } from '../broker/cluster-state';
 import { toChatError } from '../errors';
 import { FloodGuard } from './flood-guard';
@@ -74,9 +75,12 @@ export class Connections {
       this.run(session, () => this.disconnected(session, reason)),
     );
     const previous = identity.session && { ...identity.session, user: identity.user };
-    this.run(session, () =>
-      this.setup(session, identity.handshake.room, identity.handshake.since, previous),
-    );
+    this.run(session, () => this.setup(session, identity.handshake, previous));
+  }
+
+  /** True while the session with this key (socket id) is waiting out its grace period. */
+  inGrace(key: string): boolean {
+    return this.closing.has(key);
   }
 
   /** Resolves once no session is connected here and none is waiting out its grace period. */
@@ -131,8 +135,7 @@ export class Connections {
 
   private async setup(
     session: LocalSession,
-    room: string | undefined,
-    since: number | undefined,
+    { room, since, epoch }: Handshake,
     previous: SessionRef | undefined,
   ) {
     const { ctx } = this;
@@ -142,12 +145,7 @@ export class Connections {
         ctx.registry.add(session);
         await ctx.state.saveResume(
           session.resumeToken,
-          {
-            user: session.user,
-            sid: session.sid,
-            ...(session.subject === undefined ? {} : { subject: session.subject }),
-            session: { nodeId: ctx.nodeId, key: session.socket.id },
-          },
+          resumeRecord(ctx, session),
           ctx.config.resumeTtlMs,
         );
       });
@@ -159,7 +157,7 @@ export class Connections {
         resumeToken: session.resumeToken,
       });
       ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
-      await joinRoom(ctx, session, room ?? DEFAULT_ROOM, since, 'handshake');
+      await joinRoom(ctx, session, room ?? DEFAULT_ROOM, since, 'handshake', epoch);
       if (previous) await this.takeOver(session, previous);
     } catch (error) {
       this.fail(session, toChatError(error, ctx.logger, { phase: 'setup', user: session.user }));

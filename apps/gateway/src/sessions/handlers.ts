@@ -44,6 +44,7 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
   ctx.metrics.received.inc();
   const id = ctx.nextMessageId();
   const addressLimit = addressRateLimit(ctx, session);
+  const epoch = ctx.relay.epoch(room);
   const outcome = await ctx.bus
     .append(
       {
@@ -61,6 +62,10 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
         ...(request.cid === undefined ? {} : { cid: request.cid }),
         limit: userRateLimit(ctx, session.user),
         ...(addressLimit === undefined ? {} : { addressLimit }),
+        // This node is subscribed to the room: its delivered seq is a floor no broker reset
+        // can take the room's counter below.
+        floor: ctx.relay.delivered(room),
+        ...(epoch === undefined ? {} : { epoch }),
       },
     )
     .catch((error: unknown) =>
@@ -69,7 +74,8 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
   switch (outcome.status) {
     case 'stored':
       ctx.metrics.published.inc();
-      return { id, seq: outcome.seq };
+      ctx.relay.feed(room)?.learnEpoch(outcome.epoch);
+      return { id, seq: outcome.seq, epoch: outcome.epoch };
     case 'duplicate':
       return { id: outcome.id, seq: outcome.seq };
     case 'rate-limited':
@@ -81,7 +87,7 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
 
 const join: Handler<JoinResult> = async (ctx, session, payload) => {
   const request = valid(parseJoin(payload));
-  return joinRoom(ctx, session, request.room, request.since);
+  return joinRoom(ctx, session, request.room, request.since, 'request', request.epoch);
 };
 
 const dm: Handler<DmResult> = async (ctx, session, payload) => {

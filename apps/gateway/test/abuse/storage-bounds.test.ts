@@ -88,7 +88,7 @@ describe('bounded storage (issue #11, point 4)', () => {
     expect(growth).toBeLessThan(5 * 84 * 1_024 + 512 * 1_024);
   });
 
-  it('a room idle past ROOM_TTL_S starts over; a resume with an older since is told so', async () => {
+  it('a room idle past ROOM_TTL_S loses its log; its positions go on while members stay, and start over (told) once nobody is left', async () => {
     const prefix = `ttl${Date.now().toString(36)}`;
     nodes = await redisCluster(redis.url, 2, { REDIS_PREFIX: prefix, ROOM_TTL_S: '1' });
     const alice = await open(at(nodes, 0).url, { name: 'alice', room: 'quiet' });
@@ -97,20 +97,34 @@ describe('bounded storage (issue #11, point 4)', () => {
     for (const text of ['one', 'two', 'three']) await alice.send(text);
     await eventually(() => expect(texts(bob)).toEqual(['one', 'two', 'three']));
     const token = bob.welcome.resumeToken;
+    const epoch = await alice.send('four').then((ack) => ack.epoch);
+    await eventually(() => expect(texts(bob)).toHaveLength(4));
     bob.close();
     const probe = adminClient(redis.url);
+    const expired = () =>
+      eventually(async () => expect(await probe.exists(`${prefix}:seq:quiet`)).toBe(0));
     try {
-      await eventually(async () => expect(await probe.exists(`${prefix}:seq:quiet`)).toBe(0));
+      await expired();
+      // alice and carol stayed: their nodes keep the room's positions and epoch going.
+      expect(await alice.send('after the silence')).toMatchObject({ seq: 5, epoch });
+      await eventually(() => expect(texts(carol)).toHaveLength(5));
+      const back = await open(at(nodes, 0).url, { resume: token, room: 'quiet', since: 4, epoch });
+      expect(texts(back)).toEqual(['after the silence']);
+      expect(back.synced).toEqual([{ room: 'quiet', seq: 5, replayed: 1, lost: 0, epoch }]);
+      // Once nobody is left, an expired room starts over at seq 1 in a new epoch; a resume
+      // from the old one is told so.
+      for (const client of [alice, carol, back]) client.close();
+      await expired();
+      const dave = await open(at(nodes, 1).url, { name: 'dave', room: 'quiet' });
+      expect(await dave.send('fresh')).toMatchObject({ seq: 1 });
+      const again = await open(at(nodes, 0).url, { name: 'bob', room: 'quiet', since: 5, epoch });
+      expect(texts(again)).toEqual(['fresh']);
+      expect(again.synced).toEqual([
+        { room: 'quiet', seq: 1, replayed: 1, lost: 0, epoch: expect.any(String), restarted: true },
+      ]);
+      expect(again.synced[0]?.epoch).not.toBe(epoch);
     } finally {
       probe.disconnect();
     }
-    expect(await alice.send('after the silence')).toMatchObject({ seq: 1 });
-    // A member who stayed gets the new log's messages live.
-    await eventually(() =>
-      expect(texts(carol)).toEqual(['one', 'two', 'three', 'after the silence']),
-    );
-    const back = await open(at(nodes, 0).url, { resume: token, room: 'quiet', since: 3 });
-    expect(texts(back)).toEqual(['after the silence']);
-    expect(back.synced).toEqual([{ room: 'quiet', seq: 1, replayed: 1, lost: 0, restarted: true }]);
   });
 });

@@ -136,9 +136,9 @@ export function busContract(
       const first = await nodes[0].append(draft(room, 'once'), { cid: 'c1' });
       const again = await nodes[1].append(draft(room, 'once'), { cid: 'c1' });
       const otherSender = await nodes[1].append(draft(room, 'other', 2), { cid: 'c1' });
-      expect(first).toEqual({ status: 'stored', seq: 1 });
+      expect(first).toMatchObject({ status: 'stored', seq: 1 });
       expect(again).toEqual({ status: 'duplicate', id: expect.any(String), seq: 1 });
-      expect(otherSender).toEqual({ status: 'stored', seq: 2 });
+      expect(otherSender).toMatchObject({ status: 'stored', seq: 2 });
       expect((await nodes[0].latest(room, 10)).messages.map((m) => m.text)).toEqual([
         'once',
         'other',
@@ -206,7 +206,7 @@ export function busContract(
       expect((await nodes[0].append(draft(rooms[0] ?? '', 'a'))).status).toBe('stored');
       expect((await nodes[1].append(draft(rooms[1] ?? '', 'b'))).status).toBe('stored');
       expect(await nodes[0].append(draft(rooms[2] ?? '', 'c'))).toEqual({ status: 'rooms-full' });
-      expect(await nodes[1].append(draft(rooms[0] ?? '', 'a2'))).toEqual({
+      expect(await nodes[1].append(draft(rooms[0] ?? '', 'a2'))).toMatchObject({
         status: 'stored',
         seq: 2,
       });
@@ -227,13 +227,16 @@ export function busContract(
           expect(await nodes[1].latest(room, 10)).toEqual({ messages: [], first: 1, head: 0 }),
         { timeout: 5_000, interval: 50 },
       );
-      expect(await nodes[0].append(draft(`${room}b`, 'other'))).toEqual({
+      expect(await nodes[0].append(draft(`${room}b`, 'other'))).toMatchObject({
         status: 'stored',
         seq: 1,
       });
       await vi.waitFor(
         async () =>
-          expect(await nodes[0].append(draft(room, 'new'))).toEqual({ status: 'stored', seq: 1 }),
+          expect(await nodes[0].append(draft(room, 'new'))).toMatchObject({
+            status: 'stored',
+            seq: 1,
+          }),
         { timeout: 5_000, interval: 50 },
       );
       const after = await nodes[1].range(room, 3, 10);
@@ -265,6 +268,42 @@ export function busContract(
         'stored',
       );
       expect((await nodes[0].latest(room, 10)).messages).toHaveLength(5);
+    });
+
+    it('gives a log an epoch with its first entry and keeps it; range and latest report it', async () => {
+      const { nodes } = await fixture();
+      const [a, b] = nodes;
+      const room = `r${++counter}`;
+      expect((await b.latest(room, 0)).epoch).toBeUndefined();
+      await a.append(draft(room, 'one'), { epoch: 'first-epoch' });
+      await a.append(draft(room, 'two'), { epoch: 'another' });
+      expect((await b.range(room, 0, 10)).epoch).toBe('first-epoch');
+      expect((await b.latest(room, 1)).epoch).toBe('first-epoch');
+    });
+
+    it("never assigns a seq at or below the sender's floor, and raises the counter", async () => {
+      const { nodes } = await fixture();
+      const [a, b] = nodes;
+      const room = `r${++counter}`;
+      await a.append(draft(room, 'one'));
+      const raised = await a.append(draft(room, 'two'), { floor: 9 });
+      expect(raised).toMatchObject({ status: 'stored', seq: 10 });
+      expect(await b.append(draft(room, 'three'))).toMatchObject({ status: 'stored', seq: 11 });
+      const range = await b.range(room, 0, 10);
+      expect(range.messages.map((m) => m.seq)).toEqual([1, 10, 11]);
+      expect(range.head).toBe(11);
+    });
+
+    it('raises a room counter only upward, giving a log without an epoch the one named', async () => {
+      const { nodes } = await fixture();
+      const [a, b] = nodes;
+      const room = `r${++counter}`;
+      expect(await a.raise(room, 7, 'kept-epoch')).toBe(7);
+      expect(await a.raise(room, 3, 'other-epoch')).toBe(7);
+      expect(await b.append(draft(room, 'after'))).toMatchObject({ status: 'stored', seq: 8 });
+      const range = await b.range(room, 0, 10);
+      // 1..7 are holes: never stored, never reused.
+      expect(range).toMatchObject({ head: 8, first: 8, epoch: 'kept-epoch' });
     });
   });
 }

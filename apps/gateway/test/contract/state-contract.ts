@@ -197,5 +197,33 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       await state.leaveCluster(n);
       expect(await state.heartbeat(n, TTL)).toBe(true);
     });
+
+    it('raises the user id counter only upward, so held ids are never handed out again', async () => {
+      const { state } = await fixture();
+      const first = await state.nextUserId();
+      await state.raiseUserIds(first + 50);
+      expect(await state.nextUserId()).toBe(first + 51);
+      await state.raiseUserIds(first + 10);
+      expect(await state.nextUserId()).toBe(first + 52);
+    });
+
+    it('restores a forgotten subject without changing a known one', async () => {
+      const { state } = await fixture();
+      const subject = `sub-${++counter}`;
+      await state.restoreSubject(subject, 4242);
+      expect(await state.subjectUserId(subject)).toBe(4242);
+      await state.restoreSubject(subject, 7);
+      expect(await state.subjectUserId(subject)).toBe(4242);
+    });
+
+    it('checks a node in: one cluster epoch, and the mark the node wrote last', async () => {
+      const { state } = await fixture();
+      const node = `n-${++counter}`;
+      const first = await state.checkIn(node, 'm1', TTL);
+      expect(first.previousMark).toBeUndefined();
+      const second = await state.checkIn(node, 'm2', TTL);
+      expect(second).toEqual({ epoch: first.epoch, previousMark: 'm1' });
+      expect((await state.checkIn(`other-${node}`, 'x', TTL)).epoch).toBe(first.epoch);
+    });
   });
 }

@@ -168,7 +168,9 @@ describe('history and resume', () => {
     const late = await open(1, { name: 'late' });
     expect(late.messages.every((m) => m.history)).toBe(true);
     expect(texts(late)).toEqual(['m4', 'm5', 'm6', 'm7', 'm8']);
-    expect(late.synced).toEqual([{ room: 'lobby', seq: 8, replayed: 5, lost: 0 }]);
+    expect(late.synced).toEqual([
+      { room: 'lobby', seq: 8, replayed: 5, lost: 0, epoch: expect.any(String) },
+    ]);
     await talker.send('m9');
     await eventually(() => expect(texts(late)).toEqual(['m4', 'm5', 'm6', 'm7', 'm8', 'm9']));
     expect(late.messages.at(-1)?.history).toBeUndefined();
@@ -200,7 +202,9 @@ describe('history and resume', () => {
     const back = await open(0, { resume: token, since: lastSeen });
     expect(back.welcome.user).toEqual(me.welcome.user);
     expect(texts(back)).toEqual(['missed 1', 'missed 2']);
-    expect(back.synced).toEqual([{ room: 'lobby', seq: lastSeen + 2, replayed: 2, lost: 0 }]);
+    expect(back.synced).toEqual([
+      { room: 'lobby', seq: lastSeen + 2, replayed: 2, lost: 0, epoch: expect.any(String) },
+    ]);
     await back.send('my own');
     back.close();
 

@@ -95,7 +95,7 @@ function record(socket: ClientSocket): TestClient {
     async send(text, extra = {}) {
       const ack = await socket.timeout(10_000).emitWithAck('send', { text, ...extra });
       if (!ack.ok) throw Object.assign(new Error(ack.error.message), { data: ack.error });
-      return { id: ack.id, seq: ack.seq };
+      return { id: ack.id, seq: ack.seq, ...(ack.epoch === undefined ? {} : { epoch: ack.epoch }) };
     },
     request(event, payload) {
       return (socket.timeout(10_000) as unknown as Socket).emitWithAck(event, payload);

@@ -1,20 +1,24 @@
-import { PROTOCOL_VERSION, type ChatMessage, type Welcome } from '@chat/protocol';
+import { PROTOCOL_VERSION, type ChatMessage, type Synced, type Welcome } from '@chat/protocol';
 import { io } from 'socket.io-client';
 import type { ClientSocket } from './client';
 
 /**
  * A client that behaves like the CLI across failures: when its node goes away it reconnects to
- * the next URL with its resume token, room and last contiguous seq, so the cluster replays
- * exactly what it missed.
+ * the next URL with its resume token, room, last contiguous seq and the room log's epoch, so
+ * the cluster replays exactly what it missed (or says what it cannot).
  */
 export class ResumingClient {
   readonly messages: ChatMessage[] = [];
   readonly welcomes: Welcome[] = [];
   readonly lines: string[] = [];
+  readonly synced: Synced[] = [];
+  /** Codes of refused connection attempts. */
+  readonly refusals: string[] = [];
   socket: ClientSocket | undefined;
   private floor = 0;
   private readonly above = new Set<number>();
   private next = 0;
+  private epoch: string | undefined;
   private closed = false;
 
   constructor(
@@ -59,6 +63,7 @@ export class ResumingClient {
         name: this.name,
         room: this.room,
         ...(resume ? { resume, since: this.floor } : {}),
+        ...(resume && this.epoch !== undefined ? { epoch: this.epoch } : {}),
       },
     });
     this.socket = socket;
@@ -69,7 +74,17 @@ export class ResumingClient {
     });
     socket.on('joined', (n) => this.lines.push(`${n.user.name} joined`));
     socket.on('left', (n) => this.lines.push(`${n.user.name} left`));
+    socket.on('gap', (gap) => {
+      this.lines.push(`lost ${gap.from}-${gap.to}`);
+      for (let seq = gap.from; seq <= gap.to; seq++) this.seen(seq);
+    });
     socket.on('synced', (synced) => {
+      this.synced.push(synced);
+      if (synced.restarted) {
+        this.floor = 0;
+        this.above.clear();
+      }
+      this.epoch = synced.epoch ?? this.epoch;
       this.floor = Math.max(this.floor, synced.seq);
       this.advance();
       onSynced?.();
@@ -79,7 +94,11 @@ export class ResumingClient {
       socket.close();
       setTimeout(() => this.connect(onSynced), 100).unref();
     };
-    socket.on('connect_error', retry);
+    socket.on('connect_error', (error) => {
+      const code = (error as { data?: { code?: string } }).data?.code;
+      this.refusals.push(code ?? error.message);
+      retry();
+    });
     socket.on('disconnect', () => {
       if (!this.closed) retry();
     });

@@ -18,20 +18,25 @@ function message(seq: number): MessageEnvelope {
   };
 }
 
-/** A room log holding seqs first..head, and a sequencer over it. */
+/** A room log holding seqs first..head except `holes`, and a sequencer over it. */
 function setup(first: number, head: number) {
   const delivered: number[] = [];
   const lost: [number, number][] = [];
   const failures: unknown[] = [];
-  const log = { first, head, down: false };
+  const log = { first, head, down: false, holes: new Set<number>() };
   const sequencer = new RoomSequencer({
     fetch: async (after, limit): Promise<StoredRange> => {
       if (log.down) throw new Error('down');
       const messages: MessageEnvelope[] = [];
       for (let s = Math.max(after + 1, log.first); s <= log.head && messages.length < limit; s++) {
-        messages.push(message(s));
+        if (!log.holes.has(s)) messages.push(message(s));
       }
       return { messages, first: log.first, head: log.head };
+    },
+    raise: async (atLeast) => {
+      for (let s = log.head + 1; s <= atLeast; s++) log.holes.add(s);
+      log.head = Math.max(log.head, atLeast);
+      return log.head;
     },
     deliver: (m) => delivered.push(m.seq),
     lost: (from, to) => lost.push([from, to]),
@@ -93,12 +98,31 @@ describe('RoomSequencer', () => {
     expect(delivered).toEqual([2, 3, 4]);
   });
 
-  it('follows a log that restarted below what it delivered', async () => {
-    const { sequencer, delivered, log } = setup(1, 9);
+  it('raises a log that went back below what it delivered, and delivers nothing twice', async () => {
+    const { sequencer, delivered, lost, log } = setup(1, 9);
     sequencer.start(9);
-    log.head = 2;
+    // Redis came back from an older snapshot: the log ends at 6, its counter too.
+    log.head = 6;
     await sequencer.repair();
-    expect(delivered).toEqual([1, 2]);
+    expect(log.head).toBe(9);
+    expect(delivered).toEqual([]);
+    log.head = 10;
+    sequencer.offer(message(10));
+    await vi.waitFor(() => expect(delivered).toEqual([10]));
+    expect(lost).toEqual([]);
+  });
+
+  it('reports holes inside the log as lost and does not wait for them', async () => {
+    const { sequencer, delivered, lost, log } = setup(1, 2);
+    sequencer.start(2);
+    log.head = 8;
+    log.holes = new Set([3, 4, 6]);
+    sequencer.offer(message(8));
+    await vi.waitFor(() => expect(delivered).toEqual([5, 7, 8]));
+    expect(lost).toEqual([
+      [3, 4],
+      [6, 6],
+    ]);
   });
 
   it('reach() resolves once delivery passes a seq, fetching if live delivery is slow', async () => {
@@ -117,16 +141,19 @@ describe('RoomSequencer', () => {
     await expect(sequencer.reach(3, 400)).rejects.toThrow(/did not catch up/);
   });
 
-  it('follows a log that expired and started over at seq 1 while the room was live', async () => {
-    const { sequencer, delivered, log } = setup(1, 5);
+  it('raises a log that expired and started over at seq 1 while the room was live', async () => {
+    const { sequencer, delivered, lost, log } = setup(1, 5);
     sequencer.start(0);
     for (let seq = 1; seq <= 5; seq++) sequencer.offer(message(seq));
-    // The room's keys expire; the next message is seq 1 of a new log.
+    // The room's keys expire and a node without a floor stores seq 1 of a new log: this node
+    // raises the counter above what it delivered instead of delivering seqs 1 and 2 again.
     Object.assign(log, { first: 1, head: 1 });
     sequencer.offer(message(1));
     await sequencer.repair();
-    log.head = 2;
-    sequencer.offer(message(2));
-    await vi.waitFor(() => expect(delivered).toEqual([1, 2, 3, 4, 5, 1, 2]));
+    expect(log.head).toBe(5);
+    log.head = 6;
+    sequencer.offer(message(6));
+    await vi.waitFor(() => expect(delivered).toEqual([1, 2, 3, 4, 5, 6]));
+    expect(lost).toEqual([]);
   });
 });

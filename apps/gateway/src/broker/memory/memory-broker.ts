@@ -16,6 +16,7 @@ import {
   type MessageDraft,
   type MessageEnvelope,
 } from '../envelope';
+import { newEpoch } from '../epoch';
 import { takeToken, type Bucket } from '../token-bucket';
 import { topicKey, type Topic } from '../topics';
 
@@ -27,6 +28,8 @@ export interface MemorySubscriber {
 /** A room's log: drafts as stored (encoded), each under its seq, and their bytes. */
 interface RoomLog {
   head: number;
+  /** Created with the first entry (see Bus `StoredRange.epoch`); undefined in EMPTY_LOG only. */
+  epoch: string | undefined;
   entries: { seq: number; draft: string; bytes: number }[];
   bytes: number;
   /** When the last message was stored (ms); the log is gone `roomTtlMs` later. */
@@ -139,9 +142,13 @@ export class MemoryBroker {
     if (!log) {
       this.forgetExpired();
       if (this.rooms.size >= this.storage.maxRooms) return { status: 'rooms-full' };
-      this.rooms.set(draft.room, (log = { head: 0, entries: [], bytes: 0, touched: now }));
+      log = { head: 0, epoch: undefined, entries: [], bytes: 0, touched: now };
+      this.rooms.set(draft.room, log);
     }
-    // As in Redis: the draft is stored as encoded, and published beside its seq.
+    const epoch = (log.epoch ??= options.epoch ?? newEpoch());
+    // As in Redis: the draft is stored as encoded, and published beside its seq, which is above
+    // the sender's floor.
+    log.head = Math.max(log.head, options.floor ?? 0);
     const seq = ++log.head;
     const encoded = encodeEnvelope(draft);
     const bytes = Buffer.byteLength(encoded);
@@ -158,7 +165,7 @@ export class MemoryBroker {
       this.cids.set(cidKey, { id: draft.id, seq, expires: now + CID_TTL_MS });
     }
     this.publish({ kind: 'room', room: draft.room }, encodeStoredMessage(seq, encoded));
-    return { status: 'stored', seq };
+    return { status: 'stored', seq, epoch };
   }
 
   /** As Bus.range: `limit` entries, cut after the one that reaches `maxBytes`. */
@@ -185,12 +192,29 @@ export class MemoryBroker {
     return this.snapshot(log, limit > 0 ? log.entries.slice(-limit) : []);
   }
 
+  /** As RedisBus.raise: the counter only goes up; a log without an epoch gets `epoch`. */
+  raise(room: string, atLeast: number, epoch: string): number {
+    let log = this.stored(room);
+    if (!log) {
+      log = { head: 0, epoch: undefined, entries: [], bytes: 0, touched: this.now() };
+      this.rooms.set(room, log);
+    }
+    log.epoch ??= epoch;
+    log.head = Math.max(log.head, atLeast);
+    return log.head;
+  }
+
   private snapshot(log: RoomLog, entries: RoomLog['entries']): StoredRange {
     const first = log.entries[0]?.seq ?? log.head + 1;
     const messages = entries
       .map((e) => decodeStoredMessage(e.seq, e.draft))
       .filter((m): m is MessageEnvelope => m !== undefined);
-    return { messages, first, head: log.head };
+    return {
+      messages,
+      first,
+      head: log.head,
+      ...(log.epoch === undefined ? {} : { epoch: log.epoch }),
+    };
   }
 
   /** The room's log while it lives; an expired one is deleted (Redis expires its keys). */
@@ -208,4 +232,4 @@ export class MemoryBroker {
   }
 }
 
-const EMPTY_LOG: RoomLog = { head: 0, entries: [], bytes: 0, touched: 0 };
+const EMPTY_LOG: RoomLog = { head: 0, epoch: undefined, entries: [], bytes: 0, touched: 0 };

@@ -57,6 +57,10 @@ export class MemoryBus implements Bus, MemorySubscriber {
     return this.broker.latest(room, limit);
   }
 
+  async raise(room: string, atLeast: number, epoch: string): Promise<number> {
+    return this.broker.raise(room, atLeast, epoch);
+  }
+
   isUp(): boolean {
     return !this.closed;
   }

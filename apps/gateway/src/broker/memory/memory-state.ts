@@ -1,5 +1,6 @@
 import { nameKey, type UserRef } from '@chat/protocol';
 import type {
+  BrokerIdentity,
   ClusterState,
   LeftTemplate,
   NameHold,
@@ -8,6 +9,7 @@ import type {
   SessionRef,
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
+import { newEpoch } from '../epoch';
 import type { MemoryBroker } from './memory-broker';
 
 interface Lease<T> {
@@ -40,6 +42,9 @@ export class MemoryState implements ClusterState {
   /** room → user id → { user, sessions } */
   private readonly roomUsers = new Map<string, Map<number, { user: UserRef; sessions: number }>>();
   private readonly nodes = new Map<string, NodeEntry>();
+  /** The embedded broker never loses its data: one epoch for its life. */
+  private readonly epoch = newEpoch();
+  private readonly marks = new Map<string, Lease<string>>();
 
   constructor(
     private readonly broker: MemoryBroker,
@@ -48,6 +53,20 @@ export class MemoryState implements ClusterState {
 
   async nextUserId(): Promise<number> {
     return ++this.lastUserId;
+  }
+
+  async raiseUserIds(atLeast: number): Promise<void> {
+    this.lastUserId = Math.max(this.lastUserId, atLeast);
+  }
+
+  async restoreSubject(subject: string, userId: number): Promise<void> {
+    if (!this.subjects.has(subject)) this.subjects.set(subject, userId);
+  }
+
+  async checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
+    const previousMark = this.live(this.marks, nodeId);
+    this.marks.set(nodeId, { value: mark, expires: this.now() + ttlMs });
+    return { epoch: this.epoch, previousMark };
   }
 
   async subjectUserId(subject: string): Promise<number> {
@@ -66,12 +85,17 @@ export class MemoryState implements ClusterState {
     return true;
   }
 
-  async closeSession(session: SessionRef, left: LeftTemplate): Promise<void> {
+  async closeSession(session: SessionRef, left: LeftTemplate, announce = true): Promise<void> {
     const sessions = this.nodes.get(session.nodeId)?.sessions;
     const entry = sessions?.get(session.key);
     if (!entry || !sessions) return;
     sessions.delete(session.key);
-    this.end(entry, left);
+    this.end(entry, announce ? left : undefined);
+  }
+
+  async sessionsOn(nodeId: string): Promise<SessionRef[]> {
+    const sessions = this.nodes.get(nodeId)?.sessions ?? new Map();
+    return [...sessions].map(([key, { user }]) => ({ nodeId, key, user }));
   }
 
   async enterRoom(
@@ -177,7 +201,8 @@ export class MemoryState implements ClusterState {
   async close(): Promise<void> {}
 
   /** A session is gone: leave its room, and release the name after the user's last one. */
-  private end(entry: { user: UserRef; room: string | undefined }, left: LeftTemplate): void {
+  /** Ends a session's presence; `left` undefined: announce nothing. */
+  private end(entry: { user: UserRef; room: string | undefined }, left?: LeftTemplate): void {
     if (entry.room !== undefined) this.leave(entry.user, entry.room, left);
     const online = this.userSessions.get(entry.user.id);
     if (online && online.count > 1) {
@@ -189,13 +214,13 @@ export class MemoryState implements ClusterState {
     if (this.names.get(key)?.value.id === entry.user.id) this.names.delete(key);
   }
 
-  private leave(user: UserRef, room: string, left: LeftTemplate): void {
+  private leave(user: UserRef, room: string, left: LeftTemplate | undefined): void {
     const users = this.roomUsers.get(room);
     const count = users?.get(user.id);
     if (!users || !count || --count.sessions > 0) return;
     users.delete(user.id);
     if (users.size === 0) this.roomUsers.delete(room);
-    this.broker.publish({ kind: 'room', room }, encodeEnvelope({ ...left, room }));
+    if (left) this.broker.publish({ kind: 'room', room }, encodeEnvelope({ ...left, room }));
   }
 
   private claim(user: UserRef, ttlMs: number): boolean {

@@ -24,6 +24,10 @@ export class RedisNames {
   roomLog(room: string): string {
     return this.key('log', room);
   }
+  /** The room log's epoch: created with its first entry, expires with it. */
+  roomEpoch(room: string): string {
+    return this.key('epoch', room);
+  }
   /** Bytes of drafts in the room's log. */
   roomLogBytes(room: string): string {
     return this.key('log-bytes', room);
@@ -95,6 +99,16 @@ export class RedisNames {
   }
   reapLock(nodeId: string): string {
     return this.key('reap', nodeId);
+  }
+
+  // ---- the broker's identity ----
+  /** The cluster's epoch: set once (NX) by the first node; a different value means a new Redis. */
+  clusterEpoch(): string {
+    return this.key('cluster', 'epoch');
+  }
+  /** What a node last wrote there; finding anything else means Redis lost or rolled back data. */
+  nodeMark(nodeId: string): string {
+    return this.key('mark', nodeId);
   }
 
   private key(kind: string, id: string): string {

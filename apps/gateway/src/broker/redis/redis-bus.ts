@@ -12,6 +12,7 @@ import {
   type StoredRange,
 } from '../bus';
 import { LocalBudget } from '../local-budget';
+import { newEpoch } from '../epoch';
 import {
   decodeEnvelope,
   decodeStoredMessage,
@@ -22,7 +23,7 @@ import {
 } from '../envelope';
 import type { Topic } from '../topics';
 import type { RedisBackend } from './redis-backend';
-import { APPEND, PUBLISH_ONCE, RANGE, type RangeReply } from './scripts/room-log';
+import { APPEND, PUBLISH_ONCE, RAISE, RANGE, type RangeReply } from './scripts/room-log';
 import { RANGE_PAGE } from './scripts/room-page';
 
 /** The readiness write probe's key expires on its own after this long. */
@@ -112,7 +113,7 @@ export class RedisBus implements Bus {
 
   async append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {
     const { names } = this.redis;
-    const { cid, limit, addressLimit } = options;
+    const { cid, limit, addressLimit, floor = 0, epoch = newEpoch() } = options;
     const limits = [limit, addressLimit].filter((l): l is RateLimit => l !== undefined);
     if (!this.budget.take(limits)) return { status: 'rate-limited' };
     const reply = await this.redis.run(APPEND, {
@@ -124,6 +125,7 @@ export class RedisBus implements Bus {
         cid_key: names.sendCid(draft.from.id, cid ?? ''),
         bucket: names.rateBucket(limit?.bucket ?? ''),
         address_bucket: names.rateBucket(addressLimit?.bucket ?? ''),
+        epoch_key: names.roomEpoch(draft.room),
       },
       argv: {
         channel: names.channel({ kind: 'room', room: draft.room }),
@@ -142,6 +144,8 @@ export class RedisBus implements Bus {
         use_address_limit: addressLimit ? '1' : '0',
         address_per_second: addressLimit?.perSecond ?? 0,
         address_burst: addressLimit?.burst ?? 0,
+        floor,
+        epoch,
       },
     });
     if (reply.status !== 'rate-limited') return reply;
@@ -158,7 +162,11 @@ export class RedisBus implements Bus {
   ): Promise<StoredRange> {
     const { names } = this.redis;
     const reply = await this.redis.run(RANGE_PAGE, {
-      keys: { seq_counter: names.roomSeq(room), log: names.roomLog(room) },
+      keys: {
+        seq_counter: names.roomSeq(room),
+        log: names.roomLog(room),
+        epoch_key: names.roomEpoch(room),
+      },
       argv: { after, limit, max_bytes: maxBytes },
     });
     return this.decode(room, reply);
@@ -167,10 +175,22 @@ export class RedisBus implements Bus {
   async latest(room: string, limit: number): Promise<StoredRange> {
     const { names } = this.redis;
     const reply = await this.redis.run(RANGE, {
-      keys: { seq_counter: names.roomSeq(room), log: names.roomLog(room) },
+      keys: {
+        seq_counter: names.roomSeq(room),
+        log: names.roomLog(room),
+        epoch_key: names.roomEpoch(room),
+      },
       argv: { after: 0, limit, mode: 'latest' },
     });
     return this.decode(room, reply);
+  }
+
+  raise(room: string, atLeast: number, epoch: string): Promise<number> {
+    const { names } = this.redis;
+    return this.redis.run(RAISE, {
+      keys: { seq_counter: names.roomSeq(room), epoch_key: names.roomEpoch(room) },
+      argv: { at_least: atLeast, epoch, room_ttl_ms: this.options.roomTtlMs },
+    });
   }
 
   close(): Promise<void> {
@@ -184,7 +204,12 @@ export class RedisBus implements Bus {
       if (message) messages.push(message);
       else this.options.logger.warn({ room, seq }, 'dropped a malformed stored message');
     }
-    return { messages, first: reply.first, head: reply.head };
+    return {
+      messages,
+      first: reply.first,
+      head: reply.head,
+      ...(reply.epoch === undefined ? {} : { epoch: reply.epoch }),
+    };
   }
 
   private receive(channel: string, payload: string): void {

@@ -1,5 +1,6 @@
 import type { UserRef } from '@chat/protocol';
 import type {
+  BrokerIdentity,
   ClusterState,
   LeftTemplate,
   NameHold,
@@ -9,7 +10,10 @@ import type {
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { parseUser, userJson } from '../users';
+import { newEpoch } from '../epoch';
+import { parseHold, parseResume } from './records';
 import type { RedisBackend } from './redis-backend';
+import { CHECK_IN, RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
 import {
   CLAIM_NAME,
@@ -36,6 +40,26 @@ export class RedisState implements ClusterState {
     return this.redis.call((redis) => redis.incr(this.redis.names.userCounter()));
   }
 
+  async raiseUserIds(atLeast: number): Promise<void> {
+    await this.redis.run(RAISE_COUNTER, {
+      keys: { counter: this.redis.names.userCounter() },
+      argv: { at_least: atLeast },
+    });
+  }
+
+  async restoreSubject(subject: string, userId: number): Promise<void> {
+    const key = this.redis.names.subject(subject);
+    await this.redis.call((redis) => redis.set(key, userId, 'NX'));
+  }
+
+  checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
+    const { names } = this.redis;
+    return this.redis.run(CHECK_IN, {
+      keys: { cluster_epoch: names.clusterEpoch(), node_mark: names.nodeMark(nodeId) },
+      argv: { candidate: newEpoch(), mark, mark_ttl_ms: ttlMs },
+    });
+  }
+
   subjectUserId(subject: string): Promise<number> {
     const { names } = this.redis;
     return this.redis.run(SUBJECT_USER, {
@@ -57,8 +81,17 @@ export class RedisState implements ClusterState {
     });
   }
 
-  async closeSession(session: SessionRef, left: LeftTemplate): Promise<void> {
-    await this.exit(session, left, true);
+  async closeSession(session: SessionRef, left: LeftTemplate, announce = true): Promise<void> {
+    await this.exit(session, left, true, announce);
+  }
+
+  async sessionsOn(nodeId: string): Promise<SessionRef[]> {
+    const key = this.redis.names.nodeSessions(nodeId);
+    const sessions = await this.redis.call((redis) => redis.hgetall(key));
+    return Object.entries(sessions).flatMap(([sessionKey, value]) => {
+      const user = parseUser(value.slice(value.indexOf('\n') + 1));
+      return user ? [{ nodeId, key: sessionKey, user }] : [];
+    });
   }
 
   async enterRoom(
@@ -208,7 +241,12 @@ export class RedisState implements ClusterState {
     return this.redis.close();
   }
 
-  private exit(session: SessionRef, left: LeftTemplate, close: boolean): Promise<MembershipReply> {
+  private exit(
+    session: SessionRef,
+    left: LeftTemplate,
+    close: boolean,
+    announce = true,
+  ): Promise<MembershipReply> {
     const { names } = this.redis;
     return this.changeMembership(session, (from) =>
       this.redis.run(EXIT_ROOM, {
@@ -226,7 +264,7 @@ export class RedisState implements ClusterState {
           expected: from,
           user_id: session.user.id,
           user: userJson(session.user),
-          left: encodeEnvelope({ ...left, room: from }),
+          left: announce ? encodeEnvelope({ ...left, room: from }) : '',
           from_channel: names.channel({ kind: 'room', room: from }),
           close: close ? '1' : '0',
         },
@@ -252,39 +290,5 @@ export class RedisState implements ClusterState {
       from = reply.current;
     }
     throw new Error(`session ${session.key} kept changing rooms`);
-  }
-}
-
-function parseHold(json: string): NameHold | undefined {
-  try {
-    const value = JSON.parse(json) as Partial<Record<keyof NameHold, unknown>>;
-    const { userId, address, until } = value;
-    return typeof userId === 'number' && typeof address === 'string' && typeof until === 'number'
-      ? { userId, address, until }
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseResume(json: string): ResumeRecord | undefined {
-  try {
-    const value = JSON.parse(json) as {
-      user?: unknown;
-      sid?: unknown;
-      session?: unknown;
-      subject?: unknown;
-    };
-    const user = parseUser(JSON.stringify(value.user ?? null));
-    if (!user || typeof value.sid !== 'string') return undefined;
-    const record: ResumeRecord = { user, sid: value.sid };
-    if (typeof value.subject === 'string') record.subject = value.subject;
-    const session = value.session as { nodeId?: unknown; key?: unknown } | undefined;
-    if (typeof session?.nodeId === 'string' && typeof session.key === 'string') {
-      record.session = { nodeId: session.nodeId, key: session.key };
-    }
-    return record;
-  } catch {
-    return undefined;
   }
 }

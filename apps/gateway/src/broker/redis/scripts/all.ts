@@ -1,6 +1,7 @@
+import { CHECK_IN, RAISE_COUNTER } from './broker-identity';
 import type { LoadableScript } from './lua-script';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './node-leases';
-import { APPEND, PUBLISH_ONCE, RANGE } from './room-log';
+import { APPEND, PUBLISH_ONCE, RAISE, RANGE } from './room-log';
 import { RANGE_PAGE } from './room-page';
 import { CLAIM_NAME, ENTER_ROOM, EXIT_ROOM, OPEN_SESSION, SUBJECT_USER } from './sessions';
 
@@ -10,6 +11,7 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   PUBLISH_ONCE,
   RANGE,
   RANGE_PAGE,
+  RAISE,
   SUBJECT_USER,
   CLAIM_NAME,
   OPEN_SESSION,
@@ -18,4 +20,6 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   HEARTBEAT,
   EXPIRED_NODES,
   LOCK_REAP,
+  CHECK_IN,
+  RAISE_COUNTER,
 ];

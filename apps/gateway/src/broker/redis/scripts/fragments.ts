@@ -37,3 +37,20 @@ local function take(bucket, per_second, burst)
   return allowed
 end
 `;
+
+/**
+ * Lua fragment shared by APPEND and RAISE: `keep_epoch(epoch_key, candidate, ttl)` makes sure the
+ * room's log has an epoch (the existing one wins; `candidate` only fills a missing one) that
+ * lives as long as the log, and returns it.
+ */
+export const KEEP_EPOCH = `
+local function keep_epoch(key, candidate, ttl)
+  local current = redis.call('GET', key)
+  if not current then
+    current = candidate
+    redis.call('SET', key, current)
+  end
+  redis.call('PEXPIRE', key, ttl)
+  return current
+end
+`;

@@ -1,8 +1,8 @@
 import { LuaScript, replyArray, replyNumber } from './lua-script';
-import { TAKE_TOKEN } from './fragments';
+import { KEEP_EPOCH, TAKE_TOKEN } from './fragments';
 
 export type AppendReply =
-  | { status: 'stored'; seq: number }
+  | { status: 'stored'; seq: number; epoch: string }
   | { status: 'duplicate'; id: string; seq: number }
   /** Tokens each bucket held (fewer than 1 in at least one): what a node's local copy takes. */
   | { status: 'rate-limited'; userTokens: number; addressTokens: number }
@@ -20,10 +20,24 @@ export type AppendReply =
  * trimmed from its oldest entry until it holds at most `max_len` entries and `max_bytes` bytes
  * of drafts (`log_bytes` counts them; the newest entry always stays); and the room's keys expire
  * `room_ttl_ms` after its last message, when the room starts over at seq 1.
+ *
+ * Positions never go backward: the seq is at least `floor` + 1 (the highest seq the sending node
+ * delivered), raising the counter, so a counter that Redis lost or rolled back never hands out a
+ * seq twice. The log's epoch (`epoch_key`) is created with its first entry from `epoch` (the
+ * node's known epoch, or a fresh one) and expires with the log.
  */
 export const APPEND = new LuaScript({
   name: 'append',
-  keys: ['seq_counter', 'log', 'log_bytes', 'room_index', 'cid_key', 'bucket', 'address_bucket'],
+  keys: [
+    'seq_counter',
+    'log',
+    'log_bytes',
+    'room_index',
+    'cid_key',
+    'bucket',
+    'address_bucket',
+    'epoch_key',
+  ],
   argv: [
     'channel',
     'room',
@@ -41,8 +55,10 @@ export const APPEND = new LuaScript({
     'use_address_limit',
     'address_per_second',
     'address_burst',
+    'floor',
+    'epoch',
   ],
-  body: `${TAKE_TOKEN}
+  body: `${TAKE_TOKEN}${KEEP_EPOCH}
 if use_cid == '1' then
   local previous = redis.call('GET', cid_key)
   if previous then
@@ -68,6 +84,11 @@ if not redis.call('ZSCORE', room_index, room) then
   if redis.call('ZCARD', room_index) >= tonumber(max_rooms) then return {3} end
 end
 local seq = redis.call('INCR', seq_counter)
+if seq <= tonumber(floor) then
+  seq = tonumber(floor) + 1
+  redis.call('SET', seq_counter, seq)
+end
+local current_epoch = keep_epoch(epoch_key, epoch, ttl)
 redis.call('XADD', log, seq .. '-0', 'e', draft)
 local bytes = redis.call('INCRBY', log_bytes, #draft)
 local length = redis.call('XLEN', log)
@@ -87,7 +108,7 @@ redis.call('PUBLISH', channel, seq .. ' ' .. draft)
 if use_cid == '1' then
   redis.call('SET', cid_key, message_id .. ' ' .. seq, 'PX', cid_ttl_ms)
 end
-return {0, seq}
+return {0, seq, current_epoch}
 `,
   parse(reply): AppendReply {
     const [status, first, second] = replyArray(reply, 'append');
@@ -102,7 +123,7 @@ return {0, seq}
       };
     }
     if (status === 3) return { status: 'rooms-full' };
-    return { status: 'stored', seq: replyNumber(first, 'append') };
+    return { status: 'stored', seq: replyNumber(first, 'append'), epoch: String(second) };
   },
 });
 
@@ -139,6 +160,8 @@ return {0, receivers}
 export interface RangeReply {
   head: number;
   first: number;
+  /** Undefined while the room has no log. */
+  epoch: string | undefined;
   /** Stored drafts with their seq, oldest first. */
   entries: { seq: number; draft: string }[];
 }
@@ -149,10 +172,11 @@ export interface RangeReply {
  */
 export const RANGE = new LuaScript({
   name: 'range',
-  keys: ['seq_counter', 'log'],
+  keys: ['seq_counter', 'log', 'epoch_key'],
   argv: ['after', 'limit', 'mode'],
   body: `
 local head = tonumber(redis.call('GET', seq_counter) or '0')
+local epoch = redis.call('GET', epoch_key) or ''
 local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
 local first = head + 1
 if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
@@ -164,7 +188,7 @@ elseif mode == 'latest' then
 else
   entries = redis.call('XRANGE', log, '(' .. after .. '-0', '+', 'COUNT', limit)
 end
-local out = {head, first}
+local out = {head, first, epoch}
 local n = #entries
 for i = 1, n do
   local entry = entries[i]
@@ -175,11 +199,37 @@ end
 return out
 `,
   parse(reply): RangeReply {
-    const [head, first, ...flat] = replyArray(reply, 'range');
+    const [head, first, epoch, ...flat] = replyArray(reply, 'range');
     const entries: RangeReply['entries'] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       entries.push({ seq: replyNumber(flat[i], 'range'), draft: String(flat[i + 1]) });
     }
-    return { head: replyNumber(head, 'range'), first: replyNumber(first, 'range'), entries };
+    return {
+      head: replyNumber(head, 'range'),
+      first: replyNumber(first, 'range'),
+      epoch: epoch === '' || epoch === null ? undefined : String(epoch),
+      entries,
+    };
   },
+});
+
+/**
+ * Raises a room's seq counter to `at_least` when it is lower (only ever up), keeping the counter's
+ * expiry, and gives the log an epoch if it has none (see KEEP_EPOCH). Returns the head after.
+ */
+export const RAISE = new LuaScript({
+  name: 'raise-room',
+  keys: ['seq_counter', 'epoch_key'],
+  argv: ['at_least', 'epoch', 'room_ttl_ms'],
+  body: `${KEEP_EPOCH}
+local head = tonumber(redis.call('GET', seq_counter) or '0')
+local wanted = tonumber(at_least)
+if head < wanted then
+  head = wanted
+  redis.call('SET', seq_counter, head, 'PX', room_ttl_ms)
+end
+keep_epoch(epoch_key, epoch, tonumber(room_ttl_ms))
+return head
+`,
+  parse: (reply) => replyNumber(reply, 'raise-room'),
 });

@@ -5,7 +5,7 @@ import type { RangeReply } from './room-log';
 const STEP = 16;
 
 /**
- * One bounded page of a room's log: its head, its oldest stored seq, and the entries after
+ * One bounded page of a room's log: its head, its oldest stored seq, its epoch, and the entries after
  * `after`, oldest first, stopping at `limit` entries or at the entry that brings the drafts'
  * bytes to `max_bytes`, whichever comes first (at least one entry when there is one, so a
  * reader always makes progress). Redis runs scripts one at a time, so bounding the bytes a call
@@ -13,14 +13,15 @@ const STEP = 16;
  */
 export const RANGE_PAGE = new LuaScript({
   name: 'range-page',
-  keys: ['seq_counter', 'log'],
+  keys: ['seq_counter', 'log', 'epoch_key'],
   argv: ['after', 'limit', 'max_bytes'],
   body: `
 local head = tonumber(redis.call('GET', seq_counter) or '0')
+local epoch = redis.call('GET', epoch_key) or ''
 local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
 local first = head + 1
 if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
-local out = {head, first}
+local out = {head, first, epoch}
 local wanted = tonumber(limit)
 local budget = tonumber(max_bytes)
 local cursor = '(' .. after .. '-0'
@@ -44,7 +45,7 @@ end
 return out
 `,
   parse(reply): RangeReply {
-    const [head, first, ...flat] = replyArray(reply, 'range-page');
+    const [head, first, epoch, ...flat] = replyArray(reply, 'range-page');
     const entries: RangeReply['entries'] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       entries.push({ seq: replyNumber(flat[i], 'range-page'), draft: String(flat[i + 1]) });
@@ -52,6 +53,7 @@ return out
     return {
       head: replyNumber(head, 'range-page'),
       first: replyNumber(first, 'range-page'),
+      epoch: epoch === '' || epoch === null ? undefined : String(epoch),
       entries,
     };
   },

@@ -79,7 +79,7 @@ local function leave_room(users, names, room, user_id, channel, left)
   if tonumber(redis.call('ZINCRBY', rooms_online, -1, room)) <= 0 then
     redis.call('ZREM', rooms_online, room)
   end
-  redis.call('PUBLISH', channel, left)
+  if left ~= '' then redis.call('PUBLISH', channel, left) end
 end
 `;
 
@@ -137,7 +137,7 @@ return {1, current}
 
 /**
  * Leaves the session's room (`expected`) and, with close = '1', ends the session, releasing the
- * name after the user's last session.
+ * name after the user's last session. An empty `left` announces nothing (a stale session).
  */
 export const EXIT_ROOM = new LuaScript({
   name: 'exit-room',

@@ -1,0 +1,70 @@
+import {
+  type GatewayContext,
+  joinedEnvelope,
+  leftTemplate,
+  resumeRecord,
+  sessionRef,
+  userLock,
+} from '../context';
+
+/**
+ * Writes back into the broker what this node owns for its live sessions, after the broker lost
+ * or rolled back its data (or this node's lease lapsed): user ids (the counter is raised above
+ * every id held here, so no id is given to a second user), authenticated subjects, sessions and
+ * names (still unique: a name someone else took meanwhile is not taken back, and logged), resume
+ * records, presence per room without `joined` (nobody moved), and each room's seq counter and
+ * epoch (raised to what was delivered here, see RoomSequencer). Sessions the broker has on
+ * record for this node that it no longer holds (ended after the snapshot Redis came back from)
+ * are closed without a notice: their `left` went out when they ended. Sessions waiting out
+ * their grace period (`inGrace`) are left as the broker has them. Every step is idempotent,
+ * so re-asserting state the broker still has changes nothing. Resolves to the sessions restored.
+ */
+export async function reassertOwnership(
+  ctx: GatewayContext,
+  { inGrace, rolledBack }: { inGrace: (key: string) => boolean; rolledBack: boolean },
+): Promise<number> {
+  // Only after a detected loss or rollback: a handshake opens its session a moment before the
+  // registry knows it, so this sweep is kept to the rare round that needs it.
+  const recorded = rolledBack ? await ctx.state.sessionsOn(ctx.nodeId) : [];
+  for (const stale of recorded) {
+    if (ctx.registry.get(stale.key) || inGrace(stale.key)) continue;
+    await ctx.lock.run(userLock(stale.user), async () => {
+      if (ctx.registry.get(stale.key)) return;
+      await ctx.state.closeSession(stale, leftTemplate(ctx.nodeId, stale.user, 'quit'), false);
+    });
+  }
+  const sessions = [...ctx.registry.all()];
+  const highest = Math.max(0, ...sessions.map((s) => s.user.id));
+  if (highest > 0) await ctx.state.raiseUserIds(highest);
+  let restored = 0;
+  for (const session of sessions) {
+    await ctx.lock.run(userLock(session.user), async () => {
+      // Gone meanwhile (disconnected while we waited for the lock): nothing to own.
+      if (!ctx.registry.ofSid(session.sid).has(session)) return;
+      if (session.subject !== undefined) {
+        await ctx.state.restoreSubject(session.subject, session.user.id);
+      }
+      const ref = sessionRef(ctx, session);
+      if (!(await ctx.state.openSession(ref, ctx.config.nameTtlMs))) {
+        ctx.logger.warn({ user: session.user }, 'could not re-claim a name: someone took it');
+      }
+      await ctx.state.saveResume(
+        session.resumeToken,
+        resumeRecord(ctx, session),
+        ctx.config.resumeTtlMs,
+      );
+      if (session.room !== undefined) {
+        const joined = joinedEnvelope(ctx, session.room, session.user);
+        await ctx.state.enterRoom(
+          ref,
+          joined,
+          leftTemplate(ctx.nodeId, session.user, 'moved'),
+          false,
+        );
+      }
+      restored++;
+    });
+  }
+  ctx.relay.repairRooms();
+  return restored;
+}

@@ -1,0 +1,295 @@
+import type { ChatMessage } from '@chat/protocol';
+import { adminClient, useRestartableRedis } from '@chat/test-support';
+import type { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, eventually, refused, texts } from '../support/client';
+import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
+import { ResumingClient } from '../support/resuming-client';
+
+/**
+ * Redis that loses its data (restarted empty, FLUSHALL) or comes back older (restored from a
+ * snapshot) under three live gateways. Each test asserts what users see: no false notices,
+ * names and ids still unique, every message at most once and never two under one position,
+ * and what the broker lost reported to the clients that missed it.
+ */
+
+/** Fast lease rounds (500 ms), so a node notices a reset soon; a grace period for the drain. */
+const ENV = { LEAVE_GRACE_MS: '3000', NODE_TTL_MS: '2000', DRAIN_TIMEOUT_MS: '8000' };
+
+interface Sender {
+  send(text: string): Promise<unknown>;
+}
+
+/** The key prefix redisCluster gave the nodes (their ids are `<prefix>-n<i>`). */
+function prefixOf(node: RunningGateway): string {
+  return node.nodeId.slice(0, node.nodeId.lastIndexOf('-'));
+}
+
+/** Sends `count` messages named `<tag><n>`, taking turns among `senders`; returns who sent what. */
+async function converse(
+  senders: [string, Sender][],
+  tag: string,
+  from: number,
+  count: number,
+  sent: Map<string, string>,
+): Promise<string[]> {
+  const texts: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const [name, sender] = at(senders, i % senders.length);
+    const text = `${tag}${from + i}`;
+    await sender.send(text);
+    sent.set(text, name);
+    texts.push(text);
+  }
+  return texts;
+}
+
+/** No message twice to one client, and no (epoch, seq) position given to two messages. */
+function expectPositionsUnique(received: ChatMessage[][]): void {
+  for (const messages of received) {
+    expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
+  }
+  const bySeq = new Map<string, string>();
+  for (const m of received.flat()) {
+    const key = `${m.room}#${m.seq}`;
+    expect(bySeq.get(key) ?? m.id, `two messages at ${key}`).toBe(m.id);
+    bySeq.set(key, m.id);
+  }
+}
+
+/** Everything in `all` that `name` did not send, in order. */
+const othersOf = (all: string[], sent: Map<string, string>, name: string) =>
+  all.filter((text) => sent.get(text) !== name);
+
+/** Presence lines (`x joined`, `x left`) of a client from line `from` on. */
+const notices = (lines: string[], from = 0) =>
+  lines.slice(from).filter((l) => l.endsWith(' joined') || l.endsWith(' left'));
+
+describe('Redis that loses or rolls back its data under three gateways', () => {
+  const redis = useRestartableRedis();
+  let nodes: RunningGateway[] = [];
+  let admin: Redis | undefined;
+  const closers: (() => void)[] = [];
+
+  afterEach(async () => {
+    for (const close of closers.splice(0)) close();
+    admin?.disconnect();
+    await stopAll(nodes);
+    nodes = [];
+  });
+
+  /** Two ways Redis comes back empty: FLUSHALL, and a restart without its files. */
+  const wipes: [string, (admin: Redis) => Promise<void>][] = [
+    ['FLUSHALL', (admin) => admin.flushall().then(() => undefined)],
+    [
+      'restart without persistence',
+      async (admin) => {
+        // Stop persisting, drop the files, restart: Redis starts empty on the same port.
+        await admin.call('CONFIG', 'SET', 'appendonly', 'no');
+        await admin.call('CONFIG', 'SET', 'save', '');
+        const dir = String(((await admin.call('CONFIG', 'GET', 'dir')) as string[])[1]);
+        const removed = await redis.container.exec([
+          'sh',
+          '-c',
+          `rm -rf ${dir}/appendonlydir ${dir}/appendonly.aof ${dir}/dump.rdb`,
+        ]);
+        expect(removed.exitCode).toBe(0);
+        await redis.container.restart();
+      },
+    ],
+  ];
+
+  it.each(wipes)(
+    'Redis restarted empty (%s): no false notices, names and ids unique, drain moves clients with resume, history reset reported',
+    async (_how, wipe) => {
+      nodes = await redisCluster(redis.url, 3, ENV);
+      const [n0, n1, n2] = [at(nodes, 0), at(nodes, 1), at(nodes, 2)];
+      const prefix = prefixOf(n0);
+      admin = adminClient(redis.url);
+      const alice = await connect(n0.url, { name: 'alice' });
+      const bob = await connect(n1.url, { name: 'bob' });
+      const carol = new ResumingClient([n2.url, n1.url], 'carol');
+      await carol.start();
+      const dave = await connect(n0.url, { name: 'dave', room: 'attic' });
+      const erin = new ResumingClient([n2.url, n0.url], 'erin', 'attic');
+      await erin.start();
+      closers.push(alice.close, bob.close, dave.close);
+      closers.push(
+        () => carol.close(),
+        () => erin.close(),
+      );
+      const lobby: [string, Sender][] = [
+        ['alice', alice],
+        ['bob', bob],
+        ['carol', carol],
+      ];
+      const attic: [string, Sender][] = [
+        ['dave', dave],
+        ['erin', erin],
+      ];
+      const sent = new Map<string, string>();
+      const lobbyTexts = await converse(lobby, 'l', 1, 10, sent);
+      const atticTexts = await converse(attic, 'a', 1, 10, sent);
+      // frank joins a room with a log: his `synced` names its epoch.
+      const frank = await connect(n1.url, { name: 'frank' });
+      closers.push(frank.close);
+      await eventually(() => expect(texts(frank)).toEqual(lobbyTexts));
+
+      // frank goes away, then misses five messages that the reset will take with it.
+      const frankSince = at(frank.synced, 0).seq;
+      const frankEpoch = frank.synced.at(-1)?.epoch;
+      expect(frankEpoch).toEqual(expect.any(String));
+      frank.close();
+      await eventually(() => expect(notices(bob.lines).at(-1)).toBe('frank left'));
+      lobbyTexts.push(...(await converse(lobby, 'l', 11, 5, sent)));
+      const ids = [alice, bob, dave].map((c) => c.welcome.user.id);
+      ids.push(...[carol, erin].map((c) => c.welcomes[0]?.user.id ?? 0));
+      const marks = [alice, bob, dave].map((c) => c.lines.length);
+      const resumingMarks = [carol, erin].map((c) => c.lines.length);
+
+      await wipe(admin);
+      // The admin connection does not survive a restart; a new one serves either way.
+      admin.disconnect();
+      admin = adminClient(redis.url);
+      // Every node re-asserts its own: five resume records, presence, names.
+      await eventually(async () => {
+        expect(await admin?.keys(`${prefix}:resume:*`)).toHaveLength(5);
+        const who = await bob.request('who', {});
+        expect(who.ok && 'members' in who && (who.members as unknown[]).length).toBe(3);
+      }, 10_000);
+
+      // Names stay unique; a new user gets an id no online user holds.
+      expect((await refused(n0.url, { name: 'carol' })).code).toBe('NAME_TAKEN');
+      expect((await refused(n1.url, { name: 'ALICE' })).code).toBe('NAME_TAKEN');
+      const grace = await connect(n1.url, { name: 'grace' });
+      closers.push(grace.close);
+      expect(ids).not.toContain(grace.welcome.user.id);
+
+      lobbyTexts.push(...(await converse(lobby, 'l', 16, 5, sent)));
+      atticTexts.push(...(await converse(attic, 'a', 11, 5, sent)));
+
+      // SIGTERM-style drain of carol's and erin's node: both move with resume, nobody notices.
+      await n2.gateway.drain();
+      await eventually(() => {
+        expect(carol.node).toBe(n1.nodeId);
+        expect(erin.node).toBe(n0.nodeId);
+      });
+      for (const client of [carol, erin]) {
+        expect(client.refusals).not.toContain('NAME_TAKEN');
+        expect(client.welcomes.map((w) => w.user.id)).toEqual([
+          client.welcomes[0]?.user.id,
+          client.welcomes[0]?.user.id,
+        ]);
+        expect(client.synced.at(-1)).toMatchObject({ lost: 0 });
+      }
+
+      lobbyTexts.push(...(await converse(lobby, 'l', 21, 5, sent)));
+      atticTexts.push(...(await converse(attic, 'a', 16, 5, sent)));
+      const everyone = { alice, bob, carol, dave, erin };
+      for (const [name, client] of Object.entries(everyone)) {
+        const room = name === 'dave' || name === 'erin' ? atticTexts : lobbyTexts;
+        await eventually(() =>
+          expect(client.messages.map((m) => m.text)).toEqual(othersOf(room, sent, name)),
+        );
+      }
+      expect(texts(grace)).toEqual(lobbyTexts.slice(-10).filter((t) => sent.get(t) !== 'grace'));
+      expectPositionsUnique([...Object.values(everyone), grace].map((c) => c.messages));
+      // No false notices: only grace's arrival since the reset.
+      expect(notices(alice.lines, at(marks, 0))).toEqual(['grace joined']);
+      expect(notices(bob.lines, at(marks, 1))).toEqual(['grace joined']);
+      expect(notices(carol.lines, at(resumingMarks, 0))).toEqual(['grace joined']);
+      expect(notices(dave.lines, at(marks, 2))).toEqual([]);
+      expect(notices(erin.lines, at(resumingMarks, 1))).toEqual([]);
+
+      // frank comes back from before the reset: he gets what the log holds and is told the five
+      // messages the broker lost.
+      const back = await connect(n0.url, { name: 'frank', since: frankSince, epoch: frankEpoch });
+      closers.push(back.close);
+      expect(texts(back)).toEqual(lobbyTexts.slice(-10));
+      expect(back.synced.at(-1)).toMatchObject({ lost: 5, replayed: 10, epoch: frankEpoch });
+      expect(back.synced.at(-1)?.restarted).toBeUndefined();
+    },
+    60_000,
+  );
+
+  it('Redis restored from an older snapshot: every message at most once, one message per position, the lost ones reported', async () => {
+    nodes = await redisCluster(redis.url, 3, ENV);
+    const [n0, n1, n2] = [at(nodes, 0), at(nodes, 1), at(nodes, 2)];
+    const prefix = prefixOf(n0);
+    admin = adminClient(redis.url);
+    const ann = await connect(n0.url, { name: 'ann' });
+    const ben = await connect(n1.url, { name: 'ben' });
+    const cat = await connect(n2.url, { name: 'cat' });
+    closers.push(ann.close, ben.close, cat.close);
+    const senders: [string, Sender][] = [
+      ['ann', ann],
+      ['ben', ben],
+      ['cat', cat],
+    ];
+    const sent = new Map<string, string>();
+    const all = await converse(senders, 'm', 1, 20, sent);
+    // dan and eve join a room with a log: their `synced` names its epoch (and seq 20).
+    const dan = await connect(n2.url, { name: 'dan' });
+    const eve = await connect(n1.url, { name: 'eve' });
+    closers.push(dan.close, eve.close);
+    expect(texts(dan)).toEqual(all);
+
+    // The snapshot: what Redis will come back with.
+    const dir = String(((await admin.call('CONFIG', 'GET', 'dir')) as string[])[1]);
+    await admin.call('SAVE');
+    const copied = await redis.container.exec(['cp', `${dir}/dump.rdb`, `${dir}/old.rdb`]);
+    expect(copied.exitCode).toBe(0);
+    const markKeys = nodes.map((n) => `${prefix}:mark:${n.nodeId}`);
+    const marksAtSave = await Promise.all(markKeys.map((key) => admin?.get(key)));
+    // dan leaves with everything up to 20; the next 20 will be lost to the rollback.
+    const danSince = at(dan.synced, 0).seq;
+    const epoch = at(dan.synced, 0).epoch;
+    expect(epoch).toEqual(expect.any(String));
+    dan.close();
+    all.push(...(await converse(senders, 'm', 21, 20, sent)));
+    // Every node has checked in since the snapshot, so the rollback is visible to it.
+    await eventually(async () => {
+      const now = await Promise.all(markKeys.map((key) => admin?.get(key)));
+      now.forEach((mark, i) => expect(mark).not.toBe(marksAtSave[i]));
+    });
+
+    // Redis comes back from the older snapshot.
+    const restored = await redis.container.exec(['cp', `${dir}/old.rdb`, `${dir}/dump.rdb`]);
+    expect(restored.exitCode).toBe(0);
+    await admin.call('DEBUG', 'RELOAD', 'NOSAVE');
+    expect(Number(await admin.get(`${prefix}:seq:lobby`))).toBe(20);
+
+    // Sends right away: the senders' floors keep seqs from going back.
+    all.push(...(await converse(senders, 'm', 41, 20, sent)));
+    // The snapshot still had dan online; his node notices the rollback and drops that record,
+    // silently (everyone saw him leave when he did).
+    await eventually(async () => {
+      const who = await ann.request('who', {});
+      const names = who.ok && 'members' in who ? (who.members as { name: string }[]) : [];
+      expect(names.map((m) => m.name).sort()).toEqual(['ann', 'ben', 'cat', 'eve']);
+    });
+    for (const [name, client] of Object.entries({ ann, ben, cat, eve })) {
+      await eventually(() => expect(texts(client)).toEqual(othersOf(all, sent, name)));
+    }
+    expectPositionsUnique([ann, ben, cat, eve].map((c) => c.messages));
+    expect(Math.max(...eve.messages.map((m) => m.seq))).toBe(60);
+    for (const client of [ann, ben, cat, eve])
+      expect(notices(client.lines)).not.toContain('ann left');
+
+    // dan, away since 20, gets what the log holds and is told what it lost.
+    const danBack = await connect(n0.url, { name: 'dan', since: danSince, epoch });
+    closers.push(danBack.close);
+    expect(texts(danBack)).toEqual(all.slice(40));
+    expect(danBack.synced.at(-1)).toMatchObject({ seq: 60, replayed: 20, lost: 20, epoch });
+
+    // Resumes after that are exact: eve steps out for five messages and misses nothing.
+    const eveSince = Math.max(...eve.messages.map((m) => m.seq));
+    eve.close();
+    all.push(...(await converse(senders, 'm', 61, 5, sent)));
+    const eveBack = await connect(n2.url, { name: 'eve', since: eveSince, epoch });
+    closers.push(eveBack.close);
+    expect(texts(eveBack)).toEqual(all.slice(60));
+    expect(eveBack.synced.at(-1)).toMatchObject({ replayed: 5, lost: 0, epoch });
+    expectPositionsUnique([ann, ben, cat, eve, danBack, eveBack].map((c) => c.messages));
+  }, 60_000);
+});
