@@ -100,7 +100,7 @@ async function sync(
   let restarted = false;
   const newest = feed.recent.newest;
   if (position !== undefined) {
-    const placed = await place(ctx, room, position);
+    const placed = await place(ctx, feed, position);
     ({ restarted } = placed);
     epoch = placed.epoch ?? epoch;
     target = Math.max(target, placed.head);
@@ -168,21 +168,27 @@ async function sync(
  * `since` of this very epoch, at most a history window beyond the head, names positions the
  * client was given before the broker lost them (nobody online to restore them): the counter is
  * raised to it, so they are never given to other messages, and the resume is exact. Further
- * ahead is not trusted (a client could burn seqs). Asked of the log itself, never of a shared
- * or in-memory page, which may predate `since`.
+ * ahead is not trusted (a client could burn seqs). A node that has itself delivered past `since`
+ * in the client's epoch (or for a client that names none, as v1 clients) knows the position is
+ * good without asking; otherwise the log itself is asked, never a shared or in-memory page,
+ * which may predate `since`.
  */
 async function place(
   ctx: GatewayContext,
-  room: string,
+  feed: RoomFeed,
   { since, epoch }: Position,
 ): Promise<{ head: number; epoch: string | undefined; from: number; restarted: boolean }> {
-  const probe = await ctx.bus.latest(room, 0);
+  const delivered = feed.sequencer.delivered;
+  if ((epoch === undefined || epoch === feed.epoch) && since <= delivered) {
+    return { head: delivered, epoch: feed.epoch, from: since, restarted: false };
+  }
+  const probe = await ctx.bus.latest(feed.room, 0);
   const sameEpoch = epoch === undefined || probe.epoch === undefined || epoch === probe.epoch;
   if (sameEpoch && probe.head >= since) {
     return { head: probe.head, epoch: probe.epoch, from: since, restarted: false };
   }
   if (sameEpoch && epoch !== undefined && since - probe.head <= ctx.config.historyLimit) {
-    const head = await ctx.bus.raise(room, since, epoch);
+    const head = await ctx.bus.raise(feed.room, since, epoch);
     return { head, epoch, from: since, restarted: false };
   }
   return { head: probe.head, epoch: probe.epoch, from: 0, restarted: true };

@@ -14,7 +14,16 @@ import { ResumingClient } from '../support/resuming-client';
  */
 
 /** Fast lease rounds (500 ms), so a node notices a reset soon; a grace period for the drain. */
-const ENV = { LEAVE_GRACE_MS: '3000', NODE_TTL_MS: '2000', DRAIN_TIMEOUT_MS: '8000' };
+/**
+ * HISTORY_MEMORY_KB 0: history comes from the log, which is what these tests are about (a node
+ * that still holds lost messages in memory serves them; test/integration/history-storm.test.ts).
+ */
+const ENV = {
+  LEAVE_GRACE_MS: '3000',
+  NODE_TTL_MS: '2000',
+  DRAIN_TIMEOUT_MS: '8000',
+  HISTORY_MEMORY_KB: '0',
+};
 
 interface Sender {
   send(text: string): Promise<unknown>;

@@ -147,7 +147,13 @@ describe('a crowd replaying a full window of large messages (issue #11, point 1)
       // Every joiner got exactly the window, in order, no gap, no duplicate, then `synced`.
       for (const replay of replays) {
         expect(replay.inOrder, JSON.stringify(figures)).toBe(WINDOW);
-        expect(replay.synced).toEqual({ room: 'big', seq: WINDOW, replayed: WINDOW, lost: 0 });
+        expect(replay.synced).toEqual({
+          room: 'big',
+          seq: WINDOW,
+          replayed: WINDOW,
+          lost: 0,
+          epoch: expect.any(String),
+        });
       }
       // And nobody else noticed.
       const report = JSON.stringify(figures);
@@ -183,7 +189,9 @@ describe('a crowd replaying a full window of large messages (issue #11, point 1)
       const reads = new Set([sha1(RANGE.source), sha1(RANGE_PAGE.source)]);
       const logReads = log.filter(([, , , args]) => reads.has(args[1] ?? ''));
       expect(texts(late)).toEqual(Array.from({ length: 50 }, (_, i) => `warm ${i + 11}`));
-      expect(late.synced).toEqual([{ room: 'warm', seq: 60, replayed: 50, lost: 0 }]);
+      expect(late.synced).toEqual([
+        { room: 'warm', seq: 60, replayed: 50, lost: 0, epoch: expect.any(String) },
+      ]);
       expect(texts(back)).toEqual(Array.from({ length: 30 }, (_, i) => `warm ${i + 31}`));
       expect(logReads).toEqual([]);
     } finally {
