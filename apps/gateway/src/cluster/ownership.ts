@@ -10,7 +10,8 @@ import {
 /**
  * Writes back into the broker what this node owns for its live sessions, after the broker lost
  * or rolled back its data (or this node's lease lapsed): user ids (the counter is raised above
- * every id held here, so no id is given to a second user), authenticated subjects, sessions and
+ * every id held here, and after a loss above the time in ms, so no id is given to a second
+ * user, online or not), authenticated subjects, sessions and
  * names (still unique: a name someone else took meanwhile is not taken back, and logged), resume
  * records, presence per room without `joined` (nobody moved), and each room's seq counter and
  * epoch (raised to what was delivered here, see RoomSequencer). Sessions the broker has on
@@ -35,7 +36,11 @@ export async function reassertOwnership(
   }
   const sessions = [...ctx.registry.all()];
   const highest = Math.max(0, ...sessions.map((s) => s.user.id));
-  if (highest > 0) await ctx.state.raiseUserIds(highest);
+  // Which ids the lost counter had handed out to users now offline is unknown: after a loss, new
+  // ids start above the current time in ms, which no earlier id reached unless the cluster gave
+  // out more than one id per ms on average since the previous loss. An id is never reused.
+  const floor = rolledBack ? Math.max(highest, Date.now()) : highest;
+  if (floor > 0) await ctx.state.raiseUserIds(floor);
   let restored = 0;
   for (const session of sessions) {
     await ctx.lock.run(userLock(session.user), async () => {
