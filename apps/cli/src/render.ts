@@ -1,6 +1,5 @@
-import type { ChatError, UserRef } from '@chat/protocol';
+import { sanitize, type ChatError, type UserRef } from '@chat/protocol';
 import type { ClientEvent } from './events';
-import { sanitize } from './sanitize';
 import type { Style } from './style';
 
 /**

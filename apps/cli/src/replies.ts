@@ -1,7 +1,12 @@
-import type { JoinResult, RoomsResult, UserRef, WhoResult } from '@chat/protocol';
+import {
+  sanitize,
+  type JoinResult,
+  type RoomsResult,
+  type UserRef,
+  type WhoResult,
+} from '@chat/protocol';
 import { HELP } from './commands';
 import type { Line } from './render';
-import { sanitize } from './sanitize';
 import type { Style } from './style';
 
 /** Lines answering the user's own commands (as opposed to events from other people). */
