@@ -23,7 +23,11 @@ async function askConfig(): Promise<void> {
   }
 }
 
+/** The session a Join started; a second Join (after a refusal) replaces it. */
+let current: ChatSession | undefined;
+
 function start(details: JoinDetails): void {
+  current?.close();
   let view: ChatView | undefined;
   const session = new ChatSession({ url: location.origin, ...details }, (event) => {
     if (event.type === 'refused' && view === undefined) {
@@ -42,5 +46,6 @@ function start(details: JoinDetails): void {
     }
     view?.show(event);
   });
+  current = session;
   session.start();
 }
