@@ -1,6 +1,15 @@
-import { useGatewayCluster } from '@chat/test-support';
 import { describe, expect, it } from 'vitest';
-import { inLog, join, logLines, openPage, say, see, SEE_MS, useBrowser } from './support/browser';
+import {
+  inLog,
+  joinChat as join,
+  logLines,
+  openPage,
+  say,
+  see,
+  SEE_MS,
+  useGatewayCluster,
+} from '@chat/test-support';
+import { useBrowser } from './support/browser';
 
 // Two people, each in a real browser, on two gateway processes sharing one Redis (in Docker).
 // Everything is read through the page's accessibility contract: labels, roles, visible text.

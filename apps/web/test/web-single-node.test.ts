@@ -1,8 +1,19 @@
-import { spawnGateway, stopProcesses, type GatewayProcess } from '@chat/test-support';
 import { SignJWT } from 'jose';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inLog, join, logLines, openPage, say, see, SEE_MS, useBrowser } from './support/browser';
+import {
+  inLog,
+  joinChat as join,
+  logLines,
+  openPage,
+  say,
+  see,
+  SEE_MS,
+  spawnGateway,
+  stopProcesses,
+  type GatewayProcess,
+} from '@chat/test-support';
+import { useBrowser } from './support/browser';
 
 // One gateway on its embedded bus (no Redis): what a page shows of hostile input, and the token
 // field of a cluster that authenticates.

@@ -16,3 +16,14 @@ export {
   type GatewayCluster,
   type GatewayClusterOptions,
 } from './gateway-cluster';
+export {
+  CHROMIUM,
+  inLog,
+  joinChat,
+  launchChromium,
+  logLines,
+  openPage,
+  say,
+  see,
+  SEE_MS,
+} from './browser';

@@ -1,38 +1,17 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { launchChromium } from '@chat/test-support';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { buildWeb } from '../../build';
 
-/** Debian's `chromium` package; CHROMIUM_PATH points elsewhere. Never `playwright install`. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-gpu',
-];
-
-/** Waits for what a user would see; generous, since the machine is shared and slow at times. */
-export const SEE_MS = 20_000;
-
 /**
- * A headless Chromium for the suite (each page gets a context of its own: fresh cookies and
- * storage, as two people on two machines), and the web client built once before it. Fails with
- * one line saying how to get Chromium when it is missing, never skipped.
+ * The web client built from the current sources (the gateways under test serve apps/web/dist),
+ * and a headless Chromium for the suite; each page gets a context of its own.
  */
 export function useBrowser(): () => Browser {
   let browser: Browser | undefined;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `No Chromium at ${CHROMIUM}: the browser tests need Debian's package (apt-get install -y chromium) or CHROMIUM_PATH.`,
-      );
-    }
     await buildWeb();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -41,40 +20,4 @@ export function useBrowser(): () => Browser {
     if (browser === undefined) throw new Error('the browser is read before beforeAll ran');
     return browser;
   };
-}
-
-/** A page in a fresh context, with a phone- or desktop-sized window. */
-export async function openPage(browser: Browser, url: string, width = 1000): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 700 } });
-  const page = await context.newPage();
-  await page.goto(url);
-  return page;
-}
-
-/** Fills the join form by its labels and presses `Join`, as a user does. */
-export async function join(page: Page, name: string, room?: string): Promise<void> {
-  await page.getByLabel('Name').fill(name);
-  if (room !== undefined) await page.getByLabel('Room').fill(room);
-  await page.getByRole('button', { name: 'Join' }).click();
-}
-
-/** Types a line into `Message` and presses Enter. */
-export async function say(page: Page, text: string): Promise<void> {
-  await page.getByLabel('Message').fill(text);
-  await page.getByLabel('Message').press('Enter');
-}
-
-/** The conversation's items whose text contains `text` (or matches it). */
-export function inLog(page: Page, text: string | RegExp): Locator {
-  return page.getByRole('log').getByRole('listitem').filter({ hasText: text });
-}
-
-/** Resolves once the conversation shows a line with `text`. */
-export async function see(page: Page, text: string | RegExp, timeout = SEE_MS): Promise<void> {
-  await inLog(page, text).first().waitFor({ timeout });
-}
-
-/** Every line of the conversation, as text. */
-export async function logLines(page: Page): Promise<string[]> {
-  return page.getByRole('log').getByRole('listitem').allTextContents();
 }
