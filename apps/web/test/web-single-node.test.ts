@@ -79,6 +79,30 @@ describe('hostile names and text', () => {
   });
 });
 
+describe('commands in the composer', () => {
+  it('answers /who, /rooms and /help, and shows refusals inline with their code', async () => {
+    const node = await gateway();
+    const page = await openPage(browser(), node.url);
+    await join(page, 'dora', 'dev');
+    await page
+      .getByRole('status')
+      .filter({ hasText: `node ${node.nodeId}` })
+      .waitFor();
+
+    await say(page, '/who');
+    await see(page, 'In #dev: dora');
+    await say(page, '/rooms');
+    await see(page, 'Rooms: #dev (1)');
+    await say(page, '/help');
+    await see(page, '/msg NAME text');
+    await say(page, '/join Bad Room!');
+    await see(page, /^error: .+ \(INVALID_ROOM\)$/);
+    await say(page, '/msg nobody hello?');
+    await inLog(page, '[DM to nobody] hello?').filter({ hasText: '(USER_NOT_FOUND)' }).waitFor();
+    expect(await page.getByRole('status').textContent()).toContain('#dev');
+  });
+});
+
 describe('a cluster with authentication', () => {
   it('asks for a token, explains a refusal, and joins with a valid one', async () => {
     const secret = 'web-test-secret-0123456789';
