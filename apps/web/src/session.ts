@@ -6,45 +6,14 @@ import {
   type ChatError,
   type ChatMessage,
   type ClientToServerEvents,
-  type DirectMessage,
   type Handshake,
-  type LeftNotice,
-  type PresenceNotice,
-  type RoomsResult,
   type ServerToClientEvents,
   type Synced,
   type UserRef,
-  type Welcome,
 } from '@chat/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { Outbox, type OutgoingLine } from './outbox';
-
-/** Everything the page shows comes through this one union, from one handler. */
-export type SessionEvent =
-  | { type: 'welcome'; welcome: Welcome; reconnected: boolean }
-  /** Refused at connect for good (name taken, bad token): back to the join form. */
-  | { type: 'refused'; error: ChatError }
-  | { type: 'connection'; state: 'offline' | 'waiting'; detail: string }
-  | { type: 'message'; message: ChatMessage }
-  | { type: 'synced'; synced: Synced }
-  | { type: 'dm'; message: DirectMessage }
-  | { type: 'joined'; notice: PresenceNotice }
-  | { type: 'left'; notice: LeftNotice }
-  | { type: 'lost'; room: string; count: number }
-  | { type: 'error'; error: ChatError }
-  | { type: 'queued'; line: OutgoingLine }
-  | { type: 'acked'; line: OutgoingLine; to?: UserRef }
-  | { type: 'line-refused'; line: OutgoingLine; error: ChatError }
-  | { type: 'members'; room: string; members: UserRef[]; asked: boolean }
-  | { type: 'rooms'; rooms: RoomsResult['rooms']; asked: boolean };
-
-export interface SessionOptions {
-  /** The gateway (or balancer) to talk to: the page's own origin. */
-  url: string;
-  name?: string;
-  token?: string;
-  room?: string;
-}
+import type { SessionEvent, SessionOptions } from './session-event';
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -126,18 +95,19 @@ export class ChatSession {
     this.joining = room.toLowerCase();
     const since = this.seqs.since(this.joining);
     this.socket.emit('join', since === undefined ? { room } : { room, since }, (ack) => {
-      if (ack.ok) return;
+      // A real move ends with the new room's `synced`; joining the room we are in changes
+      // nothing (no `synced`), and a refusal leaves us where we were.
+      if (ack.ok && ack.room !== this.room) return;
       this.joining = undefined;
       this.ready = this.socket.connected;
-      this.onEvent({ type: 'error', error: ack.error });
+      if (!ack.ok) this.onEvent({ type: 'error', error: ack.error });
       this.pump();
     });
   }
 
   /** Members of the current room; `asked`: the user typed /who (show them in the log too). */
   who(asked = false): void {
-    if (!this.socket.connected)
-      return void (asked && this.onEvent({ type: 'error', error: notConnected() }));
+    if (!this.connectedFor(asked)) return;
     this.socket.emit('who', {}, (ack) =>
       this.settleRequest(ack, (result) =>
         this.onEvent({ type: 'members', room: result.room, members: result.members, asked }),
@@ -146,13 +116,19 @@ export class ChatSession {
   }
 
   rooms(asked = false): void {
-    if (!this.socket.connected)
-      return void (asked && this.onEvent({ type: 'error', error: notConnected() }));
+    if (!this.connectedFor(asked)) return;
     this.socket.emit('rooms', {}, (ack) =>
       this.settleRequest(ack, (result) =>
         this.onEvent({ type: 'rooms', rooms: result.rooms, asked }),
       ),
     );
+  }
+
+  /** Whether a request can go out now; if the user asked for it, says why not. */
+  private connectedFor(asked: boolean): boolean {
+    if (this.socket.connected) return true;
+    if (asked) this.onEvent({ type: 'error', error: notConnected() });
+    return false;
   }
 
   private handshake(): Handshake {

@@ -100,6 +100,10 @@ describe('commands in the composer', () => {
     await say(page, '/msg nobody hello?');
     await inLog(page, '[DM to nobody] hello?').filter({ hasText: '(USER_NOT_FOUND)' }).waitFor();
     expect(await page.getByRole('status').textContent()).toContain('#dev');
+    // Joining the room she is in changes nothing; what she types next still goes out.
+    await say(page, '/join dev');
+    await say(page, 'still here');
+    await inLog(page, 'dora: still here').filter({ hasNotText: 'sending' }).waitFor();
   });
 });
 

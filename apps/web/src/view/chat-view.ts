@@ -1,6 +1,7 @@
 import { leftText, sanitize, type ChatError } from '@chat/protocol';
 import { HELP, parseCommand } from '../commands';
-import type { ChatSession, SessionEvent } from '../session';
+import type { ChatSession } from '../session';
+import type { SessionEvent } from '../session-event';
 import { Conversation } from './conversation';
 import { el } from './dom';
 import { Sidebar } from './sidebar';
