@@ -19,6 +19,9 @@ export type Parsed =
 
 const URL_PROTOCOLS = new Set(['http:', 'https:', 'ws:', 'wss:']);
 
+/** Where `npm start` runs the chat: the gateway used when no `--url` is given. */
+export const DEFAULT_URL = 'http://localhost:3000';
+
 /** Each problem is reported in the `error: ...` form the rest of the CLI uses. */
 class UsageError extends Error {}
 
@@ -41,9 +44,11 @@ function program(): Command {
   return new Command('chat')
     .description('Terminal client for the chat cluster. Reads stdin line by line when piped.')
     .addOption(
-      new Option('--url <url>', 'gateway to connect to; repeat for fail-over, tried in order')
-        .argParser(parseUrl)
-        .makeOptionMandatory(),
+      // No commander default: its default would become the first of the repeated --url values.
+      new Option(
+        '--url <url>',
+        `gateway to connect to; repeat for fail-over, tried in order (default: ${DEFAULT_URL})`,
+      ).argParser(parseUrl),
     )
     .option('--name <name>', 'display name (default: one assigned by the gateway)')
     .option('--room <room>', 'room to join first (default: lobby)')
@@ -81,8 +86,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
     if (err instanceof UsageError) return usage(err.message);
     throw err;
   }
-  const opts = cmd.opts<{ url: string[]; name?: string; room?: string; token?: string }>();
-  const settings: Settings = { urls: opts.url };
+  const opts = cmd.opts<{ url?: string[]; name?: string; room?: string; token?: string }>();
+  const settings: Settings = { urls: opts.url ?? [DEFAULT_URL] };
   if (opts.name !== undefined) {
     const name = validateName(opts.name);
     if (!name.ok) return usage(`--name: ${name.error.message}`);

@@ -95,6 +95,11 @@ export class ChatClient {
     return this.state.user;
   }
 
+  /** Whether a gateway holds our session right now (false while reconnecting or waiting). */
+  get online(): boolean {
+    return this.socket?.connected === true;
+  }
+
   /** The room we are in (or will rejoin). */
   get room(): string {
     return this.state.room;

@@ -1,4 +1,4 @@
-import { validateRoom } from '@chat/protocol';
+import { validateRoom, type ChatError } from '@chat/protocol';
 
 /**
  * What one input line asks for. Both modes read lines through `parseLine`, so a script can use
@@ -17,7 +17,12 @@ export type Command =
   | { kind: 'who' }
   | { kind: 'msg'; to: string; text: string }
   /** A mistyped command: `hint` says what was expected. Nothing is sent. */
-  | { kind: 'invalid'; hint: string };
+  | { kind: 'invalid'; hint: string }
+  /**
+   * A command the gateway would refuse, refused here with the gateway's own error, so it reads
+   * like any refusal: `error: <message> (<CODE>)`. Nothing is sent.
+   */
+  | { kind: 'refused'; error: ChatError };
 
 export const HELP: readonly string[] = [
   'Commands:',
@@ -59,11 +64,9 @@ export function parseLine(raw: string): Command {
       if (rest !== '') return invalid(verb);
       return verb === 'exit' ? { kind: 'quit' } : { kind: verb };
     case 'join': {
-      if (rest === '' || /\s/.test(rest)) return invalid(verb);
+      if (rest === '') return invalid(verb);
       const room = validateRoom(rest);
-      return room.ok
-        ? { kind: 'join', room: room.value }
-        : { kind: 'invalid', hint: room.error.message };
+      return room.ok ? { kind: 'join', room: room.value } : { kind: 'refused', error: room.error };
     }
     case 'msg': {
       const args = /^(\S+)\s+(.*\S.*)$/s.exec(rest);

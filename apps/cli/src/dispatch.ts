@@ -2,7 +2,16 @@ import type { ChatClient } from './client';
 import type { Command } from './commands';
 import type { Output } from './output';
 import { renderError } from './render';
-import { renderHelp, renderHint, renderJoined, renderRooms, renderWho } from './replies';
+import {
+  renderDmSent,
+  renderHelp,
+  renderHint,
+  renderJoined,
+  renderRooms,
+  renderSentAfterWait,
+  renderWaiting,
+  renderWho,
+} from './replies';
 import type { Outcome } from './requests';
 import type { Style } from './style';
 
@@ -11,7 +20,15 @@ export interface Session {
   client: ChatClient;
   output: Output;
   style: Style;
+  /**
+   * Terminal mode: a line that cannot go out at once (offline, or unanswered for
+   * `WAITING_AFTER_MS`) is shown as waiting, and as sent once it is. @default false
+   */
+  showWaiting?: boolean;
 }
+
+/** How long a line may go unacknowledged before it is shown as waiting. */
+export const WAITING_AFTER_MS = 1_000;
 
 /**
  * The result of handing one command to the client: either the user wants to leave, or the
@@ -44,10 +61,15 @@ export function dispatch(command: Command, session: Session): Dispatched {
     case 'invalid':
       output.write(renderHint(command.hint, style));
       return now(false);
+    case 'refused':
+      output.write(renderError(command.error, style));
+      return now(false);
     case 'say':
-      return settle(client.send(command.text));
+      return settle(watch(client.send(command.text), command.text, session));
     case 'msg':
-      return settle(client.dm(command.to, command.text));
+      return settle(watch(client.dm(command.to, command.text), command.text, session), (result) =>
+        output.write(renderDmSent(result, command.text, style)),
+      );
     case 'join':
       return settle(client.join(command.room), (result) =>
         output.write(renderJoined(result, style)),
@@ -59,4 +81,29 @@ export function dispatch(command: Command, session: Session): Dispatched {
     case 'who':
       return settle(client.who(), (result) => output.write(renderWho(result, client.user, style)));
   }
+}
+
+/**
+ * With `showWaiting`, shows `text` as waiting while `outcome` is pending (at once when offline,
+ * otherwise after WAITING_AFTER_MS), and as sent when it then goes through.
+ */
+function watch<T>(
+  outcome: Promise<Outcome<T>>,
+  text: string,
+  session: Session,
+): Promise<Outcome<T>> {
+  if (session.showWaiting !== true) return outcome;
+  const { output, style } = session;
+  let shown = false;
+  const show = () => {
+    shown = true;
+    output.write(renderWaiting(text, style));
+  };
+  const timer = session.client.online ? setTimeout(show, WAITING_AFTER_MS) : undefined;
+  if (timer === undefined) show();
+  return outcome.then((result) => {
+    clearTimeout(timer);
+    if (shown && result.ok) output.write(renderSentAfterWait(text, style));
+    return result;
+  });
 }

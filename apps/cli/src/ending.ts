@@ -1,6 +1,6 @@
+import { sanitize } from '@chat/protocol';
 import type { ClientEnd } from './client';
 import { renderError, type Line } from './render';
-import { sanitize } from './sanitize';
 import type { Style } from './style';
 
 /**

@@ -1,6 +1,5 @@
-import type { ChatError, Synced, UserRef } from '@chat/protocol';
+import { leftText, sanitize, type ChatError, type Synced, type UserRef } from '@chat/protocol';
 import type { ClientEvent } from './events';
-import { sanitize } from './sanitize';
 import type { Style } from './style';
 
 /**
@@ -44,8 +43,20 @@ export function renderError(error: ChatError, style: Style): Line {
   return err(style.error(`error: ${sanitize(error.message)} (${sanitize(error.code)})`));
 }
 
+export interface RenderOptions {
+  /**
+   * Mark history and replayed messages `(earlier) [<name>] <text>` (terminal mode), so they
+   * do not read as live. Pipe mode keeps one format for both. @default false
+   */
+  markHistory?: boolean;
+}
+
 /** The line an event shows as, or undefined for events that show nothing. */
-export function renderEvent(event: ClientEvent, style: Style): Line | undefined {
+export function renderEvent(
+  event: ClientEvent,
+  style: Style,
+  options: RenderOptions = {},
+): Line | undefined {
   switch (event.type) {
     case 'welcome': {
       const { user, node } = event.welcome;
@@ -54,14 +65,17 @@ export function renderEvent(event: ClientEvent, style: Style): Line | undefined 
         style.notice(`${verb} ${name(user, style)} (id ${user.id}, node ${sanitize(node)})`),
       );
     }
-    case 'message':
-      return out(`${tag('', event.message.from, style)} ${sanitize(event.message.text)}`);
+    case 'message': {
+      const line = `${tag('', event.message.from, style)} ${sanitize(event.message.text)}`;
+      const earlier = options.markHistory === true && event.message.history === true;
+      return out(earlier ? `${style.notice('(earlier)')} ${line}` : line);
+    }
     case 'dm':
       return out(`${tag('DM from ', event.message.from, style)} ${sanitize(event.message.text)}`);
     case 'joined':
       return out(style.notice(`${name(event.notice.user, style)} joined`));
     case 'left':
-      return out(style.notice(`${name(event.notice.user, style)} left`));
+      return out(style.notice(leftText(name(event.notice.user, style), event.notice)));
     case 'synced':
       if (event.synced.restarted) return resetLine(event.synced, style);
       return event.synced.lost > 0

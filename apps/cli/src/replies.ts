@@ -1,7 +1,13 @@
-import type { JoinResult, RoomsResult, UserRef, WhoResult } from '@chat/protocol';
+import {
+  sanitize,
+  type DmResult,
+  type JoinResult,
+  type RoomsResult,
+  type UserRef,
+  type WhoResult,
+} from '@chat/protocol';
 import { HELP } from './commands';
 import type { Line } from './render';
-import { sanitize } from './sanitize';
 import type { Style } from './style';
 
 /** Lines answering the user's own commands (as opposed to events from other people). */
@@ -35,6 +41,29 @@ export function renderWho(result: WhoResult, self: UserRef | undefined, style: S
 
 export function renderHelp(style: Style): Line[] {
   return HELP.map((text) => ({ stream: 'out', text: style.notice(text) }));
+}
+
+/** A direct message the gateway accepted: `[DM to <name>] <text>`. */
+export function renderDmSent(result: DmResult, text: string, style: Style): Line {
+  return {
+    stream: 'out',
+    text: `${style.name(`[DM to ${sanitize(result.to.name)}]`, result.to.id)} ${sanitize(text)}`,
+  };
+}
+
+/** A line that has not gone out yet (terminal mode): reconnecting, or the cluster is away. */
+export function renderWaiting(text: string, style: Style): Line {
+  return { stream: 'err', text: style.notice(`… waiting to send: ${sanitize(text)}`) };
+}
+
+/** A line shown as waiting has now been accepted. */
+export function renderSentAfterWait(text: string, style: Style): Line {
+  return { stream: 'err', text: style.notice(`… sent: ${sanitize(text)}`) };
+}
+
+/** The last line of a session the user ended (terminal mode). */
+export function renderGoodbye(style: Style): Line {
+  return { stream: 'out', text: style.notice('Bye! You have left the chat.') };
 }
 
 /** A mistyped command; on stderr, since nothing was sent. */

@@ -1,11 +1,11 @@
 import {
   DEFAULT_ROOM,
   PROTOCOL_VERSION,
+  SeqTracker,
   type Handshake,
   type UserRef,
   type Welcome,
 } from '@chat/protocol';
-import { SeqTracker } from './seq';
 
 /**
  * Everything a reconnect needs to come back as the same user, in the same room, without

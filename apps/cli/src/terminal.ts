@@ -7,6 +7,7 @@ import { dispatch } from './dispatch';
 import { exitCodeFor, renderEnd } from './ending';
 import { createOutput, promptKeeper, type Streams } from './output';
 import { renderEvent } from './render';
+import { renderGoodbye } from './replies';
 import { chooseStyle } from './style';
 
 export interface TerminalIo extends Streams {
@@ -21,7 +22,9 @@ const LEAVE_GRACE_MS = 2_000;
 /**
  * Interactive mode: a readline prompt (`#room> `) that stays intact while lines arrive,
  * colours when stdout is a terminal and NO_COLOR is unset, and slash commands. `/quit`,
- * `exit`, Ctrl-C and Ctrl-D all leave cleanly, after giving queued messages a moment to go out.
+ * `exit`, Ctrl-C and Ctrl-D all leave cleanly, after giving queued messages a moment to go out,
+ * and say goodbye. Unlike pipe mode, history is marked `(earlier)` and lines that cannot go
+ * out at once are shown as waiting.
  */
 export async function runTerminal(
   settings: Settings,
@@ -49,7 +52,7 @@ export async function runTerminal(
   const client = new ChatClient({
     ...settings,
     onEvent: (event) => {
-      const line = renderEvent(event, style);
+      const line = renderEvent(event, style, { markHistory: true });
       if (line !== undefined) output.write(line);
     },
   });
@@ -70,7 +73,7 @@ export async function runTerminal(
   });
   rl.on('line', (line) => {
     if (leaving) return;
-    const dispatched = dispatch(parseLine(line), { client, output, style });
+    const dispatched = dispatch(parseLine(line), { client, output, style, showWaiting: true });
     if (dispatched.quit) leave();
     else rl.prompt();
   });
@@ -81,7 +84,7 @@ export async function runTerminal(
   leaving = true;
   keeper?.before(); // take the prompt down for good before the last lines
   rl.close();
-  const line = renderEnd(end, style);
+  const line = end.kind === 'quit' ? renderGoodbye(style) : renderEnd(end, style);
   if (line !== undefined) output.write(line);
   return exitCodeFor(end);
 }

@@ -26,6 +26,18 @@ describe('parseArgs', () => {
     });
   });
 
+  it('uses the local gateway of `npm start` without --url, and only the given ones with it', () => {
+    expect(parseArgs([])).toEqual({ kind: 'run', settings: { urls: ['http://localhost:3000'] } });
+    expect(parseArgs(['--name', 'alice'])).toEqual({
+      kind: 'run',
+      settings: { urls: ['http://localhost:3000'], name: 'alice' },
+    });
+    expect(parseArgs(['--url', 'http://b:1'])).toEqual({
+      kind: 'run',
+      settings: { urls: ['http://b:1'] },
+    });
+  });
+
   it('leaves out what was not given', () => {
     expect(parseArgs(['--url', 'http://a:1'])).toEqual({
       kind: 'run',
@@ -36,7 +48,6 @@ describe('parseArgs', () => {
   it.each([
     [['--url', 'nope'], 'error: --url "nope" is not a URL (e.g. http://localhost:3000)\n'],
     [['--url', 'ftp://a'], 'error: --url "ftp://a" must use http, https, ws or wss\n'],
-    [[], "error: required option '--url <url>' not specified\n"],
     [
       ['--url', 'http://a', '--name', 'a b'],
       "error: --name: name must be 1-24 letters, digits, '_', '-' or '.'\n",

@@ -34,12 +34,19 @@ describe('parseLine', () => {
     expect(parseLine('/join   dev  ')).toEqual({ kind: 'join', room: 'dev' });
   });
 
-  it('refuses a room the gateway would refuse, with the protocol’s reason', () => {
-    expect(parseLine('/join -bad')).toEqual({
-      kind: 'invalid',
-      hint: "room must be 1-32 of a-z, 0-9, '_', '-', starting with a letter or digit",
-    });
-  });
+  it.each(['/join -bad', '/join Bad!', '/join Bad Room!'])(
+    'refuses %j as the gateway would, with its error',
+    (line) => {
+      expect(parseLine(line)).toEqual({
+        kind: 'refused',
+        error: {
+          code: 'INVALID_ROOM',
+          message: "room must be 1-32 of a-z, 0-9, '_', '-', starting with a letter or digit",
+          retryable: false,
+        },
+      });
+    },
+  );
 
   it('keeps the spacing inside a direct message', () => {
     expect(parseLine('/msg bob  hi   there ')).toEqual({
@@ -51,7 +58,6 @@ describe('parseLine', () => {
 
   it.each([
     ['/join', 'usage: /join ROOM'],
-    ['/join a b', 'usage: /join ROOM'],
     ['/msg', 'usage: /msg NAME TEXT'],
     ['/msg bob', 'usage: /msg NAME TEXT'],
     ['/msg bob    ', 'usage: /msg NAME TEXT'],

@@ -67,7 +67,8 @@ describe('two CLIs on two gateways sharing Redis', () => {
     ]);
     expect(bob.stdout).toEqual([
       expect.stringMatching(/^You joined as bob /),
-      'alice left',
+      // The gateway does not name the room she moved to (yet): see leftText in @chat/protocol.
+      'alice left (moved to another room)',
       'alice joined',
       ...sent('alice').map((text) => `[alice] ${text}`),
     ]);

@@ -44,10 +44,26 @@ describe('renderEvent', () => {
       { type: 'joined', notice: { room: 'lobby', user: { id: 3, name: 'User 3' } } },
       'User 3 joined',
     ],
+    ['quit', { type: 'left', notice: { room: 'lobby', user: bob, reason: 'quit' } }, 'bob left'],
     [
-      'leave notice',
+      'leave after a node failure',
       { type: 'left', notice: { room: 'lobby', user: bob, reason: 'node-failure' } },
-      'bob left',
+      'bob left (node failure)',
+    ],
+    [
+      'leave after a lost connection',
+      { type: 'left', notice: { room: 'lobby', user: bob, reason: 'disconnected' } },
+      'bob left (lost connection)',
+    ],
+    [
+      'move to a named room',
+      { type: 'left', notice: { room: 'lobby', user: bob, reason: 'moved', to: 'dev' } },
+      'bob left (moved to #dev)',
+    ],
+    [
+      'move to an unnamed room',
+      { type: 'left', notice: { room: 'lobby', user: bob, reason: 'moved' } },
+      'bob left (moved to another room)',
     ],
     [
       'gap',
@@ -69,6 +85,20 @@ describe('renderEvent', () => {
     ],
   ])('shows a %s on stdout', (_what, event, text) => {
     expect(plain(event)).toEqual({ stream: 'out', text });
+  });
+
+  it('marks history as earlier only when asked (terminal mode)', () => {
+    const old: ClientEvent = { type: 'message', message: { ...message('before'), history: true } };
+    expect(plain(old)).toEqual({ stream: 'out', text: '[bob] before' });
+    expect(renderEvent(old, plainStyle, { markHistory: true })).toEqual({
+      stream: 'out',
+      text: '(earlier) [bob] before',
+    });
+    const live: ClientEvent = { type: 'message', message: message('now') };
+    expect(renderEvent(live, plainStyle, { markHistory: true })).toEqual({
+      stream: 'out',
+      text: '[bob] now',
+    });
   });
 
   it('shows nothing for a synced without losses', () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { NODE_ID_PATTERN } from './broker/topics';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -109,6 +110,11 @@ export interface GatewayConfig {
   connectTimeoutMs: number;
   /** Serve /metrics on this port (and no longer on the chat port). @default unset */
   metricsPort: number | undefined;
+  /**
+   * The built web client, served at `/`. @default apps/web/dist of this checkout (the same
+   * path from apps/gateway/src and from the bundle in apps/gateway/dist)
+   */
+  webDir: string;
   /** Take client addresses from X-Forwarded-For (only behind a trusted balancer). @default false */
   trustProxy: boolean;
   /** A client whose unsent output passes this many KiB is cut off. @default 1_024 */
@@ -321,6 +327,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     maxPendingPerIp: integer(env, 'MAX_PENDING_PER_IP', 50, 1, 1_000_000),
     connectTimeoutMs: integer(env, 'CONNECT_TIMEOUT_MS', 10_000, 100, 120_000),
     metricsPort: optionalInteger(env, 'METRICS_PORT', 0, 65_535),
+    webDir: env.WEB_DIR || fileURLToPath(new URL('../../web/dist', import.meta.url)),
     trustProxy: flag(env, 'TRUST_PROXY'),
     maxBufferedKb: integer(env, 'MAX_BUFFERED_KB', 1_024, 16, 1_048_576),
     batchWindowMs: integer(env, 'BATCH_WINDOW_MS', 5, 0, 1_000),

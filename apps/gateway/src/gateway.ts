@@ -176,6 +176,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     busUp: () => bus.isUp(),
     startedAt: Date.now(),
     withMetrics: metricsHttp === undefined,
+    webDir: config.webDir,
+    auth: config.authSecret !== undefined || config.authJwksUrl !== undefined,
   };
   http.on('request', createHttpApp(httpDeps));
   metricsHttp?.on('request', createMetricsApp(httpDeps));

@@ -1,6 +1,7 @@
 import { createBroker } from './broker/create-broker';
 import { ConfigError, loadConfig, type GatewayConfig } from './config';
 import { createGateway } from './gateway';
+import { whereLine } from './http/where';
 import { createLogger } from './logger';
 
 async function main(): Promise<void> {
@@ -34,7 +35,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  await gateway.listen();
+  const port = await gateway.listen();
+  // For a person at a terminal only: log collectors read stdout as JSON lines.
+  if (process.stdout.isTTY) process.stdout.write(`${whereLine(config.host, port)}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -77,6 +77,11 @@ export interface PresenceNotice {
 
 export interface LeftNotice extends PresenceNotice {
   reason: LeaveReason;
+  /**
+   * With `reason: 'moved'`, the room they moved to, when the gateway tells (optional: clients
+   * must read a move without it as "moved to another room").
+   */
+  to?: string;
 }
 
 /** Ends the history or replay that follows a join: from here on, messages are live. */

@@ -31,3 +31,14 @@ export {
   type SentinelGroup,
   type SentinelGroupOptions,
 } from './sentinel-group';
+export {
+  CHROMIUM,
+  inLog,
+  joinChat,
+  launchChromium,
+  logLines,
+  openPage,
+  say,
+  see,
+  SEE_MS,
+} from './browser';

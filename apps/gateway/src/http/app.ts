@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Metrics } from '../metrics';
 import type { Readiness } from '../cluster/readiness';
 import type { Registry } from '../sessions/registry';
+import { webClient } from './web';
 
 export interface HttpDeps {
   nodeId: string;
@@ -14,12 +15,16 @@ export interface HttpDeps {
   startedAt: number;
   /** Serve /metrics here too; false when it has a port of its own (METRICS_PORT). */
   withMetrics: boolean;
+  /** The built web client (WEB_DIR), served at `/`. */
+  webDir: string;
+  /** Whether handshakes need a token: the page asks for one (`/config.json`). */
+  auth: boolean;
 }
 
 /**
  * The node's HTTP face besides Socket.IO: `/healthz` (200 while the process serves: for
- * restarts), `/readyz` (200 only while it can take part in the cluster: for balancers) and,
- * unless it is served apart, `/metrics` (Prometheus).
+ * restarts), `/readyz` (200 only while it can take part in the cluster: for balancers),
+ * unless it is served apart, `/metrics` (Prometheus), and the web client at `/` (see web.ts).
  */
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
@@ -40,6 +45,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.status(report.ready ? 200 : 503).json(report);
   });
   if (deps.withMetrics) app.get('/metrics', metricsHandler(deps));
+  app.use(webClient(deps.webDir, { auth: deps.auth }));
   return app;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeqTracker } from '../src/seq';
+import { SeqTracker } from '../src/seq-tracker';
 
 describe('SeqTracker', () => {
   it('knows nothing about a room before its first synced', () => {
@@ -124,5 +124,22 @@ describe('SeqTracker', () => {
     expect(seqs.since('lobby')).toBe(3);
     seqs.seen('dev', 1, 'e3');
     expect(seqs.epoch('dev')).toBe('e3');
+  });
+});
+
+describe('SeqTracker.has', () => {
+  it('knows seqs at or below the watermark and those seen above it, and nothing else', () => {
+    const seqs = new SeqTracker();
+    expect(seqs.has('lobby', 1)).toBe(false);
+    seqs.synced('lobby', 5);
+    seqs.seen('lobby', 8);
+    expect([5, 6, 7, 8, 9].map((seq) => seqs.has('lobby', seq))).toEqual([
+      true,
+      false,
+      false,
+      true,
+      false,
+    ]);
+    expect(seqs.has('dev', 1)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Makes text from other people safe to print on a terminal.
+ * Makes text from other people safe to show, on a terminal or a web page.
  *
  * Gateways deliver message text exactly as sent, control characters included (see
  * `validateText` in @chat/protocol), so everything a server relays from another user — text,

@@ -104,6 +104,14 @@ export class SeqTracker {
     return this.rooms.get(room)?.value;
   }
 
+  /** Whether `seq` of `room` was already seen (or knowingly lost): a second copy shows nothing. */
+  has(room: string, seq: number): boolean {
+    const watermark = this.rooms.get(room);
+    if (watermark === undefined) return false;
+    if (watermark.value !== undefined && seq <= watermark.value) return true;
+    return watermark.pending().some(([from, to]) => seq >= from && seq <= to);
+  }
+
   /** Ranges seen above the watermark of `room`, in order. */
   pending(room: string): readonly (readonly [number, number])[] {
     return this.rooms.get(room)?.pending() ?? [];

@@ -1,0 +1,39 @@
+import type {
+  ChatError,
+  ChatMessage,
+  DirectMessage,
+  LeftNotice,
+  PresenceNotice,
+  RoomsResult,
+  Synced,
+  UserRef,
+  Welcome,
+} from '@chat/protocol';
+import type { OutgoingLine } from './outbox';
+
+/** Everything the page shows comes through this one union, from one handler. */
+export type SessionEvent =
+  | { type: 'welcome'; welcome: Welcome; reconnected: boolean }
+  /** Refused at connect for good (name taken, bad token): back to the join form. */
+  | { type: 'refused'; error: ChatError }
+  | { type: 'connection'; state: 'offline' | 'waiting'; detail: string }
+  | { type: 'message'; message: ChatMessage }
+  | { type: 'synced'; synced: Synced }
+  | { type: 'dm'; message: DirectMessage }
+  | { type: 'joined'; notice: PresenceNotice }
+  | { type: 'left'; notice: LeftNotice }
+  | { type: 'lost'; room: string; count: number }
+  | { type: 'error'; error: ChatError }
+  | { type: 'queued'; line: OutgoingLine }
+  | { type: 'acked'; line: OutgoingLine; to?: UserRef }
+  | { type: 'line-refused'; line: OutgoingLine; error: ChatError }
+  | { type: 'members'; room: string; members: UserRef[]; asked: boolean }
+  | { type: 'rooms'; rooms: RoomsResult['rooms']; asked: boolean };
+
+export interface SessionOptions {
+  /** The gateway (or balancer) to talk to: the page's own origin. */
+  url: string;
+  name?: string;
+  token?: string;
+  room?: string;
+}

@@ -1,0 +1,99 @@
+import { sanitize, type ChatMessage, type UserRef } from '@chat/protocol';
+import { el, type Child } from './dom';
+
+/**
+ * The conversation, an element with role `log`. Each message shows its sender's name and its
+ * text; notices read `<name> joined`, `<name> left (<reason>)`. Everything from the network is
+ * inserted as text after `sanitize`, which makes bidi overrides and invisible characters
+ * visible escapes (`\u202e`), exactly as the CLI shows them.
+ */
+export class Conversation {
+  readonly element = el('ol', { role: 'log', 'aria-label': 'Conversation', tabindex: '0' });
+  /** Lines typed here and not acked yet, by cid. */
+  private readonly pending = new Map<string, HTMLLIElement>();
+  /** Whether the "earlier messages" divider of the current join was shown. */
+  private inHistory = false;
+
+  message(message: ChatMessage): void {
+    if (message.history === true && !this.inHistory) {
+      this.inHistory = true;
+      this.divider('earlier messages');
+    }
+    const item = this.line(message.history === true ? 'history' : 'message', [
+      el('span', { class: 'from' }, sanitize(message.from.name)),
+      ': ',
+      el('span', { class: 'text' }, sanitize(message.text)),
+    ]);
+    if (message.history === true) item.append(el('span', { class: 'pending' }, ' (earlier)'));
+  }
+
+  /** The room's history (if any) is over: what follows is live. */
+  synced(room: string, replayed: number): void {
+    if (this.inHistory && replayed > 0) this.divider(`now in #${sanitize(room)}`);
+    this.inHistory = false;
+  }
+
+  dm(direction: 'from' | 'to', peer: UserRef | string, text: string, cid?: string): void {
+    const who = typeof peer === 'string' ? peer : peer.name;
+    const item = this.line('dm', [
+      el('span', { class: 'from' }, `[DM ${direction} ${sanitize(who)}]`),
+      ' ',
+      el('span', { class: 'text' }, sanitize(text)),
+    ]);
+    if (cid !== undefined) this.markPending(cid, item);
+  }
+
+  /** Our own room message, shown at once and marked "sending" until `acked`. */
+  own(name: string, text: string, cid: string): void {
+    const item = this.line('message own', [
+      el('span', { class: 'from' }, sanitize(name)),
+      ': ',
+      el('span', { class: 'text' }, sanitize(text)),
+    ]);
+    this.markPending(cid, item);
+  }
+
+  acked(cid: string): void {
+    this.pending.get(cid)?.querySelector('.pending')?.remove();
+    this.pending.delete(cid);
+  }
+
+  /** A typed line the cluster refused for good: the line stays, with the error under it. */
+  refused(cid: string, errorText: string): void {
+    const item = this.pending.get(cid);
+    this.pending.delete(cid);
+    const mark = item?.querySelector('.pending');
+    if (mark !== undefined && mark !== null) {
+      mark.textContent = ` ${errorText}`;
+      mark.className = 'error';
+    } else {
+      this.error(errorText);
+    }
+  }
+
+  notice(text: string): void {
+    this.line('notice', [text]);
+  }
+
+  error(text: string): void {
+    this.line('error', [text]);
+  }
+
+  private divider(text: string): void {
+    this.line('divider', [`— ${text} —`]);
+  }
+
+  private markPending(cid: string, item: HTMLLIElement): void {
+    item.append(el('span', { class: 'pending' }, ' (sending…)'));
+    this.pending.set(cid, item);
+  }
+
+  private line(kind: string, children: Child[]): HTMLLIElement {
+    const stick =
+      this.element.scrollTop + this.element.clientHeight >= this.element.scrollHeight - 8;
+    const item = el('li', { class: kind }, ...children);
+    this.element.append(item);
+    if (stick) this.element.scrollTop = this.element.scrollHeight;
+    return item;
+  }
+}
