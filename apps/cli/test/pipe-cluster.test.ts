@@ -67,8 +67,7 @@ describe('two CLIs on two gateways sharing Redis', () => {
     ]);
     expect(bob.stdout).toEqual([
       expect.stringMatching(/^You joined as bob /),
-      // The gateway does not name the room she moved to (yet): see leftText in @chat/protocol.
-      'alice left (moved to another room)',
+      'alice left (moved to #dev)',
       'alice joined',
       ...sent('alice').map((text) => `[alice] ${text}`),
     ]);

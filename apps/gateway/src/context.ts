@@ -55,8 +55,15 @@ export function joinedEnvelope(ctx: GatewayContext, room: string, user: UserRef)
   return { v: ENVELOPE_VERSION, type: 'joined', origin: ctx.nodeId, room, user };
 }
 
-export function leftTemplate(nodeId: string, user: UserRef, reason: LeaveReason): LeftTemplate {
-  return { v: ENVELOPE_VERSION, type: 'left', origin: nodeId, user, reason };
+/** A `left` before its room is known; `to` is where a move went (`reason` 'moved'). */
+export function leftTemplate(
+  nodeId: string,
+  user: UserRef,
+  reason: LeaveReason,
+  to?: string,
+): LeftTemplate {
+  const left: LeftTemplate = { v: ENVELOPE_VERSION, type: 'left', origin: nodeId, user, reason };
+  return to === undefined ? left : { ...left, to };
 }
 
 /** One bucket per user, shared by all their sessions on all nodes. */

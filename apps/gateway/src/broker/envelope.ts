@@ -35,6 +35,8 @@ export interface LeftEnvelope extends Base {
   room: string;
   user: UserRef;
   reason: LeaveReason;
+  /** With reason 'moved': the room the user moved to, when known. */
+  to?: string;
 }
 
 export interface DmEnvelope extends Base {
@@ -103,7 +105,12 @@ function isValid(e: Fields): boolean {
     case 'joined':
       return isString(e.room) && isUser(e.user);
     case 'left':
-      return isString(e.room) && isUser(e.user) && LEAVE_REASONS.has(e.reason);
+      return (
+        isString(e.room) &&
+        isUser(e.user) &&
+        LEAVE_REASONS.has(e.reason) &&
+        (e.to === undefined || isString(e.to))
+      );
     case 'dm':
       return (
         isString(e.id) &&

@@ -123,7 +123,8 @@ export class Relay implements BusHandler {
         return;
       }
       case 'left': {
-        const notice = { room: envelope.room, user: envelope.user, reason: envelope.reason };
+        const { room, user, reason, to } = envelope;
+        const notice = { room, user, reason, ...(to === undefined ? {} : { to }) };
         this.feed(envelope.room)?.presence(envelope.user.id, {
           state: 'left',
           emit: (to) => to.emit('left', notice),

@@ -43,7 +43,7 @@ export async function joinRoom(
       await ctx.state.enterRoom(
         sessionRef(ctx, session),
         joinedEnvelope(ctx, room, session.user),
-        leftTemplate(ctx.nodeId, session.user, 'moved'),
+        leftTemplate(ctx.nodeId, session.user, 'moved', room),
       );
     } catch (error) {
       ctx.relay.releaseRoom(room);

@@ -78,6 +78,20 @@ export function clusterSuite(
       expect(bob.lines).not.toContain('bob joined');
     });
 
+    it('names the room a user moved to in the left notice, on every node', async () => {
+      const alice = await open(0, 'alice');
+      const bob = await open(1, 'bob');
+      await eventually(() => expect(alice.lines).toContain('bob joined'));
+      expect(await bob.request('join', { room: 'dev' })).toMatchObject({ ok: true });
+      await eventually(() => expect(alice.left).toHaveLength(1));
+      expect(alice.left[0]).toEqual({
+        room: 'lobby',
+        user: bob.welcome.user,
+        reason: 'moved',
+        to: 'dev',
+      });
+    });
+
     it('names an unnamed user "User <id>" in notices', async () => {
       const alice = await open(0, 'alice');
       const anon = await open(2);
