@@ -149,9 +149,15 @@ export async function startCluster(
             // Rate limiting is per user and must not throttle the benchmark.
             RATE_PER_SEC: '1000000',
             RATE_BURST: '1000000',
-            // All bench clients come from 127.0.0.1: no per-address connection limit either.
+            // All bench clients come from 127.0.0.1: no per-address limit either (connections,
+            // sockets waiting to join, the anonymous message budget, replays).
             CONN_RATE_PER_IP: '1000000',
             CONN_BURST_PER_IP: '1000000',
+            MAX_PENDING_PER_IP: '1000000',
+            ANON_RATE_PER_IP: '1000000',
+            ANON_BURST_PER_IP: '1000000',
+            REPLAY_RATE_PER_IP: '1000000',
+            REPLAY_BURST_PER_IP: '1000000',
             HISTORY_ON_JOIN: '0',
             LEAVE_GRACE_MS: '0',
             DRAIN_TIMEOUT_MS: '2000',
