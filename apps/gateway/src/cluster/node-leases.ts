@@ -67,9 +67,11 @@ export class NodeLeases {
     if (this.running || !ctx.bus.isUp()) return;
     this.running = true;
     try {
+      // The first round finds no lease of ours: that is a start, not a lapse.
+      const first = this.epoch === undefined;
       const reset = await this.checkIn();
       const lapsed = await ctx.state.heartbeat(ctx.nodeId, ctx.config.nodeTtlMs);
-      const reason = reset ?? (lapsed ? 'lease had lapsed' : undefined);
+      const reason = reset ?? (lapsed && !first ? 'lease had lapsed' : undefined);
       if (reason !== undefined) this.pending = reason;
       if (reset !== undefined) this.sweep = true;
       if (this.pending !== undefined) {
