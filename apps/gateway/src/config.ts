@@ -2,32 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NODE_ID_PATTERN } from './broker/topics';
+import { redisSettings, type RedisSettings } from './config-redis';
+import { ConfigError, flag, integer, optional, optionalInteger, type Env } from './config-values';
+
+export { ConfigError } from './config-values';
+export type { SentinelAddress } from './config-redis';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every setting of a gateway, read from the environment by {@link loadConfig}. */
-export interface GatewayConfig {
+export interface GatewayConfig extends RedisSettings {
   /** HTTP and Socket.IO port. @default 3000 */
   port: number;
   /** Interface to listen on. @default '0.0.0.0' */
   host: string;
-  /**
-   * One Redis for every node (REDIS_URL). Unset, and without REDIS_SENTINELS: the embedded
-   * in-memory bus (a single node). @default unset
-   */
-  redisUrl: string | undefined;
-  /**
-   * Redis behind Sentinel (REDIS_SENTINELS=host:port,...): nodes ask these sentinels for the
-   * master and follow it when a replica is promoted. Exclusive with REDIS_URL. @default unset
-   */
-  redisSentinels: readonly SentinelAddress[] | undefined;
-  /** The master group the sentinels watch (REDIS_SENTINEL_MASTER). @default 'mymaster' */
-  redisSentinelMaster: string;
-  /** Password of the Redis servers; a password in REDIS_URL takes precedence. @default unset */
-  redisPassword: string | undefined;
-  /** Password of the sentinels themselves (REDIS_SENTINEL_PASSWORD). @default unset */
-  redisSentinelPassword: string | undefined;
   /** Prefix of every Redis key and channel. @default 'chat' */
   redisPrefix: string;
   /** Unique id of this node. @default host name plus a short random suffix */
@@ -139,106 +128,6 @@ export interface GatewayConfig {
   authClockSkewS: number;
 }
 
-/** One sentinel of REDIS_SENTINELS. */
-export interface SentinelAddress {
-  host: string;
-  port: number;
-}
-
-/** Bad configuration: the message names the setting, and main exits before serving. */
-export class ConfigError extends Error {
-  constructor(setting: string, value: string, expected: string) {
-    super(`invalid ${setting}=${JSON.stringify(value)}: expected ${expected}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(name, raw, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function optionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = env[name];
-  return raw === undefined || raw === '' ? undefined : integer(env, name, min, min, max);
-}
-
-function redisUrl(env: Env): string | undefined {
-  const raw = env.REDIS_URL;
-  if (raw === undefined || raw === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError('REDIS_URL', raw, 'a URL like redis://host:6379');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError('REDIS_URL', raw, 'a redis:// or rediss:// URL');
-  }
-  return raw;
-}
-
-/** `host:port,host:port,...`; a host may be a name, an IPv4 or a bracketed IPv6 address. */
-function sentinels(env: Env): SentinelAddress[] | undefined {
-  const raw = optional(env, 'REDIS_SENTINELS');
-  if (raw === undefined) return undefined;
-  const addresses = raw.split(',').map((entry) => {
-    const match = /^\[?([A-Za-z0-9_.:-]+?)\]?:(\d{1,5})$/.exec(entry.trim());
-    const port = Number(match?.[2]);
-    if (!match?.[1] || port < 1 || port > 65_535) {
-      throw new ConfigError('REDIS_SENTINELS', raw, 'host:port[,host:port...] (e.g. s1:26379)');
-    }
-    return { host: match[1], port };
-  });
-  if (env.REDIS_URL) {
-    throw new ConfigError('REDIS_SENTINELS', raw, 'unset when REDIS_URL is set (use one)');
-  }
-  return addresses;
-}
-
-function redis(
-  env: Env,
-): Pick<
-  GatewayConfig,
-  'redisUrl' | 'redisSentinels' | 'redisSentinelMaster' | 'redisPassword' | 'redisSentinelPassword'
-> {
-  const redisSentinelMaster = env.REDIS_SENTINEL_MASTER || 'mymaster';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisSentinelMaster)) {
-    throw new ConfigError(
-      'REDIS_SENTINEL_MASTER',
-      redisSentinelMaster,
-      "1-64 of letters, digits, '_', '.', '-'",
-    );
-  }
-  return {
-    redisUrl: redisUrl(env),
-    redisSentinels: sentinels(env),
-    redisSentinelMaster,
-    redisPassword: optional(env, 'REDIS_PASSWORD'),
-    redisSentinelPassword: optional(env, 'REDIS_SENTINEL_PASSWORD'),
-  };
-}
-
-function flag(env: Env, name: string, fallback = false): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
-  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
-  throw new ConfigError(name, raw, 'true or false');
-}
-
-function optional(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  return raw === undefined || raw === '' ? undefined : raw;
-}
-
 function auth(
   env: Env,
 ): Pick<
@@ -290,7 +179,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const config: GatewayConfig = {
     port: integer(env, 'PORT', 3000, 0, 65_535),
     host: env.HOST || '0.0.0.0',
-    ...redis(env),
+    ...redisSettings(env),
     redisPrefix,
     nodeId,
     logLevel: logLevel as LogLevel,
