@@ -1,5 +1,12 @@
 import { chatError } from './errors';
-import type { DmRequest, Handshake, JoinRequest, SendRequest, WhoRequest } from './events';
+import type {
+  DmRequest,
+  Handshake,
+  HistoryRequest,
+  JoinRequest,
+  SendRequest,
+  WhoRequest,
+} from './events';
 import { LIMITS, ROOM_PATTERN } from './limits';
 import { validateName } from './names';
 import { bad, fail, ok, type Result } from './result';
@@ -99,6 +106,32 @@ export function parseDm(payload: unknown): Result<DmRequest> {
   const request: DmRequest = { to: payload.to, text: text.value };
   if (cid.value !== undefined) request.cid = cid.value;
   return ok(request);
+}
+
+/** Most messages one `history` page holds. */
+export const MAX_HISTORY_PAGE = 200;
+
+export function parseHistory(payload: unknown): Result<HistoryRequest> {
+  if (!isObject(payload)) return bad('history expects { with, before?, limit? }');
+  if (typeof payload.with !== 'string' || payload.with.length === 0) {
+    return bad('with must be a name');
+  }
+  const before = optional(payload, 'before', (v) => validateSeq(v, 'before'));
+  if (!before.ok) return before;
+  const limit = optional(payload, 'limit', (v) => validateSeq(v, 'limit'));
+  if (!limit.ok) return limit;
+  if (limit.value !== undefined && (limit.value < 1 || limit.value > MAX_HISTORY_PAGE)) {
+    return bad(`limit must be 1-${MAX_HISTORY_PAGE}`);
+  }
+  const request: HistoryRequest = { with: payload.with };
+  if (before.value !== undefined) request.before = before.value;
+  if (limit.value !== undefined) request.limit = limit.value;
+  return ok(request);
+}
+
+export function parseDms(payload: unknown): Result<Record<string, never>> {
+  if (payload !== undefined && !isObject(payload)) return bad('dms expects {}');
+  return ok({});
 }
 
 export function parseWho(payload: unknown): Result<WhoRequest> {

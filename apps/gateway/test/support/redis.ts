@@ -9,7 +9,14 @@ export async function openRedisBroker(
   storage: Partial<RoomStorage> = {},
 ): Promise<Broker> {
   const broker = createBroker(
-    { redisUrl: url, redisPrefix: prefix, historyLimit: 100, commandTimeoutMs: 2_000, ...storage },
+    {
+      redisUrl: url,
+      redisPrefix: prefix,
+      historyLimit: 100,
+      dmHistoryLimit: 100,
+      commandTimeoutMs: 2_000,
+      ...storage,
+    },
     createLogger('test', 'silent'),
   );
   await new Promise<void>((resolve) =>
