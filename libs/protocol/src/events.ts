@@ -34,6 +34,13 @@ export interface Handshake {
    * `message` event each: fewer frames under load. @default false
    */
   batch?: boolean;
+  /**
+   * Last seq seen per conversation (`DirectMessage.conversation` -> `seq`), at most
+   * MAX_DM_POSITIONS entries: on connect the gateway sends each of the user's conversations
+   * from there (nothing missed, nothing twice). Conversations not named start after the user's
+   * delivered mark (what no session of the user has been given).
+   */
+  dms?: Record<string, number>;
 }
 
 export interface Welcome {

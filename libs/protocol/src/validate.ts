@@ -108,6 +108,24 @@ export function parseDm(payload: unknown): Result<DmRequest> {
   return ok(request);
 }
 
+/** Most conversations a handshake's `dms` may name. */
+export const MAX_DM_POSITIONS = 1_000;
+
+function validatePositions(value: unknown): Result<Record<string, number>> {
+  if (!isObject(value)) return bad('dms must be an object of conversation -> seq');
+  const entries = Object.entries(value);
+  if (entries.length > MAX_DM_POSITIONS)
+    return bad(`dms names at most ${MAX_DM_POSITIONS} conversations`);
+  const out: Record<string, number> = {};
+  for (const [conversation, seq] of entries) {
+    if (!/^\d{1,16}-\d{1,16}$/.test(conversation)) return bad('dms: not a conversation id');
+    const valid = validateSeq(seq, 'dms seq');
+    if (!valid.ok) return valid;
+    out[conversation] = valid.value;
+  }
+  return ok(out);
+}
+
 /** Most messages one `history` page holds. */
 export const MAX_HISTORY_PAGE = 200;
 
@@ -189,6 +207,11 @@ export function parseHandshake(auth: unknown): Result<Handshake> {
     const since = validateSeq(auth.since, 'since');
     if (!since.ok) return since;
     result.since = since.value;
+  }
+  if (auth.dms !== undefined) {
+    const dms = validatePositions(auth.dms);
+    if (!dms.ok) return dms;
+    result.dms = dms.value;
   }
   if (auth.epoch !== undefined) {
     const epoch = validateEpoch(auth.epoch);

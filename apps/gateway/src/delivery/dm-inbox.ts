@@ -46,17 +46,23 @@ export class DmInbox {
   }
 
   /**
-   * Gives `session` every stored DM of its user above the user's delivered mark, then the live
-   * ones that arrived meanwhile. Resolves when done; failures are logged (the DMs stay stored
+   * Gives `session` every stored DM of its user above `positions` (the client's last seen seq
+   * per conversation, from its handshake) or else the user's delivered mark, then the live ones
+   * that arrived meanwhile. Only the user's own conversations are read: a position for any other
+   * conversation id is ignored. Resolves when done; failures are logged (the DMs stay stored
    * and unread: `dms` and `history` still show them).
    */
-  async catchUp(session: LocalSession): Promise<void> {
+  async catchUp(
+    session: LocalSession,
+    positions: Readonly<Record<string, number>> = {},
+  ): Promise<void> {
     const state = this.state(session);
     state.held = [];
+    for (const [conversation, seq] of Object.entries(positions)) state.seen.set(conversation, seq);
     try {
       const conversations = await this.store.conversations(session.user.id);
       for (const c of conversations) {
-        let after = c.delivered;
+        let after = positions[c.conversation] ?? c.delivered;
         while (after < c.head) {
           const page = await this.store.since(c.conversation, after, CATCH_UP_PAGE);
           for (const m of page.messages) this.give(session, state, m, true);

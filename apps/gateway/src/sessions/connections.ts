@@ -135,7 +135,7 @@ export class Connections {
 
   private async setup(
     session: LocalSession,
-    { room, since, epoch }: Handshake,
+    { room, since, epoch, dms }: Handshake,
     previous: SessionRef | undefined,
   ) {
     const { ctx } = this;
@@ -161,7 +161,7 @@ export class Connections {
       if (previous) await this.takeOver(session, previous);
       // DMs to this name while it is offline reach this user id (see README, "known user").
       await ctx.dms.noteHolder(session.user.name, session.user.id);
-      await ctx.inbox.catchUp(session);
+      await ctx.inbox.catchUp(session, dms);
     } catch (error) {
       this.fail(session, toChatError(error, ctx.logger, { phase: 'setup', user: session.user }));
     }

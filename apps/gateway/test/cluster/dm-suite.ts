@@ -1,6 +1,21 @@
+import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, eventually, type TestClient } from '../support/client';
+import { connect, eventually, refused, type TestClient } from '../support/client';
 import { at, closeAll, type RunningGateway } from '../support/cluster';
+
+const SECRET = 'a-test-secret-of-enough-length';
+const AUTH = { AUTH_SECRET: SECRET };
+
+/** A current HS256 token for `sub`, named `name`. */
+function token(sub: string, name: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ sub, name, iat: now, exp: now + 3_600 })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+const textsOf = (result: unknown): string[] =>
+  (result as { messages: { text: string }[] }).messages.map((m) => m.text);
 
 /** Private conversations, the same on every backend (see README, "Private conversations"). */
 export function dmSuite(
@@ -104,6 +119,83 @@ export function dmSuite(
       // A marker through the live path: nothing of the first bob's arrived before it.
       await alice.request('dm', { to: 'bob', text: 'hello new bob' });
       await eventually(() => expect(impostor.dms.map((d) => d.text)).toEqual(['hello new bob']));
+    });
+
+    it('with auth: an offline subject gets its DMs on its next connect, and a second client sees the same history', async () => {
+      nodes = await start(AUTH);
+      const alice = await open(0, { token: await token('a-sub', 'alice') });
+      const first = await open(1, { token: await token('b-sub', 'bob') });
+      const bobId = first.welcome.user.id;
+      first.close();
+      await eventually(async () =>
+        expect(await alice.request('who', {})).toMatchObject({ members: [{ name: 'alice' }] }),
+      );
+      await alice.request('dm', { to: 'bob', text: 'while you were out' });
+      const bob = await open(2, { token: await token('b-sub', 'bob') });
+      expect(bob.welcome.user.id).toBe(bobId);
+      await eventually(() =>
+        expect(bob.dms).toMatchObject([{ text: 'while you were out', offline: true }]),
+      );
+      // Delivered once per user: a second client of bob is not sent it again, but reads it.
+      const second = await open(0, { token: await token('b-sub', 'bob') });
+      expect(textsOf(await second.request('history', { with: 'alice' }))).toEqual([
+        'while you were out',
+      ]);
+      await alice.request('dm', { to: 'bob', text: 'live' });
+      await eventually(() => expect(second.dms.map((d) => d.text)).toEqual(['live']));
+      await eventually(() =>
+        expect(bob.dms.map((d) => d.text)).toEqual(['while you were out', 'live']),
+      );
+    });
+
+    it('with auth: a client reconnecting with its positions gets exactly what it missed, though another client of the user got it', async () => {
+      nodes = await start(AUTH);
+      const alice = await open(0, { token: await token('a-sub', 'alice') });
+      const laptop = await open(1, { token: await token('b-sub', 'bob') });
+      const phone = await open(2, { token: await token('b-sub', 'bob') });
+      const first = await alice.request('dm', { to: 'bob', text: 'one' });
+      await eventually(() => expect(phone.dms).toHaveLength(1));
+      const conversation = (first as unknown as { conversation: string }).conversation;
+      phone.close();
+      await alice.request('dm', { to: 'bob', text: 'two' });
+      await alice.request('dm', { to: 'bob', text: 'three' });
+      await eventually(() => expect(laptop.dms).toHaveLength(3));
+      const back = await open(0, {
+        token: await token('b-sub', 'bob'),
+        resume: phone.welcome.resumeToken,
+        dms: { [conversation]: 1 },
+      });
+      await eventually(() => expect(back.dms.map((d) => d.text)).toEqual(['two', 'three']));
+      await alice.request('dm', { to: 'bob', text: 'four' });
+      await eventually(() => expect(back.dms.map((d) => d.seq)).toEqual([2, 3, 4]));
+    });
+
+    it('with auth: another subject can read nothing of a conversation, not even with its resume token or as the freed name', async () => {
+      nodes = await start(AUTH);
+      const alice = await open(0, { token: await token('a-sub', 'alice') });
+      const bob = await open(1, { token: await token('b-sub', 'bob') });
+      await alice.request('dm', { to: 'bob', text: 'private' });
+      await eventually(() => expect(bob.dms).toHaveLength(1));
+      expect(
+        await refused(at(nodes, 2).url, {
+          token: await token('mallory', 'bob'),
+          resume: bob.welcome.resumeToken,
+        }),
+      ).toMatchObject({ code: 'UNAUTHORIZED' });
+      bob.close();
+      await eventually(async () =>
+        expect(await alice.request('who', {})).toMatchObject({ members: [{ name: 'alice' }] }),
+      );
+      const mallory = await open(2, {
+        token: await token('mallory', 'bob'),
+        dms: { [`${alice.welcome.user.id}-${bob.welcome.user.id}`]: 0 },
+      });
+      expect(await mallory.request('dms', {})).toMatchObject({ conversations: [] });
+      expect(textsOf(await mallory.request('history', { with: 'alice' }))).toEqual([]);
+      await alice.request('dm', { to: 'bob', text: 'for whoever is bob now' });
+      await eventually(() =>
+        expect(mallory.dms.map((d) => d.text)).toEqual(['for whoever is bob now']),
+      );
     });
 
     it('a name nobody has held is USER_NOT_FOUND', async () => {
