@@ -38,6 +38,7 @@ describe('renderEvent', () => {
       'direct message',
       {
         type: 'dm',
+        mine: false,
         message: {
           id: 'd',
           from: bob,
@@ -178,6 +179,7 @@ describe('renderEvent', () => {
       { type: 'message', message: message(nasty, { id: 1, name: nasty }) },
       {
         type: 'dm',
+        mine: false,
         message: {
           id: 'd',
           from: { id: 1, name: nasty },
