@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger';
 export async function openRedisBroker(
   url: string,
   prefix: string,
-  storage: Partial<RoomStorage> = {},
+  storage: Partial<RoomStorage> & { dmHistoryLimit?: number } = {},
 ): Promise<Broker> {
   const broker = createBroker(
     {
