@@ -114,8 +114,11 @@ export class ChatView {
       case 'synced':
         this.setRoom(event.synced.room);
         return log.synced(event.synced.room, event.synced.replayed);
-      case 'dm':
-        return log.dm('from', event.message.from, event.message.text);
+      case 'dm': {
+        // A DM we sent from another client arrives too (each client sees the whole conversation).
+        const { from, to, text } = event.message;
+        return from.name === this.me ? log.dm('to', to, text) : log.dm('from', from, text);
+      }
       case 'joined':
         return log.notice(`${sanitize(event.notice.user.name)} joined`);
       case 'left':
