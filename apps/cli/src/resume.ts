@@ -31,7 +31,8 @@ export class ResumeState {
   }
 
   dmSeen(conversation: string, seq: number): void {
-    this.dms[conversation] = Math.max(this.dms[conversation] ?? 0, seq);
+    // The latest, not the highest: a conversation that started over (expired) counts from its new seqs.
+    this.dms[conversation] = seq;
   }
 
   /** Records a `welcome`; true if it is a reconnect (there was a welcome before). */

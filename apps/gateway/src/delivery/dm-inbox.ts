@@ -49,7 +49,7 @@ export class DmInbox {
    * Gives `session` every stored DM of its user above `positions` (the client's last seen seq
    * per conversation, from its handshake) or else the user's delivered mark, then the live ones
    * that arrived meanwhile. Only the user's own conversations are read: a position for any other
-   * conversation id is ignored. Resolves when done; failures are logged (the DMs stay stored
+   * conversation id is ignored, and one beyond a conversation's head counts as 0. Resolves when done; failures are logged (the DMs stay stored
    * and unread: `dms` and `history` still show them).
    */
   async catchUp(
@@ -58,11 +58,14 @@ export class DmInbox {
   ): Promise<void> {
     const state = this.state(session);
     state.held = [];
-    for (const [conversation, seq] of Object.entries(positions)) state.seen.set(conversation, seq);
     try {
       const conversations = await this.store.conversations(session.user.id);
       for (const c of conversations) {
-        let after = positions[c.conversation] ?? c.delivered;
+        // A position beyond the head belongs to a conversation that expired (or that the broker
+        // lost) and started over: everything in it now is new to this client.
+        const position = positions[c.conversation];
+        let after = position === undefined ? c.delivered : position <= c.head ? position : 0;
+        state.seen.set(c.conversation, after);
         while (after < c.head) {
           const page = await this.store.since(c.conversation, after, CATCH_UP_PAGE);
           for (const m of page.messages) this.give(session, state, m, true);

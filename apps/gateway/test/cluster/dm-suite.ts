@@ -170,6 +170,29 @@ export function dmSuite(
       await eventually(() => expect(back.dms.map((d) => d.seq)).toEqual([2, 3, 4]));
     });
 
+    it('with auth: a position from a conversation that expired and started over is not trusted', async () => {
+      nodes = await start({ ...AUTH, ROOM_TTL_S: '1' });
+      const alice = await open(0, { token: await token('a-sub', 'alice') });
+      const bob = await open(1, { token: await token('b-sub', 'bob') });
+      for (const text of ['a', 'b', 'c']) await alice.request('dm', { to: 'bob', text });
+      await eventually(() => expect(bob.dms).toHaveLength(3));
+      const conversation = bob.dms[0]?.conversation ?? '';
+      bob.close();
+      // Another client of bob stays online (a name's last holder expires with the retention).
+      await open(0, { token: await token('b-sub', 'bob') });
+      await eventually(async () =>
+        expect(await alice.request('dms', {})).toMatchObject({ conversations: [] }),
+      );
+      await alice.request('dm', { to: 'bob', text: 'fresh start' });
+      const back = await open(2, {
+        token: await token('b-sub', 'bob'),
+        dms: { [conversation]: 3 },
+      });
+      await eventually(() =>
+        expect(back.dms).toMatchObject([{ text: 'fresh start', seq: 1, offline: true }]),
+      );
+    });
+
     it('with auth: another subject can read nothing of a conversation, not even with its resume token or as the freed name', async () => {
       nodes = await start(AUTH);
       const alice = await open(0, { token: await token('a-sub', 'alice') });

@@ -51,7 +51,8 @@ export async function memoryCluster(
 ): Promise<RunningGateway[]> {
   const broker = new MemoryBroker();
   const state = new MemoryState(broker);
-  const dms = new MemoryDms(broker, { limit: Number(overrides.DM_HISTORY_LIMIT ?? 1_000) });
+  const { dmHistoryLimit, roomTtlMs } = testConfig(overrides);
+  const dms = new MemoryDms(broker, { limit: dmHistoryLimit, ttlMs: roomTtlMs });
   const nodes: RunningGateway[] = [];
   for (let i = 0; i < count; i++) {
     const config = testConfig({ NODE_ID: `mem-${i}`, ...overrides });
