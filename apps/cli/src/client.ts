@@ -3,6 +3,8 @@ import type {
   ChatMessage,
   ChatError,
   DmResult,
+  DmsResult,
+  HistoryResult,
   JoinResult,
   RoomsResult,
   SendResult,
@@ -156,6 +158,14 @@ export class ChatClient {
     return this.request((socket, ms) => socket.timeout(ms).emitWithAck('who', {}));
   }
 
+  dms(): Promise<Outcome<DmsResult>> {
+    return this.request((socket, ms) => socket.timeout(ms).emitWithAck('dms', {}));
+  }
+
+  history(name: string): Promise<Outcome<HistoryResult>> {
+    return this.request((socket, ms) => socket.timeout(ms).emitWithAck('history', { with: name }));
+  }
+
   rooms(): Promise<Outcome<RoomsResult>> {
     return this.request((socket, ms) => socket.timeout(ms).emitWithAck('rooms', {}));
   }
@@ -261,7 +271,11 @@ export class ChatClient {
       this.state.seqs.lost(gap.room, gap.from, gap.to);
       this.onEvent({ type: 'gap', gap });
     });
-    socket.on('dm', (message) => live() && this.onEvent({ type: 'dm', message }));
+    socket.on('dm', (message) => {
+      if (!live()) return;
+      this.state.dmSeen(message.conversation, message.seq);
+      this.onEvent({ type: 'dm', message, mine: message.from.id === this.state.user?.id });
+    });
     socket.on('joined', (notice) => live() && this.onEvent({ type: 'joined', notice }));
     socket.on('left', (notice) => live() && this.onEvent({ type: 'left', notice }));
     socket.on('error', (error) => live() && this.onEvent({ type: 'server-error', error }));

@@ -16,6 +16,10 @@ export type Command =
   | { kind: 'rooms' }
   | { kind: 'who' }
   | { kind: 'msg'; to: string; text: string }
+  /** Our private conversations, with unread counts. */
+  | { kind: 'dms' }
+  /** The newest messages of our conversation with `with`. */
+  | { kind: 'history'; with: string }
   /** A mistyped command: `hint` says what was expected. Nothing is sent. */
   | { kind: 'invalid'; hint: string }
   /**
@@ -30,6 +34,8 @@ export const HELP: readonly string[] = [
   '  /rooms           list rooms and how many are in each',
   '  /who             list the members of the current room',
   '  /msg NAME TEXT   send a direct message to NAME',
+  '  /dms             list your private conversations and what you have not read',
+  '  /history NAME    show your conversation with NAME (marks it read)',
   '  /help            show this help',
   '  /quit or exit    leave the chat (Ctrl-C and Ctrl-D too)',
   'Anything else is sent to the current room; start a line with // to send one beginning with /.',
@@ -38,6 +44,8 @@ export const HELP: readonly string[] = [
 const USAGE: Readonly<Record<string, string>> = {
   join: 'usage: /join ROOM',
   msg: 'usage: /msg NAME TEXT',
+  dms: 'usage: /dms',
+  history: 'usage: /history NAME',
   rooms: 'usage: /rooms',
   who: 'usage: /who',
   help: 'usage: /help',
@@ -61,6 +69,7 @@ export function parseLine(raw: string): Command {
     case 'help':
     case 'rooms':
     case 'who':
+    case 'dms':
       if (rest !== '') return invalid(verb);
       return verb === 'exit' ? { kind: 'quit' } : { kind: verb };
     case 'join': {
@@ -68,6 +77,9 @@ export function parseLine(raw: string): Command {
       const room = validateRoom(rest);
       return room.ok ? { kind: 'join', room: room.value } : { kind: 'refused', error: room.error };
     }
+    case 'history':
+      if (!/^\S+$/.test(rest)) return invalid(verb);
+      return { kind: 'history', with: rest };
     case 'msg': {
       const args = /^(\S+)\s+(.*\S.*)$/s.exec(rest);
       if (args?.[1] === undefined || args[2] === undefined) return invalid(verb);

@@ -4,6 +4,8 @@ import type { Output } from './output';
 import { renderError } from './render';
 import {
   renderDmSent,
+  renderDms,
+  renderHistory,
   renderHelp,
   renderHint,
   renderJoined,
@@ -77,6 +79,14 @@ export function dispatch(command: Command, session: Session): Dispatched {
     case 'rooms':
       return settle(client.rooms(), (result) =>
         renderRooms(result, style).forEach((line) => output.write(line)),
+      );
+    case 'dms':
+      return settle(client.dms(), (result) =>
+        renderDms(result, style).forEach((line) => output.write(line)),
+      );
+    case 'history':
+      return settle(client.history(command.with), (result) =>
+        renderHistory(result, client.user, style).forEach((line) => output.write(line)),
       );
     case 'who':
       return settle(client.who(), (result) => output.write(renderWho(result, client.user, style)));

@@ -19,7 +19,8 @@ export type ClientEvent =
   /** A `welcome`; `reconnected` is true for every welcome after the first. */
   | { type: 'welcome'; welcome: Welcome; reconnected: boolean }
   | { type: 'message'; message: ChatMessage }
-  | { type: 'dm'; message: DirectMessage }
+  /** `mine`: a DM this user sent from another client (each client sees the whole conversation). */
+  | { type: 'dm'; message: DirectMessage; mine: boolean }
   | { type: 'joined'; notice: PresenceNotice }
   | { type: 'left'; notice: LeftNotice }
   | { type: 'synced'; synced: Synced }

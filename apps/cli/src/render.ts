@@ -70,8 +70,15 @@ export function renderEvent(
       const earlier = options.markHistory === true && event.message.history === true;
       return out(earlier ? `${style.notice('(earlier)')} ${line}` : line);
     }
-    case 'dm':
-      return out(`${tag('DM from ', event.message.from, style)} ${sanitize(event.message.text)}`);
+    case 'dm': {
+      const { message } = event;
+      const who = event.mine
+        ? tag('DM to ', message.to, style)
+        : tag('DM from ', message.from, style);
+      const line = `${who} ${sanitize(message.text)}`;
+      const earlier = options.markHistory === true && message.offline === true;
+      return out(earlier ? `${style.notice('(while you were away)')} ${line}` : line);
+    }
     case 'joined':
       return out(style.notice(`${name(event.notice.user, style)} joined`));
     case 'left':

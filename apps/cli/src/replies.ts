@@ -1,6 +1,8 @@
 import {
   sanitize,
   type DmResult,
+  type DmsResult,
+  type HistoryResult,
   type JoinResult,
   type RoomsResult,
   type UserRef,
@@ -49,6 +51,49 @@ export function renderDmSent(result: DmResult, text: string, style: Style): Line
     stream: 'out',
     text: `${style.name(`[DM to ${sanitize(result.to.name)}]`, result.to.id)} ${sanitize(text)}`,
   };
+}
+
+/** One line per conversation, most recent first: `@alice: 2 unread (5 messages)`. */
+export function renderDms(result: DmsResult, style: Style): Line[] {
+  if (result.conversations.length === 0) {
+    return [{ stream: 'out', text: style.notice('No private conversations') }];
+  }
+  return result.conversations.map((c) => ({
+    stream: 'out',
+    text: style.notice(`@${sanitize(c.with.name)}: ${c.unread} unread (last #${c.seq})`),
+  }));
+}
+
+/** The page oldest first, as the DMs looked live; first a note if earlier ones are gone. */
+export function renderHistory(
+  result: HistoryResult,
+  self: UserRef | undefined,
+  style: Style,
+): Line[] {
+  const lines: Line[] = [];
+  if (result.first > 1) {
+    lines.push({
+      stream: 'out',
+      text: style.notice(
+        `! ${result.first - 1} earlier messages with ${sanitize(result.with.name)} are no longer kept`,
+      ),
+    });
+  }
+  if (result.messages.length === 0) {
+    lines.push({
+      stream: 'out',
+      text: style.notice(`No messages with ${sanitize(result.with.name)}`),
+    });
+  }
+  for (const m of result.messages) {
+    const mine = m.from.id === self?.id;
+    const tag = mine ? `[DM to ${sanitize(m.to.name)}]` : `[DM from ${sanitize(m.from.name)}]`;
+    lines.push({
+      stream: 'out',
+      text: `${style.name(tag, mine ? m.to.id : m.from.id)} ${sanitize(m.text)}`,
+    });
+  }
+  return lines;
 }
 
 /** A line that has not gone out yet (terminal mode): reconnecting, or the cluster is away. */

@@ -20,12 +20,19 @@ export class ResumeState {
   /** The room we are in: where sends go and what a reconnect rejoins. */
   room: string;
   private resumeToken: string | undefined;
+  /** Last DM seq seen per conversation: a reconnect gets what came after, once. */
+  private readonly dms: Record<string, number> = {};
 
   constructor(
     private readonly identity: { name?: string; token?: string },
     room: string = DEFAULT_ROOM,
   ) {
     this.room = room;
+  }
+
+  dmSeen(conversation: string, seq: number): void {
+    // The latest, not the highest: a conversation that started over (expired) counts from its new seqs.
+    this.dms[conversation] = seq;
   }
 
   /** Records a `welcome`; true if it is a reconnect (there was a welcome before). */
@@ -46,6 +53,7 @@ export class ResumeState {
     if (this.identity.name !== undefined) auth.name = this.identity.name;
     if (this.identity.token !== undefined) auth.token = this.identity.token;
     if (this.resumeToken !== undefined) auth.resume = this.resumeToken;
+    if (Object.keys(this.dms).length > 0) auth.dms = { ...this.dms };
     const since = this.seqs.since(this.room);
     if (since !== undefined) auth.since = since;
     const epoch = this.seqs.epoch(this.room);

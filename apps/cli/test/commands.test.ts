@@ -24,6 +24,8 @@ describe('parseLine', () => {
     ['/help', { kind: 'help' }],
     ['/rooms', { kind: 'rooms' }],
     ['/who', { kind: 'who' }],
+    ['/dms', { kind: 'dms' }],
+    ['/history alice', { kind: 'history', with: 'alice' }],
     ['/who  ', { kind: 'who' }],
   ])('parses %j', (line, command) => {
     expect(parseLine(line)).toEqual(command);
@@ -62,6 +64,9 @@ describe('parseLine', () => {
     ['/msg bob', 'usage: /msg NAME TEXT'],
     ['/msg bob    ', 'usage: /msg NAME TEXT'],
     ['/who lobby', 'usage: /who'],
+    ['/dms alice', 'usage: /dms'],
+    ['/history', 'usage: /history NAME'],
+    ['/history alice bob', 'usage: /history NAME'],
     ['/rooms all', 'usage: /rooms'],
     ['/quit now', 'usage: /quit'],
     ['/nick bob', 'unknown command /nick (type /help for the list)'],

@@ -36,7 +36,19 @@ describe('renderEvent', () => {
     ],
     [
       'direct message',
-      { type: 'dm', message: { id: 'd', from: bob, to: welcome.user, text: 'psst', ts: 0 } },
+      {
+        type: 'dm',
+        mine: false,
+        message: {
+          id: 'd',
+          from: bob,
+          to: welcome.user,
+          text: 'psst',
+          ts: 0,
+          conversation: '1-2',
+          seq: 1,
+        },
+      },
       '[DM from bob] psst',
     ],
     [
@@ -167,7 +179,16 @@ describe('renderEvent', () => {
       { type: 'message', message: message(nasty, { id: 1, name: nasty }) },
       {
         type: 'dm',
-        message: { id: 'd', from: { id: 1, name: nasty }, to: bob, text: nasty, ts: 0 },
+        mine: false,
+        message: {
+          id: 'd',
+          from: { id: 1, name: nasty },
+          to: bob,
+          text: nasty,
+          ts: 0,
+          conversation: '1-2',
+          seq: 1,
+        },
       },
       { type: 'joined', notice: { room: nasty, user: { id: 1, name: nasty } } },
       { type: 'left', notice: { room: nasty, user: { id: 1, name: nasty }, reason: 'quit' } },

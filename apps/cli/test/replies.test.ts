@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { HELP } from '../src/commands';
-import { renderHelp, renderHint, renderJoined, renderRooms, renderWho } from '../src/replies';
+import {
+  renderDms,
+  renderHelp,
+  renderHint,
+  renderHistory,
+  renderJoined,
+  renderRooms,
+  renderWho,
+} from '../src/replies';
 import { chooseStyle, colourStyle, plainStyle } from '../src/style';
 
 const texts = (lines: { text: string }[]): string[] => lines.map((l) => l.text);
@@ -11,6 +19,44 @@ describe('replies to commands', () => {
       stream: 'out',
       text: 'Now in #dev',
     });
+  });
+
+  it('lists conversations with what is unread, and a page of one, saying what is no longer kept', () => {
+    const alice = { id: 1, name: 'alice' };
+    const bob = { id: 2, name: 'bob' };
+    const conversation = '1-2';
+    expect(
+      texts(
+        renderDms(
+          { conversations: [{ conversation, with: alice, seq: 7, unread: 2, ts: 0 }] },
+          plainStyle,
+        ),
+      ),
+    ).toEqual(['@alice: 2 unread (last #7)']);
+    expect(texts(renderDms({ conversations: [] }, plainStyle))).toEqual([
+      'No private conversations',
+    ]);
+    const dm = (seq: number, from: typeof alice, to: typeof alice, text: string) => ({
+      id: `d${seq}`,
+      from,
+      to,
+      text,
+      ts: 0,
+      conversation,
+      seq,
+    });
+    const page = {
+      conversation,
+      with: alice,
+      first: 6,
+      head: 7,
+      messages: [dm(6, alice, bob, 'hi'), dm(7, bob, alice, 'hello')],
+    };
+    expect(texts(renderHistory(page, bob, plainStyle))).toEqual([
+      '! 5 earlier messages with alice are no longer kept',
+      '[DM from alice] hi',
+      '[DM to alice] hello',
+    ]);
   });
 
   it('lists rooms one per line with their member counts', () => {

@@ -25,6 +25,8 @@ export interface GatewayConfig extends RedisSettings {
   logLevel: LogLevel;
   /** Messages kept per room for history and resume. @default 1_000 */
   historyLimit: number;
+  /** Messages kept per private conversation (oldest go first). @default 1_000 */
+  dmHistoryLimit: number;
   /** Messages a client receives when it joins a room without `since`. @default 50 */
   historyOnJoin: number;
   /** Messages in one page of history or replay (one Redis call). @default 100 */
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     nodeId,
     logLevel: logLevel as LogLevel,
     historyLimit: integer(env, 'HISTORY_LIMIT', 1_000, 1, 1_000_000),
+    dmHistoryLimit: integer(env, 'DM_HISTORY_LIMIT', 1_000, 1, 1_000_000),
     historyOnJoin: integer(env, 'HISTORY_ON_JOIN', 50, 0, 1_000_000),
     historyPageMessages: integer(env, 'HISTORY_PAGE_MESSAGES', 100, 1, 100_000),
     historyPageKb: integer(env, 'HISTORY_PAGE_KB', 256, 16, 65_536),

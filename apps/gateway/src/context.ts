@@ -1,5 +1,7 @@
 import type { LeaveReason, UserRef } from '@chat/protocol';
 import type { Bus, RateLimit } from './broker/bus';
+import type { DmStore } from './broker/dm-store';
+import type { DmInbox } from './delivery/dm-inbox';
 import { ENVELOPE_VERSION, type JoinedEnvelope } from './broker/envelope';
 import type { LeftTemplate, ClusterState, ResumeRecord, SessionRef } from './broker/cluster-state';
 import type { GatewayConfig } from './config';
@@ -18,6 +20,8 @@ export interface GatewayContext {
   nodeId: string;
   bus: Bus;
   state: ClusterState;
+  dms: DmStore;
+  inbox: DmInbox;
   relay: Relay;
   registry: Registry;
   /** Rooms' logs, a bounded page at a time, for joins and resumes. */

@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { HistoryReader } from './delivery/history-reader';
 import { MemoryBudget } from './delivery/recent-window';
+import { DmInbox } from './delivery/dm-inbox';
 import { Relay } from './delivery/relay';
 import { createHttpApp, createMetricsApp, type HttpDeps } from './http/app';
 import type { Logger } from './logger';
@@ -78,7 +79,7 @@ function listenOn(server: HttpServer, port: number, host: string): Promise<void>
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
-  const { config, bus, state, logger } = deps;
+  const { config, bus, state, dms, logger } = deps;
   const registry = new Registry();
   const metrics = new Metrics();
   let draining = false;
@@ -110,6 +111,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // A page waits for the previous one to drain, so a reader holds about two: keep them well
   // under the slow-consumer cut-off.
   const pageBytes = Math.min(config.historyPageKb, config.maxBufferedKb / 4) * 1024;
+  const inbox = new DmInbox(dms, logger);
   const relay = new Relay({
     batchWindowMs: config.batchWindowMs,
     presence: { perSecond: config.presenceRatePerSecond, burst: config.presenceBurst },
@@ -120,6 +122,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     pageBytes,
     bus,
+    inbox,
     io,
     registry,
     metrics,
@@ -136,6 +139,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     nodeId: config.nodeId,
     bus,
     state,
+    dms,
+    inbox,
     relay,
     registry,
     history: new HistoryReader(bus, {

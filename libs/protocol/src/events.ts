@@ -34,6 +34,13 @@ export interface Handshake {
    * `message` event each: fewer frames under load. @default false
    */
   batch?: boolean;
+  /**
+   * Last seq seen per conversation (`DirectMessage.conversation` -> `seq`), at most
+   * MAX_DM_POSITIONS entries: on connect the gateway sends each of the user's conversations
+   * from there (nothing missed, nothing twice). Conversations not named start after the user's
+   * delivered mark (what no session of the user has been given).
+   */
+  dms?: Record<string, number>;
 }
 
 export interface Welcome {
@@ -66,6 +73,15 @@ export interface DirectMessage {
   to: UserRef;
   text: string;
   ts: number;
+  /**
+   * The conversation of the two users (`<lower id>-<higher id>`), kept by the cluster. Added in
+   * v1 without a version change: older clients ignore it.
+   */
+  conversation: string;
+  /** Position in the conversation, assigned when it was stored: strictly increasing. */
+  seq: number;
+  /** Present and true when delivered on connect (sent while this user was offline). */
+  offline?: true;
 }
 
 export type LeaveReason = 'quit' | 'disconnected' | 'moved' | 'node-failure';
@@ -166,6 +182,44 @@ export interface DmRequest {
 export interface DmResult {
   id: string;
   to: UserRef;
+  /** See DirectMessage.conversation and seq. */
+  conversation: string;
+  seq: number;
+}
+
+/** A page of one of the caller's conversations, newest last. */
+export interface HistoryRequest {
+  /** The other participant's name (online, or the last user who held it). */
+  with: string;
+  /** Only messages with a lower seq (page backwards). @default the newest */
+  before?: number;
+  /** @default 50, at most 200 */
+  limit?: number;
+}
+export interface HistoryResult {
+  conversation: string;
+  with: UserRef;
+  /** Ascending by seq. */
+  messages: DirectMessage[];
+  /** Lowest seq still stored: earlier messages are gone (over DM_HISTORY_LIMIT, or expired). */
+  first: number;
+  /** Highest seq of the conversation (0: none). */
+  head: number;
+}
+export type DmsRequest = Record<string, never>;
+export interface ConversationSummary {
+  conversation: string;
+  with: UserRef;
+  /** Highest seq of the conversation. */
+  seq: number;
+  /** Messages from the other user not read yet (reading: fetching `history`, or replying). */
+  unread: number;
+  /** Milliseconds since the epoch of the last message. */
+  ts: number;
+}
+export interface DmsResult {
+  /** Most recent first. */
+  conversations: ConversationSummary[];
 }
 
 export interface WhoRequest {
@@ -188,6 +242,8 @@ export interface ClientToServerEvents {
   dm: (req: DmRequest, ack: (res: Ack<DmResult>) => void) => void;
   who: (req: WhoRequest, ack: (res: Ack<WhoResult>) => void) => void;
   rooms: (req: RoomsRequest, ack: (res: Ack<RoomsResult>) => void) => void;
+  history: (req: HistoryRequest, ack: (res: Ack<HistoryResult>) => void) => void;
+  dms: (req: DmsRequest, ack: (res: Ack<DmsResult>) => void) => void;
 }
 
 export interface ServerToClientEvents {
@@ -206,4 +262,12 @@ export interface ServerToClientEvents {
 }
 
 export type ClientEventName = keyof ClientToServerEvents;
-export const CLIENT_EVENTS: readonly ClientEventName[] = ['send', 'join', 'dm', 'who', 'rooms'];
+export const CLIENT_EVENTS: readonly ClientEventName[] = [
+  'send',
+  'join',
+  'dm',
+  'who',
+  'rooms',
+  'history',
+  'dms',
+];

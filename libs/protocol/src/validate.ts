@@ -1,5 +1,12 @@
 import { chatError } from './errors';
-import type { DmRequest, Handshake, JoinRequest, SendRequest, WhoRequest } from './events';
+import type {
+  DmRequest,
+  Handshake,
+  HistoryRequest,
+  JoinRequest,
+  SendRequest,
+  WhoRequest,
+} from './events';
 import { LIMITS, ROOM_PATTERN } from './limits';
 import { validateName } from './names';
 import { bad, fail, ok, type Result } from './result';
@@ -101,6 +108,50 @@ export function parseDm(payload: unknown): Result<DmRequest> {
   return ok(request);
 }
 
+/** Most conversations a handshake's `dms` may name. */
+export const MAX_DM_POSITIONS = 1_000;
+
+function validatePositions(value: unknown): Result<Record<string, number>> {
+  if (!isObject(value)) return bad('dms must be an object of conversation -> seq');
+  const entries = Object.entries(value);
+  if (entries.length > MAX_DM_POSITIONS)
+    return bad(`dms names at most ${MAX_DM_POSITIONS} conversations`);
+  const out: Record<string, number> = {};
+  for (const [conversation, seq] of entries) {
+    if (!/^\d{1,16}-\d{1,16}$/.test(conversation)) return bad('dms: not a conversation id');
+    const valid = validateSeq(seq, 'dms seq');
+    if (!valid.ok) return valid;
+    out[conversation] = valid.value;
+  }
+  return ok(out);
+}
+
+/** Most messages one `history` page holds. */
+export const MAX_HISTORY_PAGE = 200;
+
+export function parseHistory(payload: unknown): Result<HistoryRequest> {
+  if (!isObject(payload)) return bad('history expects { with, before?, limit? }');
+  if (typeof payload.with !== 'string' || payload.with.length === 0) {
+    return bad('with must be a name');
+  }
+  const before = optional(payload, 'before', (v) => validateSeq(v, 'before'));
+  if (!before.ok) return before;
+  const limit = optional(payload, 'limit', (v) => validateSeq(v, 'limit'));
+  if (!limit.ok) return limit;
+  if (limit.value !== undefined && (limit.value < 1 || limit.value > MAX_HISTORY_PAGE)) {
+    return bad(`limit must be 1-${MAX_HISTORY_PAGE}`);
+  }
+  const request: HistoryRequest = { with: payload.with };
+  if (before.value !== undefined) request.before = before.value;
+  if (limit.value !== undefined) request.limit = limit.value;
+  return ok(request);
+}
+
+export function parseDms(payload: unknown): Result<Record<string, never>> {
+  if (payload !== undefined && !isObject(payload)) return bad('dms expects {}');
+  return ok({});
+}
+
 export function parseWho(payload: unknown): Result<WhoRequest> {
   if (payload === undefined) return ok({});
   if (!isObject(payload)) return bad('who expects { room? }');
@@ -156,6 +207,11 @@ export function parseHandshake(auth: unknown): Result<Handshake> {
     const since = validateSeq(auth.since, 'since');
     if (!since.ok) return since;
     result.since = since.value;
+  }
+  if (auth.dms !== undefined) {
+    const dms = validatePositions(auth.dms);
+    if (!dms.ok) return dms;
+    result.dms = dms.value;
   }
   if (auth.epoch !== undefined) {
     const epoch = validateEpoch(auth.epoch);

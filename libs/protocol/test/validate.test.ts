@@ -6,7 +6,9 @@ import {
   isChatError,
   nameKey,
   parseDm,
+  parseDms,
   parseHandshake,
+  parseHistory,
   parseJoin,
   parseRooms,
   parseSend,
@@ -143,6 +145,32 @@ describe('request parsers', () => {
     });
     expect(errorCode(parseDm({ to: 3, text: 'x' }))).toBe('BAD_REQUEST');
     expect(errorCode(parseDm({ to: 'bob', text: ' ' }))).toBe('EMPTY_TEXT');
+  });
+
+  it('validates history pages and the dms list', () => {
+    expect(parseHistory({ with: 'alice', before: 7, limit: 20 })).toEqual({
+      ok: true,
+      value: { with: 'alice', before: 7, limit: 20 },
+    });
+    expect(parseHistory({ with: 'alice' })).toEqual({ ok: true, value: { with: 'alice' } });
+    expect(errorCode(parseHistory({}))).toBe('BAD_REQUEST');
+    expect(errorCode(parseHistory({ with: 'alice', limit: 0 }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseHistory({ with: 'alice', limit: 201 }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseHistory({ with: 'alice', before: -1 }))).toBe('BAD_REQUEST');
+    expect(parseDms({})).toEqual({ ok: true, value: {} });
+    expect(errorCode(parseDms('x'))).toBe('BAD_REQUEST');
+  });
+
+  it('accepts DM positions in the handshake, and only conversation ids with seqs', () => {
+    expect(parseHandshake({ dms: { '3-9': 4 } })).toEqual({
+      ok: true,
+      value: { dms: { '3-9': 4 } },
+    });
+    expect(errorCode(parseHandshake({ dms: { lobby: 4 } }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseHandshake({ dms: { '3-9': 'x' } }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseHandshake({ dms: [] }))).toBe('BAD_REQUEST');
+    const many = Object.fromEntries(Array.from({ length: 1_001 }, (_, i) => [`1-${i + 2}`, 1]));
+    expect(errorCode(parseHandshake({ dms: many }))).toBe('BAD_REQUEST');
   });
 
   it('parses who and rooms with optional payloads', () => {

@@ -253,9 +253,11 @@ export class FakeCluster {
         to: to.data.user,
         text: req.value.text,
         ts: 0,
+        conversation: `${Math.min(user.id, to.data.user.id)}-${Math.max(user.id, to.data.user.id)}`,
+        seq: 1,
       };
       to.emit('dm', dm);
-      ack({ ok: true, id: dm.id, to: dm.to });
+      ack({ ok: true, id: dm.id, to: dm.to, conversation: dm.conversation, seq: dm.seq });
     });
 
     socket.on('who', (_payload, ack) => {

@@ -2,6 +2,9 @@ import type { GatewayConfig } from '../config';
 import type { Logger } from '../logger';
 import { DEFAULT_ROOM_STORAGE, type Bus, type RoomStorage } from './bus';
 import type { ClusterState } from './cluster-state';
+import type { DmStore } from './dm-store';
+import { MemoryDms } from './memory/memory-dms';
+import { RedisDms } from './redis/redis-dms';
 import { MemoryBroker } from './memory/memory-broker';
 import { MemoryBus } from './memory/memory-bus';
 import { MemoryState } from './memory/memory-state';
@@ -14,9 +17,14 @@ import { redisTarget, type RedisTargetConfig } from './redis/redis-target';
 export interface Broker {
   bus: Bus;
   state: ClusterState;
+  /** Private conversations, on the same backend. */
+  dms: DmStore;
 }
 
-type BrokerConfig = Pick<GatewayConfig, 'redisPrefix' | 'historyLimit' | 'commandTimeoutMs'> &
+type BrokerConfig = Pick<
+  GatewayConfig,
+  'redisPrefix' | 'historyLimit' | 'commandTimeoutMs' | 'dmHistoryLimit'
+> &
   RedisTargetConfig &
   Partial<RoomStorage>;
 
@@ -30,10 +38,13 @@ export function createBroker(config: BrokerConfig, logger: Logger): Broker {
     roomTtlMs: config.roomTtlMs ?? DEFAULT_ROOM_STORAGE.roomTtlMs,
     maxRooms: config.maxRooms ?? DEFAULT_ROOM_STORAGE.maxRooms,
   };
+  // Conversations expire like room logs: ROOM_TTL_S after their last message.
+  const dmStorage = { limit: config.dmHistoryLimit, ttlMs: storage.roomTtlMs };
   const target = redisTarget(config);
   if (target === undefined) {
     const broker = new MemoryBroker(config.historyLimit, Date.now, storage);
-    return { bus: new MemoryBus(broker), state: new MemoryState(broker) };
+    const dms = new MemoryDms(broker, dmStorage);
+    return { bus: new MemoryBus(broker), state: new MemoryState(broker), dms };
   }
   const redisLogger = logger.child({ component: 'redis' });
   const redis = new RedisBackend({
@@ -48,5 +59,5 @@ export function createBroker(config: BrokerConfig, logger: Logger): Broker {
     logger: redisLogger,
   });
   redis.connect();
-  return { bus, state: new RedisState(redis) };
+  return { bus, state: new RedisState(redis), dms: new RedisDms(redis, dmStorage) };
 }

@@ -24,6 +24,8 @@ export interface MessageEnvelope extends Base {
 
 export type MessageDraft = Omit<MessageEnvelope, 'seq'>;
 
+export type DmDraft = Omit<DmEnvelope, 'seq'>;
+
 export interface JoinedEnvelope extends Base {
   type: 'joined';
   room: string;
@@ -39,8 +41,13 @@ export interface LeftEnvelope extends Base {
   to?: string;
 }
 
+/** A private message, stored in its conversation (see DmStore) before it is published. */
 export interface DmEnvelope extends Base {
   type: 'dm';
+  /** Assigned by the store, like a room message's; travels beside the draft. */
+  seq: number;
+  /** conversationId(from.id, to.id) */
+  conversation: string;
   id: string;
   from: UserRef;
   to: UserRef;
@@ -58,7 +65,7 @@ export interface CanaryEnvelope extends Base {
 export type Envelope =
   MessageEnvelope | JoinedEnvelope | LeftEnvelope | DmEnvelope | CanaryEnvelope;
 
-export function encodeEnvelope(envelope: Envelope | MessageDraft): string {
+export function encodeEnvelope(envelope: Envelope | MessageDraft | DmDraft): string {
   return JSON.stringify(envelope);
 }
 
@@ -113,6 +120,8 @@ function isValid(e: Fields): boolean {
       );
     case 'dm':
       return (
+        isCount(e.seq) &&
+        isString(e.conversation) &&
         isString(e.id) &&
         isUser(e.from) &&
         isUser(e.to) &&
@@ -134,7 +143,9 @@ function isValid(e: Fields): boolean {
 export function decodeEnvelope(payload: string): Envelope | undefined {
   const space = payload.indexOf(' ');
   if (space > 0 && isDigit(payload.charCodeAt(0))) {
-    return decodeStoredMessage(Number(payload.slice(0, space)), payload.slice(space + 1));
+    const seq = Number(payload.slice(0, space));
+    const draft = payload.slice(space + 1);
+    return decodeStoredMessage(seq, draft) ?? decodeStoredDm(seq, draft);
   }
   const fields = parseObject(payload);
   return fields && isValid(fields) ? (fields as unknown as Envelope) : undefined;
@@ -146,6 +157,14 @@ export function decodeStoredMessage(seq: number, draft: string): MessageEnvelope
   if (!fields || fields.type !== 'message') return undefined;
   fields.seq = seq;
   return isValid(fields) ? (fields as unknown as MessageEnvelope) : undefined;
+}
+
+/** A DM read back from its conversation's log (or a stored-DM frame): its draft and seq. */
+export function decodeStoredDm(seq: number, draft: string): DmEnvelope | undefined {
+  const fields = parseObject(draft);
+  if (!fields || fields.type !== 'dm') return undefined;
+  fields.seq = seq;
+  return isValid(fields) ? (fields as unknown as DmEnvelope) : undefined;
 }
 
 const isDigit = (code: number): boolean => code >= 48 && code <= 57;

@@ -1,6 +1,6 @@
-import type { DirectMessage } from '@chat/protocol';
 import type { Bus, BusHandler } from '../broker/bus';
-import type { DmEnvelope, Envelope } from '../broker/envelope';
+import type { Envelope } from '../broker/envelope';
+import type { DmInbox } from './dm-inbox';
 import type { Topic } from '../broker/topics';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -21,6 +21,8 @@ export interface RelayDeps {
   /** Stored bytes per log read when repairing a room (see Bus.range). */
   pageBytes: number;
   bus: Bus;
+  /** Where DMs go (stored DMs arrive on both participants' user topics). */
+  inbox: DmInbox;
   io: ChatServer;
   registry: Registry;
   metrics: Metrics;
@@ -132,7 +134,9 @@ export class Relay implements BusHandler {
         return;
       }
       case 'dm':
-        this.deliverDm(envelope);
+        if (topic.kind === 'user') {
+          this.deps.inbox.deliver(envelope, this.deps.registry.ofUser(topic.userId), topic.userId);
+        }
         return;
       case 'canary':
         if (topic.kind === 'node' && envelope.origin === this.deps.nodeId) {
@@ -169,18 +173,5 @@ export class Relay implements BusHandler {
     await this.deps.bus.subscribe({ kind: 'room', room });
     const { head } = await feed.fetch(0, 0);
     feed.sequencer.start(head);
-  }
-
-  private deliverDm(envelope: DmEnvelope): void {
-    const dm: DirectMessage = {
-      id: envelope.id,
-      from: envelope.from,
-      to: envelope.to,
-      text: envelope.text,
-      ts: envelope.ts,
-    };
-    for (const session of this.deps.registry.ofUser(envelope.to.id)) {
-      if (session.sid !== envelope.sid) session.socket.emit('dm', dm);
-    }
   }
 }

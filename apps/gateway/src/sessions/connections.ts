@@ -135,7 +135,7 @@ export class Connections {
 
   private async setup(
     session: LocalSession,
-    { room, since, epoch }: Handshake,
+    { room, since, epoch, dms }: Handshake,
     previous: SessionRef | undefined,
   ) {
     const { ctx } = this;
@@ -159,6 +159,9 @@ export class Connections {
       ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
       await joinRoom(ctx, session, room ?? DEFAULT_ROOM, since, 'handshake', epoch);
       if (previous) await this.takeOver(session, previous);
+      // DMs to this name while it is offline reach this user id (see README, "known user").
+      await ctx.dms.noteHolder(session.user.name, session.user.id);
+      await ctx.inbox.catchUp(session, dms);
     } catch (error) {
       this.fail(session, toChatError(error, ctx.logger, { phase: 'setup', user: session.user }));
     }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import {
-  parseDm,
   parseJoin,
   parseRooms,
   parseSend,
@@ -8,7 +7,6 @@ import {
   type Ack,
   type ClientEventName,
   type ClientToServerEvents,
-  type DmResult,
   type JoinResult,
   type Result,
   type RoomsResult,
@@ -20,6 +18,7 @@ import { addressRateLimit, type GatewayContext, userRateLimit } from '../context
 import { ClientError, clientError, rethrowWriteFailure } from '../errors';
 import type { LocalSession } from './registry';
 import { joinRoom } from '../delivery/room-sync';
+import { dm, dms, history } from './dm-handlers';
 
 /** Message ids: unique per node boot, so also across restarts of a node with a fixed NODE_ID. */
 export function messageIds(nodeId: string): () => string {
@@ -90,48 +89,6 @@ const join: Handler<JoinResult> = async (ctx, session, payload) => {
   return joinRoom(ctx, session, request.room, request.since, 'request', request.epoch);
 };
 
-const dm: Handler<DmResult> = async (ctx, session, payload) => {
-  const request = valid(parseDm(payload));
-  const to = await ctx.state.findUser(request.to);
-  if (!to) throw clientError('USER_NOT_FOUND', `nobody called '${request.to}' is online`);
-  const id = ctx.nextMessageId();
-  const outcome = await ctx.bus
-    .publish(
-      { kind: 'user', userId: to.id },
-      {
-        v: ENVELOPE_VERSION,
-        type: 'dm',
-        origin: ctx.nodeId,
-        id,
-        from: session.user,
-        to,
-        sid: session.sid,
-        text: request.text,
-        ts: Date.now(),
-      },
-      {
-        limit: userRateLimit(ctx, session.user),
-        ...(request.cid === undefined
-          ? {}
-          : { dedupe: { key: `dm:${session.user.id}:${request.cid}`, id } }),
-      },
-    )
-    .catch((error: unknown) =>
-      rethrowWriteFailure(error, request.cid, ctx.logger, { event: 'dm', user: session.user }),
-    );
-  switch (outcome.status) {
-    case 'rate-limited':
-      throw clientError('RATE_LIMITED');
-    case 'duplicate':
-      return { id: outcome.id, to };
-    case 'published':
-      if (outcome.receivers === 0) {
-        throw clientError('USER_NOT_FOUND', `'${to.name}' is not connected`);
-      }
-      return { id, to };
-  }
-};
-
 const who: Handler<WhoResult> = async (ctx, session, payload) => {
   const room = valid(parseWho(payload)).room ?? session.room;
   if (room === undefined) throw clientError('NOT_JOINED', 'not in a room; name one');
@@ -152,6 +109,8 @@ export const HANDLERS: { [E in ClientEventName]: Handler<AckPayload<E>> } = {
   dm,
   who,
   rooms,
+  history,
+  dms,
 };
 
 /** What the ack of client event E carries on success, read off the protocol's event types. */

@@ -143,7 +143,7 @@ describe('private messages', () => {
     await eventually(() => expect(bob.dms.map((d) => d.text)).toEqual(['once', 'marker']));
   });
 
-  it('tell the sender when the addressee is not online', async () => {
+  it('tell the sender when nobody has held the name; keep a DM for a user who went offline', async () => {
     nodes = await redisCluster(redis.url, 2);
     const alice = await open(0, { name: 'alice' });
     expect(await alice.request('dm', { to: 'ghost', text: 'hello?' })).toMatchObject({
@@ -153,9 +153,11 @@ describe('private messages', () => {
     const bob = await open(1, { name: 'bob' });
     bob.close();
     await eventually(() => expect(alice.lines).toContain('bob left'));
+    // bob held the name: the DM is stored in their conversation (issue #15), not refused.
     expect(await alice.request('dm', { to: 'bob', text: 'gone?' })).toMatchObject({
-      ok: false,
-      error: { code: 'USER_NOT_FOUND' },
+      ok: true,
+      to: { id: bob.welcome.user.id, name: 'bob' },
+      seq: 1,
     });
   });
 });

@@ -2,6 +2,7 @@ import { vi } from 'vitest';
 import type { TestClient } from './client';
 import { MemoryBroker } from '../../src/broker/memory/memory-broker';
 import { MemoryBus } from '../../src/broker/memory/memory-bus';
+import { MemoryDms } from '../../src/broker/memory/memory-dms';
 import { createBroker } from '../../src/broker/create-broker';
 import { loadConfig, type GatewayConfig } from '../../src/config';
 import { createGateway, type Gateway } from '../../src/gateway';
@@ -35,7 +36,7 @@ export function testConfig(overrides: Record<string, string> = {}): GatewayConfi
 
 async function start(
   config: GatewayConfig,
-  backend: Pick<Parameters<typeof createGateway>[0], 'bus' | 'state'>,
+  backend: Pick<Parameters<typeof createGateway>[0], 'bus' | 'state' | 'dms'>,
 ) {
   const logger = createLogger(config.nodeId, config.logLevel);
   const gateway = createGateway({ config, logger, ...backend });
@@ -50,10 +51,12 @@ export async function memoryCluster(
 ): Promise<RunningGateway[]> {
   const broker = new MemoryBroker();
   const state = new MemoryState(broker);
+  const { dmHistoryLimit, roomTtlMs } = testConfig(overrides);
+  const dms = new MemoryDms(broker, { limit: dmHistoryLimit, ttlMs: roomTtlMs });
   const nodes: RunningGateway[] = [];
   for (let i = 0; i < count; i++) {
     const config = testConfig({ NODE_ID: `mem-${i}`, ...overrides });
-    nodes.push(await start(config, { bus: new MemoryBus(broker), state }));
+    nodes.push(await start(config, { bus: new MemoryBus(broker), state, dms }));
   }
   return nodes;
 }

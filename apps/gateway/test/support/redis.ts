@@ -6,10 +6,17 @@ import { createLogger } from '../../src/logger';
 export async function openRedisBroker(
   url: string,
   prefix: string,
-  storage: Partial<RoomStorage> = {},
+  storage: Partial<RoomStorage> & { dmHistoryLimit?: number } = {},
 ): Promise<Broker> {
   const broker = createBroker(
-    { redisUrl: url, redisPrefix: prefix, historyLimit: 100, commandTimeoutMs: 2_000, ...storage },
+    {
+      redisUrl: url,
+      redisPrefix: prefix,
+      historyLimit: 100,
+      dmHistoryLimit: 100,
+      commandTimeoutMs: 2_000,
+      ...storage,
+    },
     createLogger('test', 'silent'),
   );
   await new Promise<void>((resolve) =>

@@ -30,6 +30,8 @@ describe('envelopes', () => {
       v: 1,
       type: 'dm',
       origin: 'n1',
+      seq: 1,
+      conversation: '1-2',
       id: 'd',
       from: user,
       to: { id: 2, name: 'bob' },

@@ -28,6 +28,7 @@ export class ChatView {
   });
   private readonly sidebar: Sidebar;
   private me = '';
+  private myId: number | undefined;
   private node = '';
 
   constructor(private readonly session: ChatSession) {
@@ -96,6 +97,7 @@ export class ChatView {
       case 'welcome': {
         const { user, node, room } = event.welcome;
         this.me = user.name;
+        this.myId = user.id;
         this.node = node;
         const verb = event.reconnected ? 'Reconnected as' : 'You joined as';
         log.notice(`${verb} ${sanitize(user.name)} (id ${user.id}, node ${sanitize(node)})`);
@@ -114,8 +116,11 @@ export class ChatView {
       case 'synced':
         this.setRoom(event.synced.room);
         return log.synced(event.synced.room, event.synced.replayed);
-      case 'dm':
-        return log.dm('from', event.message.from, event.message.text);
+      case 'dm': {
+        // A DM we sent from another client arrives too (each client sees the whole conversation).
+        const { from, to, text } = event.message;
+        return from.id === this.myId ? log.dm('to', to, text) : log.dm('from', from, text);
+      }
       case 'joined':
         return log.notice(`${sanitize(event.notice.user.name)} joined`);
       case 'left':

@@ -49,6 +49,29 @@ export class RedisNames {
     return this.key('rooms', 'online');
   }
 
+  // ---- private conversations (see DmStore) ----
+  dmSeq(conversation: string): string {
+    return this.key('dm-seq', conversation);
+  }
+  dmLog(conversation: string): string {
+    return this.key('dm-log', conversation);
+  }
+  /** A user's conversations, scored by the time (ms) of their last message. */
+  dmConversations(userId: number): string {
+    return this.key('dm-convs', String(userId));
+  }
+  /** A user's marks: `r:<conversation>` (read) and `d:<conversation>` (delivered) -> seq. */
+  dmMarks(userId: number): string {
+    return this.key('dm-marks', String(userId));
+  }
+  /** The user id that last held a name, under its comparison key. */
+  dmHolder(name: string): string {
+    return this.key('dm-holder', nameKey(name));
+  }
+  dmCid(userId: number, cid: string): string {
+    return this.key('dm-cid', `${userId}:${cid}`);
+  }
+
   // ---- sends ----
   sendCid(userId: number, cid: string): string {
     return this.key('cid', `${userId}:${cid}`);

@@ -1,0 +1,80 @@
+import type { RateLimit } from './bus';
+import type { DmDraft, DmEnvelope } from './envelope';
+
+/**
+ * Private conversations, kept by the broker: one log per pair of user ids, positions (seq)
+ * assigned in the same atomic step that stores a message and publishes it to both users' topics
+ * (so publish order is seq order, as for rooms). A conversation is named by its two user ids,
+ * never by names: user ids are never reused, so whoever later holds a name cannot read the
+ * conversations of an earlier holder.
+ *
+ * Bounds: at most `limit` messages per conversation (oldest go first), and every key of a
+ * conversation (and a user's index of them) expires `ttlMs` after its last message.
+ */
+export interface DmStore {
+  append(draft: DmDraft, options: DmAppendOptions): Promise<DmAppendOutcome>;
+  /** The newest `limit` messages with seq < `before` (0: the newest), ascending. */
+  page(conversation: string, before: number, limit: number): Promise<DmPage>;
+  /** Up to `limit` messages with seq > `after`, ascending. */
+  since(conversation: string, after: number, limit: number): Promise<DmPage>;
+  /** The user's conversations with their heads and the user's marks, most recent first. */
+  conversations(userId: number): Promise<ConversationState[]>;
+  /** Raises the user's `read` or `delivered` mark in a conversation to `seq` (never lowers it). */
+  mark(userId: number, conversation: string, kind: MarkKind, seq: number): Promise<void>;
+  /** Records `userId` as the latest holder of `name` (kept `ttlMs`): DMs to the name offline reach them. */
+  noteHolder(name: string, userId: number): Promise<void>;
+  /** The user id that last held `name` within the retention period. */
+  lastHolder(name: string): Promise<number | undefined>;
+}
+
+export type MarkKind = 'read' | 'delivered';
+
+export interface DmAppendOptions {
+  /** Client retry id, unique per sender: a second append with it is a no-op. */
+  cid?: string;
+  limit?: RateLimit;
+}
+
+export type DmAppendOutcome =
+  | { status: 'stored'; seq: number }
+  | { status: 'duplicate'; id: string; seq: number }
+  | { status: 'rate-limited' };
+
+export interface DmPage {
+  messages: DmEnvelope[];
+  /** Lowest seq still stored (head + 1 when none is). */
+  first: number;
+  /** Highest seq assigned (0: none). */
+  head: number;
+}
+
+export interface ConversationState {
+  conversation: string;
+  head: number;
+  first: number;
+  /** Highest seq this user has read (see DmsResult) and been delivered. 0: none. */
+  read: number;
+  delivered: number;
+  /** The newest stored message (names the other participant), if any is left. */
+  last: DmEnvelope | undefined;
+}
+
+/** @default 1_000 messages per conversation, kept 7 days after the last. */
+export interface DmStorage {
+  limit: number;
+  ttlMs: number;
+}
+
+export const DEFAULT_DM_STORAGE: DmStorage = { limit: 1_000, ttlMs: 604_800_000 };
+
+/** The conversation of two users: the same whichever of them names it. */
+export function conversationId(a: number, b: number): string {
+  return a < b ? `${a}-${b}` : `${b}-${a}`;
+}
+
+/** The two user ids of a conversation id, or undefined for anything else. */
+export function participants(conversation: string): [number, number] | undefined {
+  const match = /^(\d{1,16})-(\d{1,16})$/.exec(conversation);
+  if (!match) return undefined;
+  return [Number(match[1]), Number(match[2])];
+}

@@ -1,0 +1,85 @@
+import { LuaScript, replyArray, replyNumber } from './lua-script';
+import { TAKE_TOKEN } from './fragments';
+
+export type DmAppendReply =
+  | { status: 'stored'; seq: number }
+  | { status: 'duplicate'; id: string; seq: number }
+  | { status: 'rate-limited' };
+
+/**
+ * Stores and publishes one private message: the conversation's seq is taken, the draft stored
+ * under stream id `<seq>-0` (the log trimmed to `max_len`), both users' conversation indexes
+ * touched, the sender's read and delivered marks set to the seq (they wrote it), and
+ * `<seq> <draft>` published to the recipient's and the sender's user channels, in one atomic
+ * step: publish order is seq order. Every key expires `ttl_ms` after the last message.
+ */
+export const DM_APPEND = new LuaScript({
+  name: 'dm-append',
+  keys: ['seq_counter', 'log', 'cid_key', 'bucket', 'from_index', 'to_index', 'from_marks'],
+  argv: [
+    'to_channel',
+    'from_channel',
+    'conversation',
+    'draft',
+    'max_len',
+    'ttl_ms',
+    'use_cid',
+    'message_id',
+    'cid_ttl_ms',
+    'use_limit',
+    'per_second',
+    'burst',
+  ],
+  body: `${TAKE_TOKEN}
+if use_cid == '1' then
+  local previous = redis.call('GET', cid_key)
+  if previous then
+    local split = string.find(previous, ' ', 1, true)
+    return {1, string.sub(previous, 1, split - 1), tonumber(string.sub(previous, split + 1))}
+  end
+end
+if use_limit == '1' and not take(bucket, tonumber(per_second), tonumber(burst)) then
+  return {2}
+end
+local ttl = tonumber(ttl_ms)
+local seq = redis.call('INCR', seq_counter)
+redis.call('XADD', log, 'MAXLEN', max_len, seq .. '-0', 'e', draft)
+redis.call('PEXPIRE', seq_counter, ttl)
+redis.call('PEXPIRE', log, ttl)
+for _, index in ipairs({from_index, to_index}) do
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl)
+  redis.call('ZADD', index, now, conversation)
+  redis.call('PEXPIRE', index, ttl)
+end
+redis.call('HSET', from_marks, 'r:' .. conversation, seq, 'd:' .. conversation, seq)
+redis.call('PEXPIRE', from_marks, ttl)
+redis.call('PUBLISH', to_channel, seq .. ' ' .. draft)
+if from_channel ~= to_channel then redis.call('PUBLISH', from_channel, seq .. ' ' .. draft) end
+if use_cid == '1' then
+  redis.call('SET', cid_key, message_id .. ' ' .. seq, 'PX', cid_ttl_ms)
+end
+return {0, seq}
+`,
+  parse(reply): DmAppendReply {
+    const [status, first, second] = replyArray(reply, 'dm-append');
+    if (status === 1) {
+      return { status: 'duplicate', id: String(first), seq: replyNumber(second, 'dm-append') };
+    }
+    if (status === 2) return { status: 'rate-limited' };
+    return { status: 'stored', seq: replyNumber(first, 'dm-append') };
+  },
+});
+
+/** Raises one mark (`field` of the user's marks hash) to `seq`, never lowering it. */
+export const DM_MARK = new LuaScript({
+  name: 'dm-mark',
+  keys: ['marks'],
+  argv: ['field', 'seq', 'ttl_ms'],
+  body: `
+local current = tonumber(redis.call('HGET', marks, field) or '0')
+if tonumber(seq) > current then redis.call('HSET', marks, field, seq) end
+redis.call('PEXPIRE', marks, ttl_ms)
+return 0
+`,
+  parse: () => undefined,
+});

@@ -1,0 +1,105 @@
+import type { DirectMessage } from '@chat/protocol';
+import type { DmStore } from '../broker/dm-store';
+import type { DmEnvelope } from '../broker/envelope';
+import type { Logger } from '../logger';
+import type { LocalSession } from '../sessions/registry';
+
+/** Most DMs one catch-up reads per conversation and call. */
+const CATCH_UP_PAGE = 200;
+
+interface SessionDms {
+  /** Highest seq given to this session, per conversation: nothing is given twice. */
+  seen: Map<string, number>;
+  /** Live DMs held while the session catches up, so it sees each conversation in seq order. */
+  held: DmEnvelope[] | undefined;
+}
+
+export function toDirectMessage(envelope: DmEnvelope, offline = false): DirectMessage {
+  const { id, from, to, text, ts, conversation, seq } = envelope;
+  return { id, from, to, text, ts, conversation, seq, ...(offline ? { offline: true } : {}) };
+}
+
+/**
+ * This node's DM delivery to its sessions. Live DMs arrive on the user's topic (the store
+ * publishes each to both participants); a session that connects first gets what was stored for
+ * its user since the user's `delivered` mark (sent while no session of the user was online),
+ * then live ones: each conversation in seq order, no seq twice to one session.
+ */
+export class DmInbox {
+  private readonly sessions = new WeakMap<LocalSession, SessionDms>();
+
+  constructor(
+    private readonly store: DmStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A DM published to `userId`'s topic: to each of their sessions here but the sender's. */
+  deliver(envelope: DmEnvelope, recipients: Iterable<LocalSession>, userId: number): void {
+    let delivered = false;
+    for (const session of recipients) {
+      if (session.sid === envelope.sid) continue;
+      const state = this.state(session);
+      if (state.held) state.held.push(envelope);
+      else delivered = this.give(session, state, envelope, false) || delivered;
+    }
+    if (delivered) this.markDelivered(userId, envelope);
+  }
+
+  /**
+   * Gives `session` every stored DM of its user above `positions` (the client's last seen seq
+   * per conversation, from its handshake) or else the user's delivered mark, then the live ones
+   * that arrived meanwhile. Only the user's own conversations are read: a position for any other
+   * conversation id is ignored, and one beyond a conversation's head counts as 0. Resolves when done; failures are logged (the DMs stay stored
+   * and unread: `dms` and `history` still show them).
+   */
+  async catchUp(
+    session: LocalSession,
+    positions: Readonly<Record<string, number>> = {},
+  ): Promise<void> {
+    const state = this.state(session);
+    state.held = [];
+    try {
+      const conversations = await this.store.conversations(session.user.id);
+      for (const c of conversations) {
+        // A position beyond the head belongs to a conversation that expired (or that the broker
+        // lost) and started over: everything in it now is new to this client.
+        const position = positions[c.conversation];
+        let after = position === undefined ? c.delivered : position <= c.head ? position : 0;
+        state.seen.set(c.conversation, after);
+        while (after < c.head) {
+          const page = await this.store.since(c.conversation, after, CATCH_UP_PAGE);
+          for (const m of page.messages) this.give(session, state, m, true);
+          after = page.messages.at(-1)?.seq ?? c.head;
+        }
+        if (c.head > c.delivered)
+          await this.store.mark(session.user.id, c.conversation, 'delivered', c.head);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, user: session.user }, 'DM catch-up failed');
+    } finally {
+      const held = state.held;
+      state.held = undefined;
+      for (const m of held)
+        if (this.give(session, state, m, false)) this.markDelivered(session.user.id, m);
+    }
+  }
+
+  private give(session: LocalSession, state: SessionDms, m: DmEnvelope, offline: boolean): boolean {
+    if (m.seq <= (state.seen.get(m.conversation) ?? 0)) return false;
+    state.seen.set(m.conversation, m.seq);
+    session.socket.emit('dm', toDirectMessage(m, offline));
+    return true;
+  }
+
+  private markDelivered(userId: number, m: DmEnvelope): void {
+    this.store.mark(userId, m.conversation, 'delivered', m.seq).catch((error: unknown) => {
+      this.logger.debug({ err: error, userId }, 'DM delivered mark not saved');
+    });
+  }
+
+  private state(session: LocalSession): SessionDms {
+    let state = this.sessions.get(session);
+    if (!state) this.sessions.set(session, (state = { seen: new Map(), held: undefined }));
+    return state;
+  }
+}

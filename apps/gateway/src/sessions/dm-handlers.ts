@@ -1,0 +1,120 @@
+import {
+  parseDm,
+  parseDms,
+  parseHistory,
+  type DmResult,
+  type DmsResult,
+  type HistoryResult,
+  type Result,
+  type UserRef,
+} from '@chat/protocol';
+import { conversationId } from '../broker/dm-store';
+import { ENVELOPE_VERSION } from '../broker/envelope';
+import { type GatewayContext, userRateLimit } from '../context';
+import { toDirectMessage } from '../delivery/dm-inbox';
+import { ClientError, clientError, rethrowWriteFailure } from '../errors';
+import type { LocalSession } from './registry';
+
+type Handler<T> = (ctx: GatewayContext, session: LocalSession, payload: unknown) => Promise<T>;
+
+/** Messages in a `history` page when the client names no limit. */
+const DEFAULT_HISTORY_PAGE = 50;
+
+function valid<T>(result: Result<T>): T {
+  if (!result.ok) throw new ClientError(result.error);
+  return result.value;
+}
+
+/**
+ * The user a name stands for in a conversation: whoever holds it online, else the user id that
+ * last held it within the retention period. Names nobody has held: USER_NOT_FOUND.
+ */
+async function resolve(ctx: GatewayContext, name: string): Promise<UserRef> {
+  const online = await ctx.state.findUser(name);
+  if (online) return online;
+  const id = await ctx.dms.lastHolder(name);
+  if (id === undefined) throw clientError('USER_NOT_FOUND', `nobody called '${name}' is known`);
+  return { id, name };
+}
+
+/** Stores the DM in the pair's conversation and publishes it to both (see DmStore). */
+export const dm: Handler<DmResult> = async (ctx, session, payload) => {
+  const request = valid(parseDm(payload));
+  const to = await resolve(ctx, request.to);
+  const conversation = conversationId(session.user.id, to.id);
+  const id = ctx.nextMessageId();
+  const outcome = await ctx.dms
+    .append(
+      {
+        v: ENVELOPE_VERSION,
+        type: 'dm',
+        origin: ctx.nodeId,
+        conversation,
+        id,
+        from: session.user,
+        to,
+        sid: session.sid,
+        text: request.text,
+        ts: Date.now(),
+      },
+      {
+        limit: userRateLimit(ctx, session.user),
+        ...(request.cid === undefined ? {} : { cid: request.cid }),
+      },
+    )
+    .catch((error: unknown) =>
+      rethrowWriteFailure(error, request.cid, ctx.logger, { event: 'dm', user: session.user }),
+    );
+  switch (outcome.status) {
+    case 'rate-limited':
+      throw clientError('RATE_LIMITED');
+    case 'duplicate':
+      return { id: outcome.id, to, conversation, seq: outcome.seq };
+    case 'stored':
+      return { id, to, conversation, seq: outcome.seq };
+  }
+};
+
+/**
+ * A page of the caller's conversation with `with`. Only conversations that include the caller's
+ * own user id can be named: there is no way to ask for another pair's. Reading marks it read.
+ */
+export const history: Handler<HistoryResult> = async (ctx, session, payload) => {
+  const request = valid(parseHistory(payload));
+  const other = await resolve(ctx, request.with);
+  const conversation = conversationId(session.user.id, other.id);
+  const page = await ctx.dms.page(
+    conversation,
+    request.before ?? 0,
+    request.limit ?? DEFAULT_HISTORY_PAGE,
+  );
+  const newest = page.messages.at(-1)?.seq;
+  if (newest !== undefined) await ctx.dms.mark(session.user.id, conversation, 'read', newest);
+  return {
+    conversation,
+    with: other,
+    messages: page.messages.map((m) => toDirectMessage(m)),
+    first: page.first,
+    head: page.head,
+  };
+};
+
+/** The caller's conversations, most recent first, with what they have not read. */
+export const dms: Handler<DmsResult> = async (ctx, session, payload) => {
+  valid(parseDms(payload));
+  const states = await ctx.dms.conversations(session.user.id);
+  const conversations: DmsResult['conversations'] = [];
+  for (const c of states) {
+    if (!c.last) continue;
+    const other = c.last.from.id === session.user.id ? c.last.to : c.last.from;
+    const unread = Math.max(0, c.head - Math.max(c.read, c.first - 1));
+    conversations.push({
+      conversation: c.conversation,
+      with: other,
+      seq: c.head,
+      unread,
+      ts: c.last.ts,
+    });
+  }
+  return { conversations };
+};

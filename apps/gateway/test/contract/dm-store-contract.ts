@@ -1,0 +1,133 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Bus } from '../../src/broker/bus';
+import { conversationId, type DmStore } from '../../src/broker/dm-store';
+import type { DmDraft, Envelope } from '../../src/broker/envelope';
+import type { Topic } from '../../src/broker/topics';
+
+/** A DM store and a bus on the same broker (to watch user topics), fresh for each test. */
+export interface DmFixture {
+  store: DmStore;
+  bus: Bus;
+}
+
+export interface DmFixtureOptions {
+  limit: number;
+  ttlMs: number;
+}
+
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 10 });
+const alice = { id: 11, name: 'alice' };
+const bob = { id: 12, name: 'bob' };
+let counter = 0;
+
+function draft(text: string, from = alice, to = bob): DmDraft {
+  return {
+    v: 1,
+    type: 'dm',
+    origin: 'n1',
+    conversation: conversationId(from.id, to.id),
+    id: `dm-${++counter}`,
+    from,
+    to,
+    sid: 's1',
+    text,
+    ts: Date.now(),
+  };
+}
+
+async function watch(bus: Bus, ...userIds: number[]) {
+  const received: { envelope: Envelope; topic: Topic }[] = [];
+  bus.setHandler({
+    envelope: (envelope, topic) => received.push({ envelope, topic }),
+    down: () => undefined,
+    resumed: () => undefined,
+  });
+  for (const userId of userIds) await bus.subscribe({ kind: 'user', userId });
+  return received;
+}
+
+/** What every DmStore promises (see dm-store.ts), run against each backend. */
+export function dmStoreContract(
+  label: string,
+  open: (options: DmFixtureOptions) => Promise<DmFixture>,
+): void {
+  describe(`DmStore contract: ${label}`, () => {
+    it('assigns seqs in order and publishes each to both participants with its seq', async () => {
+      const { store, bus } = await open({ limit: 100, ttlMs: 60_000 });
+      const received = await watch(bus, alice.id, bob.id);
+      for (const text of ['a', 'b', 'c']) {
+        expect(await store.append(draft(text), {})).toMatchObject({ status: 'stored' });
+      }
+      await eventually(() => expect(received).toHaveLength(6));
+      const toBob = received.filter((r) => r.topic.kind === 'user' && r.topic.userId === bob.id);
+      expect(toBob.map((r) => r.envelope)).toMatchObject([
+        { type: 'dm', seq: 1, text: 'a', conversation: '11-12' },
+        { seq: 2, text: 'b' },
+        { seq: 3, text: 'c' },
+      ]);
+      const page = await store.page('11-12', 0, 2);
+      expect(page.messages.map((m) => [m.seq, m.text])).toEqual([
+        [2, 'b'],
+        [3, 'c'],
+      ]);
+      expect(page).toMatchObject({ first: 1, head: 3 });
+      expect((await store.since('11-12', 1, 10)).messages.map((m) => m.seq)).toEqual([2, 3]);
+    });
+
+    it('stores a retried DM (same cid) once and answers with the first id and seq', async () => {
+      const { store } = await open({ limit: 100, ttlMs: 60_000 });
+      const first = draft('once');
+      expect(await store.append(first, { cid: 'c1' })).toEqual({ status: 'stored', seq: 1 });
+      expect(await store.append(draft('once'), { cid: 'c1' })).toEqual({
+        status: 'duplicate',
+        id: first.id,
+        seq: 1,
+      });
+      expect((await store.page(first.conversation, 0, 10)).head).toBe(1);
+    });
+
+    it('keeps the newest `limit` messages; the page says where the conversation now starts', async () => {
+      const { store } = await open({ limit: 3, ttlMs: 60_000 });
+      for (let i = 1; i <= 5; i++) await store.append(draft(`m${i}`), {});
+      const page = await store.page('11-12', 0, 10);
+      expect(page.messages.map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
+      expect(page).toMatchObject({ first: 3, head: 5 });
+    });
+
+    it('lists conversations per user with marks that only go up; the sender has read what they sent', async () => {
+      const { store } = await open({ limit: 100, ttlMs: 60_000 });
+      await store.append(draft('hi'), {});
+      await store.append(draft('there'), {});
+      await store.mark(bob.id, '11-12', 'read', 2);
+      await store.mark(bob.id, '11-12', 'read', 1);
+      expect(await store.conversations(bob.id)).toMatchObject([
+        {
+          conversation: '11-12',
+          head: 2,
+          first: 1,
+          read: 2,
+          delivered: 0,
+          last: { text: 'there' },
+        },
+      ]);
+      expect(await store.conversations(alice.id)).toMatchObject([{ read: 2, delivered: 2 }]);
+      expect(await store.conversations(99)).toEqual([]);
+    });
+
+    it('forgets a conversation after ttlMs without messages; it starts over at seq 1', async () => {
+      const { store } = await open({ limit: 100, ttlMs: 300 });
+      await store.append(draft('old'), {});
+      await eventually(async () => expect(await store.conversations(bob.id)).toEqual([]));
+      expect((await store.page('11-12', 0, 10)).messages).toEqual([]);
+      expect(await store.append(draft('new'), {})).toEqual({ status: 'stored', seq: 1 });
+    });
+
+    it("remembers a name's last holder by user id, case-insensitively", async () => {
+      const { store } = await open({ limit: 100, ttlMs: 60_000 });
+      expect(await store.lastHolder('Bob')).toBeUndefined();
+      await store.noteHolder('bob', 12);
+      await store.noteHolder('BOB', 40);
+      expect(await store.lastHolder('Bob')).toBe(40);
+    });
+  });
+}
