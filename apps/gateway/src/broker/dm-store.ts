@@ -25,6 +25,11 @@ export interface DmStore {
   noteHolder(name: string, userId: number): Promise<void>;
   /** The user id that last held `name` within the retention period. */
   lastHolder(name: string): Promise<number | undefined>;
+  /**
+   * Raises a conversation's seq counter to `atLeast` (never lowers it): after the broker lost
+   * data, positions a node's sessions were given are never given to other messages.
+   */
+  raise(conversation: string, atLeast: number): Promise<void>;
 }
 
 export type MarkKind = 'read' | 'delivered';

@@ -41,6 +41,8 @@ export async function reassertOwnership(
   // out more than one id per ms on average since the previous loss. An id is never reused.
   const floor = rolledBack ? Math.max(highest, Date.now()) : highest;
   if (floor > 0) await ctx.state.raiseUserIds(floor);
+  // Conversations, like rooms, never give a position twice: back to what our sessions were given.
+  if (rolledBack) await ctx.inbox.reassert(sessions);
   let restored = 0;
   for (const session of sessions) {
     await ctx.lock.run(userLock(session.user), async () => {

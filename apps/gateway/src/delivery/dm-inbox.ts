@@ -84,6 +84,20 @@ export class DmInbox {
     }
   }
 
+  /**
+   * Raises every conversation's counter to the highest seq given to one of `sessions`, after
+   * the broker lost or rolled back data, so no position they were given goes to another DM.
+   */
+  async reassert(sessions: Iterable<LocalSession>): Promise<void> {
+    const highest = new Map<string, number>();
+    for (const session of sessions) {
+      for (const [conversation, seq] of this.sessions.get(session)?.seen ?? []) {
+        highest.set(conversation, Math.max(seq, highest.get(conversation) ?? 0));
+      }
+    }
+    for (const [conversation, seq] of highest) await this.store.raise(conversation, seq);
+  }
+
   private give(session: LocalSession, state: SessionDms, m: DmEnvelope, offline: boolean): boolean {
     if (m.seq <= (state.seen.get(m.conversation) ?? 0)) return false;
     state.seen.set(m.conversation, m.seq);

@@ -52,6 +52,19 @@ export function dmStoreContract(
   open: (options: DmFixtureOptions) => Promise<DmFixture>,
 ): void {
   describe(`DmStore contract: ${label}`, () => {
+    it('raises a conversation past positions already given, and never lowers it', async () => {
+      const { store } = await open({ limit: 100, ttlMs: 60_000 });
+      const conversation = conversationId(alice.id, bob.id);
+      // The broker lost the conversation after seq 7 had been given: the next DM gets 8.
+      await store.raise(conversation, 7);
+      await store.raise(conversation, 3);
+      expect(await store.append(draft('after the loss'), {})).toMatchObject({
+        status: 'stored',
+        seq: 8,
+      });
+      expect((await store.since(conversation, 0, 10)).head).toBe(8);
+    });
+
     it('assigns seqs in order and publishes each to both participants with its seq', async () => {
       const { store, bus } = await open({ limit: 100, ttlMs: 60_000 });
       const received = await watch(bus, alice.id, bob.id);

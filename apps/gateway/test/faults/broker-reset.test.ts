@@ -305,4 +305,33 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
     expect(eveBack.synced.at(-1)).toMatchObject({ replayed: 5, lost: 0, epoch });
     expectPositionsUnique([ann, ben, cat, eve, danBack, eveBack].map((c) => c.messages));
   }, 60_000);
+  it('keeps private conversations going through an emptied Redis: no DM position given twice, none ignored', async () => {
+    nodes = await redisCluster(redis.url, 2, ENV);
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    admin = adminClient(redis.url);
+    const alice = await connect(n0.url, { name: 'alice' });
+    const bob = await connect(n1.url, { name: 'bob' });
+    closers.push(alice.close, bob.close);
+    for (const text of ['one', 'two', 'three']) {
+      expect(await alice.request('dm', { to: 'bob', text })).toMatchObject({ ok: true });
+    }
+    await eventually(() => expect(bob.dms.map((m) => m.text)).toEqual(['one', 'two', 'three']));
+
+    await admin.flushall();
+    // Both nodes re-assert their own (two resume records back) before the conversation goes on.
+    await eventually(async () => {
+      expect(await admin?.keys(`${prefixOf(n0)}:resume:*`)).toHaveLength(2);
+    }, 10_000);
+    const ack = await alice.request('dm', { to: 'bob', text: 'after' });
+    // Before: the conversation started over at seq 1 and bob, still online, ignored it.
+    expect(ack).toMatchObject({ ok: true, seq: 4 });
+    await eventually(() =>
+      expect(bob.dms.map((m) => `${m.seq} ${m.text}`)).toEqual([
+        '1 one',
+        '2 two',
+        '3 three',
+        '4 after',
+      ]),
+    );
+  }, 60_000);
 });

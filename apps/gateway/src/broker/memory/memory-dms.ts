@@ -61,8 +61,8 @@ export class MemoryDms implements DmStore {
     conversation.entries.push({ seq, draft: encoded });
     while (conversation.entries.length > this.storage.limit) conversation.entries.shift();
     conversation.touched = now;
-    this.raise(draft.from.id, draft.conversation, 'read', seq);
-    this.raise(draft.from.id, draft.conversation, 'delivered', seq);
+    this.raiseMark(draft.from.id, draft.conversation, 'read', seq);
+    this.raiseMark(draft.from.id, draft.conversation, 'delivered', seq);
     if (cidKey !== undefined)
       this.cids.set(cidKey, { id: draft.id, seq, expires: now + CID_TTL_MS });
     const frame = encodeStoredMessage(seq, encoded);
@@ -101,8 +101,17 @@ export class MemoryDms implements DmStore {
     return out.sort((a, b) => (b.last?.ts ?? 0) - (a.last?.ts ?? 0));
   }
 
+  async raise(conversation: string, atLeast: number): Promise<void> {
+    let log = this.live(conversation);
+    if (!log) {
+      log = { head: 0, entries: [], touched: this.now() };
+      this.conversationsById.set(conversation, log);
+    }
+    log.head = Math.max(log.head, atLeast);
+  }
+
   async mark(userId: number, conversation: string, kind: MarkKind, seq: number): Promise<void> {
-    this.raise(userId, conversation, kind, seq);
+    this.raiseMark(userId, conversation, kind, seq);
   }
 
   async noteHolder(name: string, userId: number): Promise<void> {
@@ -114,7 +123,7 @@ export class MemoryDms implements DmStore {
     return holder && holder.until > this.now() ? holder.userId : undefined;
   }
 
-  private raise(userId: number, conversation: string, kind: MarkKind, seq: number): void {
+  private raiseMark(userId: number, conversation: string, kind: MarkKind, seq: number): void {
     const key = `${userId} ${conversation}`;
     const marks = this.marks.get(key) ?? { read: 0, delivered: 0 };
     marks[kind] = Math.max(marks[kind], seq);

@@ -12,7 +12,7 @@ import {
 } from '../dm-store';
 import { decodeStoredDm, encodeEnvelope, type DmDraft, type DmEnvelope } from '../envelope';
 import type { RedisBackend } from './redis-backend';
-import { DM_APPEND, DM_MARK } from './scripts/dm-log';
+import { DM_APPEND, DM_MARK, DM_RAISE } from './scripts/dm-log';
 
 type StreamEntry = [string, string[]];
 
@@ -103,6 +103,13 @@ export class RedisDms implements DmStore {
         seq,
         ttl_ms: this.storage.ttlMs,
       },
+    });
+  }
+
+  async raise(conversation: string, atLeast: number): Promise<void> {
+    await this.redis.run(DM_RAISE, {
+      keys: { seq_key: this.redis.names.dmSeq(conversation) },
+      argv: { at_least: atLeast, ttl_ms: this.storage.ttlMs },
     });
   }
 

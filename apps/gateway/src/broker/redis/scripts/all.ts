@@ -1,6 +1,6 @@
 import { CHECK_IN, RAISE_COUNTER } from './broker-identity';
 import type { LoadableScript } from './lua-script';
-import { DM_APPEND, DM_MARK } from './dm-log';
+import { DM_APPEND, DM_MARK, DM_RAISE } from './dm-log';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './node-leases';
 import { APPEND, PUBLISH_ONCE, RAISE, RANGE } from './room-log';
 import { RANGE_PAGE } from './room-page';
@@ -25,4 +25,5 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   RAISE_COUNTER,
   DM_APPEND,
   DM_MARK,
+  DM_RAISE,
 ];

@@ -83,3 +83,17 @@ return 0
 `,
   parse: () => undefined,
 });
+
+/** Raises a conversation's seq counter to `at_least` (never lowers it), keeping it `ttl_ms`. */
+export const DM_RAISE = new LuaScript({
+  name: 'dm-raise',
+  keys: ['seq_key'],
+  argv: ['at_least', 'ttl_ms'],
+  body: `
+if tonumber(redis.call('GET', seq_key) or '0') < tonumber(at_least) then
+  redis.call('SET', seq_key, at_least, 'PX', ttl_ms)
+end
+return 1
+`,
+  parse: () => undefined,
+});
