@@ -44,6 +44,16 @@ async function masterHost(): Promise<string> {
   return stdout.split('\n')[0]?.trim() ?? '';
 }
 
+/** What sentinel-1 knows of `mymaster`: its replicas and the other sentinels (SENTINEL ...). */
+async function sentinelSees(what: 'replicas' | 'sentinels'): Promise<number> {
+  const { stdout } = await stack().compose(
+    ['exec', '-T', 'sentinel-1', 'redis-cli', '-p', '26379', 'sentinel', what, 'mymaster'],
+    20_000,
+  );
+  // redis-cli prints one `name` field per entry.
+  return stdout.split('\n').filter((line) => line.trim() === 'name').length;
+}
+
 /** Sends until acked: refusals while there is no master are retryable, and the cid dedupes. */
 function say(chatter: Chatter, text: string): Promise<unknown> {
   return eventually(() => chatter.send(text));
@@ -91,6 +101,12 @@ describe('compose profile ha: master, replica, three sentinels', () => {
     await say(ann, 'before the fail-over');
     await eventually(() => expect(ben.texts()).toEqual(['before the fail-over']));
 
+    // A fail-over needs the sentinels to know the replica (found by INFO, every 10 s) and each
+    // other (hello messages, every 2 s): killing the master before that would promote nobody.
+    await eventually(async () => {
+      expect(await sentinelSees('replicas')).toBe(1);
+      expect(await sentinelSees('sentinels')).toBe(2);
+    }, 60_000);
     const [master] = await stack().containers('redis');
     if (master === undefined) throw new Error('no redis container');
     await stack().kill(master.id);
