@@ -65,6 +65,13 @@ export class DmInbox {
         // lost) and started over: everything in it now is new to this client.
         const position = positions[c.conversation];
         let after = position === undefined ? c.delivered : position <= c.head ? position : 0;
+        // The user's mark may already count a DM that reached another session of theirs while
+        // this one was registering: held for this session, it is news to it all the same.
+        if (position === undefined) {
+          for (const m of state.held ?? []) {
+            if (m.conversation === c.conversation) after = Math.min(after, m.seq - 1);
+          }
+        }
         state.seen.set(c.conversation, after);
         while (after < c.head) {
           const page = await this.store.since(c.conversation, after, CATCH_UP_PAGE);
