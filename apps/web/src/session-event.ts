@@ -1,7 +1,9 @@
 import type {
   ChatError,
   ChatMessage,
+  ConversationSummary,
   DirectMessage,
+  HistoryResult,
   LeftNotice,
   PresenceNotice,
   RoomsResult,
@@ -28,7 +30,11 @@ export type SessionEvent =
   | { type: 'acked'; line: OutgoingLine; to?: UserRef }
   | { type: 'line-refused'; line: OutgoingLine; error: ChatError }
   | { type: 'members'; room: string; members: UserRef[]; asked: boolean }
-  | { type: 'rooms'; rooms: RoomsResult['rooms']; asked: boolean };
+  | { type: 'rooms'; rooms: RoomsResult['rooms']; asked: boolean }
+  /** The user's private conversations (`dms`), most recent first. */
+  | { type: 'conversations'; conversations: ConversationSummary[] }
+  /** A page of one conversation (`history`), asked for by clicking it. */
+  | { type: 'history'; result: HistoryResult };
 
 export interface SessionOptions {
   /** The gateway (or balancer) to talk to: the page's own origin. */

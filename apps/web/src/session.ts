@@ -45,6 +45,9 @@ export class ChatSession {
   private generation = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** A `dms` request is out; `conversationsAgain`: another was asked for meanwhile. */
+  private conversationsAsked = false;
+  private conversationsAgain = false;
 
   constructor(
     private readonly options: SessionOptions,
@@ -124,6 +127,36 @@ export class ChatSession {
     );
   }
 
+  /**
+   * Refreshes the conversation list (`dms`). Asked often (each DM in or out): while one
+   * request is out, further asks make one more request after it, never a pile of them.
+   */
+  conversations(): void {
+    if (!this.socket.connected) return;
+    if (this.conversationsAsked) {
+      this.conversationsAgain = true;
+      return;
+    }
+    this.conversationsAsked = true;
+    this.conversationsAgain = false;
+    const generation = this.generation;
+    this.socket.emit('dms', {}, (ack) => {
+      this.conversationsAsked = false;
+      if (generation !== this.generation) return;
+      if (ack.ok) this.onEvent({ type: 'conversations', conversations: ack.conversations });
+      if (this.conversationsAgain) this.conversations();
+    });
+  }
+
+  /** Recent history of the conversation with `name` (which marks it read), then the list. */
+  history(name: string): void {
+    if (!this.connectedFor(true)) return;
+    this.socket.emit('history', { with: name }, (ack) => {
+      this.settleRequest(ack, (result) => this.onEvent({ type: 'history', result }));
+      this.conversations();
+    });
+  }
+
   /** Whether a request can go out now; if the user asked for it, says why not. */
   private connectedFor(asked: boolean): boolean {
     if (this.socket.connected) return true;
@@ -161,7 +194,10 @@ export class ChatSession {
     });
     socket.on('joined', (notice) => this.presence({ type: 'joined', notice }));
     socket.on('left', (notice) => this.presence({ type: 'left', notice }));
-    socket.on('dm', (message) => this.onEvent({ type: 'dm', message }));
+    socket.on('dm', (message) => {
+      this.onEvent({ type: 'dm', message });
+      this.conversations();
+    });
     socket.on('error', (error) => this.onEvent({ type: 'error', error }));
     socket.on('draining', () =>
       this.onEvent({ type: 'connection', state: 'waiting', detail: 'node shutting down, moving' }),
@@ -169,6 +205,7 @@ export class ChatSession {
     socket.on('disconnect', (reason) => {
       this.ready = false;
       this.generation += 1;
+      this.conversationsAsked = false;
       this.outbox.release();
       if (this.closed) return;
       this.onEvent({ type: 'connection', state: 'offline', detail: reason });
@@ -216,6 +253,7 @@ export class ChatSession {
     this.onEvent({ type: 'synced', synced });
     this.who();
     this.rooms();
+    this.conversations();
     this.pump();
   }
 
@@ -261,6 +299,7 @@ export class ChatSession {
       return;
     }
     this.outbox.settle(line.cid);
+    if (line.kind === 'dm') this.conversations();
     if (ack.ok) {
       if (line.kind === 'send' && line.room !== undefined && ack.seq !== undefined) {
         this.seqs.seen(line.room, ack.seq);

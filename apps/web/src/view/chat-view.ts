@@ -13,7 +13,7 @@ export function errorText(error: ChatError): string {
 
 /**
  * The page after joining: a status line (role `status`, `node <node id>` while connected),
- * the rooms and `Members` lists, the conversation (role `log`) and the `Message` field, which
+ * the `Rooms`, `Conversations` and `Members` lists, the conversation (role `log`) and the `Message` field, which
  * sends on Enter and understands the CLI's commands.
  */
 export class ChatView {
@@ -38,6 +38,7 @@ export class ChatView {
         this.input.value = `/msg ${name} `;
         this.input.focus();
       },
+      open: (name) => session.history(name),
     });
     const composer = el(
       'form',
@@ -152,6 +153,10 @@ export class ChatView {
           log.notice(`Rooms: ${rooms || 'none'}`);
         }
         return;
+      case 'conversations':
+        return this.sidebar.conversations(event.conversations);
+      case 'history':
+        return log.dmHistory(event.result, this.myId);
       case 'refused':
         // Handled by the page (back to the join form); shown here too if it comes later.
         return log.error(errorText(event.error));

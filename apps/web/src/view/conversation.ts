@@ -1,4 +1,4 @@
-import { sanitize, type ChatMessage, type UserRef } from '@chat/protocol';
+import { sanitize, type ChatMessage, type HistoryResult, type UserRef } from '@chat/protocol';
 import { el, type Child } from './dom';
 
 /**
@@ -41,6 +41,33 @@ export class Conversation {
       el('span', { class: 'text' }, sanitize(text)),
     ]);
     if (cid !== undefined) this.markPending(cid, item);
+  }
+
+  /**
+   * A page of a private conversation (clicking it in `Conversations`), between dividers: each
+   * line as a live DM reads, `[DM from bob] text` or `[DM to bob] text`, marked `(earlier)`;
+   * first a note if the cluster no longer keeps some (as the CLI's `/history`).
+   */
+  dmHistory(result: HistoryResult, myId: number | undefined): void {
+    const peer = sanitize(result.with.name);
+    if (result.first > 1) {
+      this.notice(`! ${result.first - 1} earlier messages with ${peer} are no longer kept`);
+    }
+    if (result.messages.length === 0) {
+      this.notice(`No messages with ${peer}`);
+      return;
+    }
+    this.divider(`earlier messages with ${peer}`);
+    for (const message of result.messages) {
+      const mine = message.from.id === myId;
+      const item = this.line('dm history', [
+        el('span', { class: 'from' }, `[DM ${mine ? 'to' : 'from'} ${peer}]`),
+        ' ',
+        el('span', { class: 'text' }, sanitize(message.text)),
+      ]);
+      item.append(el('span', { class: 'pending' }, ' (earlier)'));
+    }
+    this.divider(`end of earlier messages with ${peer}`);
   }
 
   /** Our own room message, shown at once and marked "sending" until `acked`. */
