@@ -166,6 +166,23 @@ export interface RangeReply {
   entries: { seq: number; draft: string }[];
 }
 
+/** Reads `{head, first, epoch, seq, draft, seq, draft, ...}`, the reply of every log read. */
+export function parseRange(script: string) {
+  return (reply: unknown): RangeReply => {
+    const [head, first, epoch, ...flat] = replyArray(reply, script);
+    const entries: RangeReply['entries'] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      entries.push({ seq: replyNumber(flat[i], script), draft: String(flat[i + 1]) });
+    }
+    return {
+      head: replyNumber(head, script),
+      first: replyNumber(first, script),
+      epoch: epoch === '' || epoch === null ? undefined : String(epoch),
+      entries,
+    };
+  };
+}
+
 /**
  * A consistent snapshot of a room's log: its head, its oldest stored seq, and up to `limit`
  * entries after `after` (mode 'after') or the newest `limit` (mode 'latest').
@@ -198,19 +215,7 @@ for i = 1, n do
 end
 return out
 `,
-  parse(reply): RangeReply {
-    const [head, first, epoch, ...flat] = replyArray(reply, 'range');
-    const entries: RangeReply['entries'] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      entries.push({ seq: replyNumber(flat[i], 'range'), draft: String(flat[i + 1]) });
-    }
-    return {
-      head: replyNumber(head, 'range'),
-      first: replyNumber(first, 'range'),
-      epoch: epoch === '' || epoch === null ? undefined : String(epoch),
-      entries,
-    };
-  },
+  parse: parseRange('range'),
 });
 
 /**

@@ -1,5 +1,5 @@
-import { LuaScript, replyArray, replyNumber } from './lua-script';
-import type { RangeReply } from './room-log';
+import { LuaScript } from './lua-script';
+import { parseRange } from './room-log';
 
 /** Entries read per XRANGE inside one page, so a page never reads far past its byte bound. */
 const STEP = 16;
@@ -44,17 +44,5 @@ while count < wanted and bytes < budget do
 end
 return out
 `,
-  parse(reply): RangeReply {
-    const [head, first, epoch, ...flat] = replyArray(reply, 'range-page');
-    const entries: RangeReply['entries'] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      entries.push({ seq: replyNumber(flat[i], 'range-page'), draft: String(flat[i + 1]) });
-    }
-    return {
-      head: replyNumber(head, 'range-page'),
-      first: replyNumber(first, 'range-page'),
-      epoch: epoch === '' || epoch === null ? undefined : String(epoch),
-      entries,
-    };
-  },
+  parse: parseRange('range-page'),
 });
