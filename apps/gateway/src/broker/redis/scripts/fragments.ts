@@ -54,3 +54,15 @@ local function keep_epoch(key, candidate, ttl)
   return current
 end
 `;
+
+/**
+ * `head` (highest seq given), `epoch` ('' when none) and `first` (oldest stored seq, head + 1
+ * when none is) of a room log; needs the locals `seq_counter`, `epoch_key` and `log`.
+ */
+export const LOG_HEAD = `
+local head = tonumber(redis.call('GET', seq_counter) or '0')
+local epoch = redis.call('GET', epoch_key) or ''
+local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+local first = head + 1
+if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
+`;

@@ -1,5 +1,5 @@
 import { LuaScript, replyArray, replyNumber } from './lua-script';
-import { KEEP_EPOCH, TAKE_TOKEN } from './fragments';
+import { KEEP_EPOCH, LOG_HEAD, TAKE_TOKEN } from './fragments';
 
 export type AppendReply =
   | { status: 'stored'; seq: number; epoch: string }
@@ -191,13 +191,7 @@ export const RANGE = new LuaScript({
   name: 'range',
   keys: ['seq_counter', 'log', 'epoch_key'],
   argv: ['after', 'limit', 'mode'],
-  body: `
-local head = tonumber(redis.call('GET', seq_counter) or '0')
-local epoch = redis.call('GET', epoch_key) or ''
-local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
-local first = head + 1
-if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
-local entries
+  body: `${LOG_HEAD}local entries
 if limit == '0' then
   entries = {}
 elseif mode == 'latest' then

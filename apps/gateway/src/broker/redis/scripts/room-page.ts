@@ -1,3 +1,4 @@
+import { LOG_HEAD } from './fragments';
 import { LuaScript } from './lua-script';
 import { parseRange } from './room-log';
 
@@ -15,13 +16,7 @@ export const RANGE_PAGE = new LuaScript({
   name: 'range-page',
   keys: ['seq_counter', 'log', 'epoch_key'],
   argv: ['after', 'limit', 'max_bytes'],
-  body: `
-local head = tonumber(redis.call('GET', seq_counter) or '0')
-local epoch = redis.call('GET', epoch_key) or ''
-local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
-local first = head + 1
-if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
-local out = {head, first, epoch}
+  body: `${LOG_HEAD}local out = {head, first, epoch}
 local wanted = tonumber(limit)
 local budget = tonumber(max_bytes)
 local cursor = '(' .. after .. '-0'
