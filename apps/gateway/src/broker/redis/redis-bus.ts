@@ -24,6 +24,7 @@ import {
 import type { Topic } from '../topics';
 import type { RedisBackend } from './redis-backend';
 import { APPEND, PUBLISH_ONCE, RAISE, RANGE, type RangeReply } from './scripts/room-log';
+import { sendOnceArgv } from './scripts/fragments';
 import { RANGE_PAGE } from './scripts/room-page';
 
 /** The readiness write probe's key expires on its own after this long. */
@@ -135,12 +136,7 @@ export class RedisBus implements Bus {
         max_bytes: this.options.maxRoomBytes,
         max_rooms: this.options.maxRooms,
         room_ttl_ms: this.options.roomTtlMs,
-        use_cid: cid === undefined ? '0' : '1',
-        message_id: draft.id,
-        cid_ttl_ms: CID_TTL_MS,
-        use_limit: limit ? '1' : '0',
-        per_second: limit?.perSecond ?? 0,
-        burst: limit?.burst ?? 0,
+        ...sendOnceArgv(draft.id, cid, limit),
         use_address_limit: addressLimit ? '1' : '0',
         address_per_second: addressLimit?.perSecond ?? 0,
         address_burst: addressLimit?.burst ?? 0,

@@ -1,5 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
-import { CID_TTL_MS } from '../bus';
+import { sendOnceArgv } from './scripts/fragments';
 import {
   DEFAULT_DM_STORAGE,
   type ConversationState,
@@ -47,12 +47,7 @@ export class RedisDms implements DmStore {
         draft: encodeEnvelope(draft),
         max_len: this.storage.limit,
         ttl_ms: this.storage.ttlMs,
-        use_cid: cid === undefined ? '0' : '1',
-        message_id: draft.id,
-        cid_ttl_ms: CID_TTL_MS,
-        use_limit: limit ? '1' : '0',
-        per_second: limit?.perSecond ?? 0,
-        burst: limit?.burst ?? 0,
+        ...sendOnceArgv(draft.id, cid, limit),
       },
     });
   }

@@ -1,5 +1,5 @@
 import { LuaScript, replyArray, replyNumber } from './lua-script';
-import { TAKE_TOKEN } from './fragments';
+import { SEND_ONCE, TAKE_TOKEN } from './fragments';
 
 export type DmAppendReply =
   | { status: 'stored'; seq: number }
@@ -30,13 +30,10 @@ export const DM_APPEND = new LuaScript({
     'per_second',
     'burst',
   ],
-  body: `${TAKE_TOKEN}
+  body: `${TAKE_TOKEN}${SEND_ONCE}
 if use_cid == '1' then
-  local previous = redis.call('GET', cid_key)
-  if previous then
-    local split = string.find(previous, ' ', 1, true)
-    return {1, string.sub(previous, 1, split - 1), tonumber(string.sub(previous, split + 1))}
-  end
+  local previous = sent_before(cid_key)
+  if previous then return previous end
 end
 if use_limit == '1' and not take(bucket, tonumber(per_second), tonumber(burst)) then
   return {2}
@@ -55,9 +52,7 @@ redis.call('HSET', from_marks, 'r:' .. conversation, seq, 'd:' .. conversation, 
 redis.call('PEXPIRE', from_marks, ttl)
 redis.call('PUBLISH', to_channel, seq .. ' ' .. draft)
 if from_channel ~= to_channel then redis.call('PUBLISH', from_channel, seq .. ' ' .. draft) end
-if use_cid == '1' then
-  redis.call('SET', cid_key, message_id .. ' ' .. seq, 'PX', cid_ttl_ms)
-end
+if use_cid == '1' then remember_send(cid_key, message_id, seq, cid_ttl_ms) end
 return {0, seq}
 `,
   parse(reply): DmAppendReply {

@@ -1,3 +1,5 @@
+import { CID_TTL_MS, type RateLimit } from '../../bus';
+
 /**
  * Lua shared by several scripts, prepended to their bodies. Each defines functions or locals
  * named here; none reads KEYS or ARGV itself.
@@ -66,3 +68,31 @@ local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
 local first = head + 1
 if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
 `;
+
+/**
+ * A sender's retry id (`cid`): `sent_before(cid_key)` answers `{1, id, seq}` when the send was
+ * stored before (nil otherwise); `remember_send(cid_key, id, seq, ttl_ms)` records it.
+ */
+export const SEND_ONCE = `
+local function sent_before(cid_key)
+  local previous = redis.call('GET', cid_key)
+  if not previous then return nil end
+  local split = string.find(previous, ' ', 1, true)
+  return {1, string.sub(previous, 1, split - 1), tonumber(string.sub(previous, split + 1))}
+end
+local function remember_send(cid_key, id, seq, ttl_ms)
+  redis.call('SET', cid_key, id .. ' ' .. seq, 'PX', ttl_ms)
+end
+`;
+
+/** The arguments SEND_ONCE and TAKE_TOKEN need for one send, as both appends name them. */
+export function sendOnceArgv(messageId: string, cid: string | undefined, limit?: RateLimit) {
+  return {
+    use_cid: cid === undefined ? '0' : '1',
+    message_id: messageId,
+    cid_ttl_ms: CID_TTL_MS,
+    use_limit: limit ? '1' : '0',
+    per_second: limit?.perSecond ?? 0,
+    burst: limit?.burst ?? 0,
+  };
+}

@@ -1,5 +1,5 @@
 import { LuaScript, replyArray, replyNumber } from './lua-script';
-import { KEEP_EPOCH, LOG_HEAD, TAKE_TOKEN } from './fragments';
+import { KEEP_EPOCH, LOG_HEAD, SEND_ONCE, TAKE_TOKEN } from './fragments';
 
 export type AppendReply =
   | { status: 'stored'; seq: number; epoch: string }
@@ -58,13 +58,10 @@ export const APPEND = new LuaScript({
     'floor',
     'epoch',
   ],
-  body: `${TAKE_TOKEN}${KEEP_EPOCH}
+  body: `${TAKE_TOKEN}${KEEP_EPOCH}${SEND_ONCE}
 if use_cid == '1' then
-  local previous = redis.call('GET', cid_key)
-  if previous then
-    local split = string.find(previous, ' ', 1, true)
-    return {1, string.sub(previous, 1, split - 1), tonumber(string.sub(previous, split + 1))}
-  end
+  local previous = sent_before(cid_key)
+  if previous then return previous end
 end
 local user_tokens, address_tokens = 1, 1
 if use_limit == '1' then user_tokens = refill(bucket, tonumber(per_second), tonumber(burst)) end
@@ -105,9 +102,7 @@ redis.call('PEXPIRE', seq_counter, ttl)
 redis.call('PEXPIRE', log, ttl)
 redis.call('ZADD', room_index, now, room)
 redis.call('PUBLISH', channel, seq .. ' ' .. draft)
-if use_cid == '1' then
-  redis.call('SET', cid_key, message_id .. ' ' .. seq, 'PX', cid_ttl_ms)
-end
+if use_cid == '1' then remember_send(cid_key, message_id, seq, cid_ttl_ms) end
 return {0, seq, current_epoch}
 `,
   parse(reply): AppendReply {
