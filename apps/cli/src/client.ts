@@ -193,7 +193,7 @@ export class ChatClient {
         if (this.stop.signal.aborted) return;
         const url = this.urls[this.index] ?? '';
         const socket = this.open(url);
-        const outcome = await waitForConnect(socket, this.stop.signal);
+        const outcome = await waitForConnect(socket, this.stop.signal, this.connectTimeoutMs);
         if (outcome.ok && socket.connected && !this.stop.signal.aborted) return;
         if (this.socket === socket) this.socket = undefined;
         socket.close();
@@ -285,8 +285,12 @@ export class ChatClient {
       this.drainingMs = retryInMs;
       dropTransport(socket);
     });
+    // A socket that never connected ends its attempt in `connect()` (waitForConnect), which
+    // picks the next URL: only the loss of a connected one starts a fail-over here.
+    let connected = false;
+    socket.on('connect', () => (connected = true));
     socket.on('disconnect', (reason) => {
-      if (!live()) return;
+      if (!live() || !connected) return;
       this.socket = undefined;
       this.outbox.offline();
       if (this.stop.signal.aborted) return;

@@ -1,4 +1,7 @@
 import { chatError } from '@chat/protocol';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient, type ChatClientOptions } from '../src/client';
 import type { ClientEvent } from '../src/events';
@@ -42,6 +45,44 @@ describe('ChatClient', () => {
       message: expect.stringMatching(/^no gateway reachable \(http:\/\/127\.0\.0\.1:\d+: .+\)$/),
     });
     expect(events.map((e) => e.type)).toEqual(['welcome', 'synced', 'connection-lost']);
+  });
+
+  // Found by the chaos soak: a client failing over onto a draining node waited for its
+  // handshake forever, and never reconnected.
+  it('moves on from a gateway that takes the connection but never answers the handshake', async () => {
+    cluster = new FakeCluster();
+    const live = await cluster.start('live');
+    const http = createServer();
+    const stuck = new Server(http);
+    stuck.use(() => undefined); // the handshake never completes
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const { chat, events } = client({ urls: [url, live.url], connectTimeoutMs: 300 });
+      void chat.run();
+      await chat.ready;
+      expect(events[0]).toMatchObject({ type: 'welcome', welcome: { node: 'live' } });
+    } finally {
+      await stuck.close();
+    }
+  });
+
+  it('moves on from a gateway that closes the connection before answering the handshake', async () => {
+    cluster = new FakeCluster();
+    const live = await cluster.start('live');
+    const http = createServer();
+    const closing = new Server(http);
+    closing.use((socket) => socket.conn.close()); // the transport ends, no answer
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const { chat, events } = client({ urls: [url, live.url], connectTimeoutMs: 60_000 });
+      void chat.run();
+      await chat.ready;
+      expect(events.find((e) => e.type === 'welcome')).toMatchObject({ welcome: { node: 'live' } });
+    } finally {
+      await closing.close();
+    }
   });
 
   it('skips a URL that refuses the connection and uses the next one at start-up', async () => {
