@@ -127,6 +127,43 @@ describe('ChatClient', () => {
     });
   });
 
+  // Found by the chaos soak: both showed a message twice after a fail-over.
+  it('shows a message seen above a hole once when the resume replays it', async () => {
+    cluster = new FakeCluster();
+    const first = await cluster.start('first');
+    const second = await cluster.start('second');
+    const { chat, events } = client({ urls: [first.url, second.url], name: 'alice' });
+    void chat.run();
+    await chat.ready;
+    const bob = await connectPeer(second.url, { name: 'bob' });
+    peers.push(bob);
+    first.holdAcks = true; // our own send is stored (seq 1), its ack never comes: a hole
+    const mine = chat.send('mine');
+    await expect.poll(() => first.sends.length).toBe(1);
+    bob.socket.emit('send', { text: 'after' }, () => undefined); // seq 2, seen live
+    await expect.poll(() => events.filter((e) => e.type === 'message')).toHaveLength(1);
+    await first.kill(); // resume on `second` from the watermark, 0: seq 2 is replayed
+    await expect(mine).resolves.toMatchObject({ ok: true, value: { seq: 1 } });
+    await expect.poll(() => events.filter((e) => e.type === 'synced')).toHaveLength(2);
+    const texts = events.flatMap((e) => (e.type === 'message' ? [e.message.text] : []));
+    expect(texts).toEqual(['after']);
+  });
+
+  it('sends its own DM positions on a reconnect, so its DMs are not given back to it', async () => {
+    cluster = new FakeCluster();
+    const first = await cluster.start('first');
+    const second = await cluster.start('second');
+    const { chat } = client({ urls: [first.url, second.url], name: 'alice' });
+    void chat.run();
+    await chat.ready;
+    peers.push(await connectPeer(second.url, { name: 'bob' }));
+    const sent = await chat.dm('bob', 'psst');
+    expect(sent).toMatchObject({ ok: true, value: { conversation: '1-2', seq: 1 } });
+    await first.kill();
+    await expect.poll(() => second.handshakes.length).toBe(2);
+    expect(second.handshakes.at(-1)).toMatchObject({ dms: { '1-2': 1 } });
+  });
+
   it('rejoins a room it has been in with the last seq seen there', async () => {
     cluster = new FakeCluster();
     const node = await cluster.start('n');
