@@ -72,6 +72,8 @@ export class DmInbox {
             if (m.conversation === c.conversation) after = Math.min(after, m.seq - 1);
           }
         }
+        // Never below what this session was given live between its registration and now.
+        after = Math.max(after, state.seen.get(c.conversation) ?? 0);
         state.seen.set(c.conversation, after);
         while (after < c.head) {
           const page = await this.store.since(c.conversation, after, CATCH_UP_PAGE);
