@@ -38,4 +38,16 @@ describe('DmInbox', () => {
     await inbox.catchUp(session, { [conversation]: 1 });
     expect(given.map((dm) => dm.seq)).toEqual([2]);
   });
+
+  // Found by the chaos soak: a client that resumed before its DM's ack came back was sent
+  // its own DM by the catch-up.
+  it('never gives a session its own DM back when it catches up', async () => {
+    const store = new MemoryDms(new MemoryBroker());
+    const inbox = new DmInbox(store, createLogger('test', 'silent'));
+    await store.append(draft(1), {});
+    await store.append({ ...draft(2), from: bob, to: alice, sid: 'bob-sid' }, {});
+    const { session, given } = bobSession();
+    await inbox.catchUp(session, { [conversation]: 0 });
+    expect(given.map((dm) => dm.seq)).toEqual([1]);
+  });
 });
