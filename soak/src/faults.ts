@@ -19,6 +19,13 @@ export type FaultKind =
   | (typeof REDIS_LINK_FAULTS)[number]
   | (typeof CLIENT_FAULTS)[number];
 
+/**
+ * The broker losing or rolling back data. README's "What we do not promise" leaves a window
+ * open after these (a node that starts following a room after the loss has no floor for it,
+ * so two messages can get one position); the soak finds it, see SOAK.md.
+ */
+export const DATA_LOSS_FAULTS: readonly FaultKind[] = ['redis-empty', 'redis-old'];
+
 export const ALL_FAULT_KINDS: readonly FaultKind[] = [
   ...GATEWAY_FAULTS,
   'redis-kill',

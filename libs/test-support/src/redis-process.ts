@@ -53,7 +53,10 @@ export interface RedisServerOptions {
    * last process left there. @default a fresh directory, removed on close
    */
   dir?: string;
-  /** Keep an append-only file (`appendfsync everysec`): a SIGKILL loses at most a second. @default false */
+  /**
+   * Keep an append-only file, written before each write is answered (`appendfsync always`): a
+   * SIGKILL loses nothing. @default false
+   */
   appendOnly?: boolean;
 }
 
@@ -61,7 +64,17 @@ export interface RedisServerOptions {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisProcess> {
   const port = options.port ?? (await freePort());
   const appendOnly = options.appendOnly === true ? 'yes' : 'no';
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', appendOnly];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    appendOnly,
+  ];
+  if (options.appendOnly === true) args.push('--appendfsync', 'always');
   if (options.replicaOf !== undefined) {
     args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
   }

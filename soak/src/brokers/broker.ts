@@ -2,7 +2,7 @@ import type { Rng } from '../rng';
 
 /** Faults a broker can suffer, each one injected and undone by `fault`. */
 export type BrokerFault =
-  /** SIGKILL, then a restart on what the disk kept (the append-only file: up to ~1 s lost). */
+  /** SIGKILL, then a restart on what the disk kept (the append-only file: nothing lost). */
   | 'redis-kill'
   /** A clean SHUTDOWN (everything saved) and a restart. */
   | 'redis-restart'

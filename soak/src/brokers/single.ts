@@ -77,7 +77,12 @@ export class SingleRedis implements Broker {
       appendOnly: !fromRdb,
     });
     // Loaded from the snapshot: keep an append-only file from here on, like the others.
-    if (fromRdb) await this.command((redis) => redis.config('SET', 'appendonly', 'yes'));
+    if (fromRdb) {
+      await this.command(async (redis) => {
+        await redis.config('SET', 'appendfsync', 'always');
+        await redis.config('SET', 'appendonly', 'yes');
+      });
+    }
     return detail;
   }
 
