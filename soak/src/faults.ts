@@ -1,5 +1,5 @@
 import type { Actor } from './actor';
-import type { Broker, BrokerFault } from './brokers/broker';
+import { FaultNotNow, type Broker, type BrokerFault } from './brokers/broker';
 import type { Fleet } from './fleet';
 import type { Recorder } from './history';
 import type { Rng } from './rng';
@@ -211,6 +211,9 @@ export class FaultRunner {
     recorder.add({ ...at, phase: 'start' });
     try {
       await act();
+    } catch (error) {
+      if (error instanceof FaultNotNow) return false;
+      throw error;
     } finally {
       recorder.add({ ...at, phase: 'heal' });
       this.busy.delete(key);

@@ -40,3 +40,6 @@ export interface Broker {
   /** SIGKILLs every process at once, synchronously (the harness itself is being stopped). */
   abort(): void;
 }
+
+/** Thrown by `fault` when the broker cannot take that fault right now (retried later). */
+export class FaultNotNow extends Error {}

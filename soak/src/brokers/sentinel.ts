@@ -8,7 +8,7 @@ import {
 import type { Redis } from 'ioredis';
 import { withAdmin } from './admin';
 import type { Rng } from '../rng';
-import type { Broker, BrokerFault } from './broker';
+import { FaultNotNow, type Broker, type BrokerFault } from './broker';
 
 /** How long a promotion may take before the fault counts as stuck. */
 const PROMOTION_TIMEOUT_MS = 30_000;
@@ -47,7 +47,13 @@ export class SentinelRedis implements Broker {
     const promoted = within(group.promoted(), PROMOTION_TIMEOUT_MS, `a promotion after ${kind}`);
     promoted.catch(() => undefined); // awaited below; a failure before that is reported there
     if (kind === 'failover') {
-      await this.onSentinel((s) => s.call('SENTINEL', 'FAILOVER', group.masterName));
+      await this.onSentinel((s) => s.call('SENTINEL', 'FAILOVER', group.masterName)).catch(
+        (error: unknown) => {
+          // The replica is still syncing after the last promotion: nothing to promote yet.
+          if (String(error).includes('NOGOODSLAVE')) throw new FaultNotNow(String(error));
+          throw error;
+        },
+      );
       const promotion = await promoted;
       return `${promotion.fromPort} -> ${promotion.toPort}`;
     }
