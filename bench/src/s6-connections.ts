@@ -15,8 +15,8 @@
  *   npx tsx bench/src/s6-connections.ts [--clients 10000,20000] [--big-room 10000]
  *     [--systems ours,adapter] [--skip broadcast,storm] [--gateway-ref <ref>]
  *
- * Needs about 1.1 file descriptors per client in the server: run as root it raises its own
- * limit (children inherit it), otherwise it says what to run.
+ * A server needs one file descriptor per client: the script raises its open-files limit where
+ * it may (children inherit it) and skips, saying so, client counts that one server cannot hold.
  */
 import { freePort } from '@chat/test-support';
 import { execFileSync } from 'node:child_process';
@@ -60,18 +60,27 @@ function openFilesLimit(): number {
   return Number(line?.split(/\s+/)[3] ?? Number.NaN);
 }
 
-function ensureOpenFiles(needed: number): void {
-  if (openFilesLimit() >= needed) return;
+/** Descriptors a server needs beside its clients' sockets (Redis, logs, listeners). */
+const SPARE_FILES = 500;
+
+/**
+ * Raises the open-files limit to what `clients` on one server need, where allowed (root with
+ * CAP_SYS_RESOURCE); resolves to the most clients one server can hold under the limit in force.
+ */
+function ensureOpenFiles(clients: number): number {
+  const needed = clients + SPARE_FILES;
   const prlimit = findBinary('prlimit');
-  if (process.getuid?.() === 0 && prlimit) {
-    const n = String(Math.max(needed, 65_536));
-    execFileSync(prlimit, ['--pid', String(process.pid), `--nofile=${n}:${n}`]);
-    say(`raised the open-files limit to ${n}`);
-    return;
+  if (openFilesLimit() < needed && process.getuid?.() === 0 && prlimit) {
+    try {
+      execFileSync(prlimit, ['--pid', String(process.pid), `--nofile=${needed}:${needed}`], {
+        stdio: 'ignore',
+      });
+      say(`raised the open-files limit to ${needed}`);
+    } catch {
+      warn(`could not raise the open-files limit (${openFilesLimit()}): no CAP_SYS_RESOURCE here`);
+    }
   }
-  throw new Error(
-    `${needed} open files needed, the limit is ${openFilesLimit()}: run \`ulimit -n ${needed}\` as root first`,
-  );
+  return openFilesLimit() - SPARE_FILES;
 }
 
 /** `clients` in rooms of 50 on `nodes` nodes, dealt over the source addresses. */
@@ -180,7 +189,7 @@ async function storm(
 }
 
 async function main(): Promise<void> {
-  ensureOpenFiles(Math.max(...COUNTS, BIG_ROOM) + 2_000);
+  const fit = ensureOpenFiles(Math.max(...COUNTS, BIG_ROOM));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const logDir = join(TMP, 'logs', `s6-${stamp}`);
   mkdirSync(logDir, { recursive: true });
@@ -201,10 +210,17 @@ async function main(): Promise<void> {
   const rows: S6Row[] = [];
   try {
     for (const [i, clients] of COUNTS.entries()) {
+      if (clients > fit) {
+        warn(
+          `s6: skipping ${clients} clients: one server may hold ${fit} under the open-files limit (\`ulimit -n\`)`,
+        );
+        continue;
+      }
       for (const system of SYSTEMS) {
         say(`s6: ${system}, ${clients} clients`);
         const row: S6Row = { system, clients, idle: await idle(system, clients, env) };
-        if (i === 0 && !SKIP.has('broadcast')) row.broadcast = await broadcast(system, env);
+        if (i === 0 && BIG_ROOM <= fit && !SKIP.has('broadcast'))
+          row.broadcast = await broadcast(system, env);
         if (!SKIP.has('storm')) row.storm = await storm(system, clients, env, redis.port);
         say(JSON.stringify(row));
         rows.push(row);

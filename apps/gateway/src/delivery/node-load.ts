@@ -1,7 +1,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
-/** Share of the event loop's time spent working above which the node is busy. @default 0.3 */
-export const BUSY_UTILIZATION = 0.3;
+/** Share of the event loop's time spent working above which the node is busy. @default 0.5 */
+export const BUSY_UTILIZATION = 0.5;
 /** The utilization is measured over at least this long. @default 100 */
 const SAMPLE_MS = 100;
 
