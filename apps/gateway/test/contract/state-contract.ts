@@ -74,6 +74,21 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       expect(await state.findUser('nobody-here')).toBeUndefined();
     });
 
+    it('renews the name leases of many users at once, every one of them', async () => {
+      const { state } = await fixture();
+      const n = node();
+      const users = Array.from({ length: 600 }, (_, i) => ({
+        id: 20_000 + ++counter,
+        name: `Many${counter}x${i}`,
+      }));
+      const opened = await Promise.all(users.map((u) => state.openSession(session(n, u), 400)));
+      expect(opened.every(Boolean)).toBe(true);
+      await state.renewNames(users, TTL);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const found = await Promise.all(users.map((u) => state.findUser(u.name)));
+      expect(found).toEqual(users);
+    });
+
     it('lets one user be online under one name at a time', async () => {
       const { state } = await fixture();
       const id = 5000 + ++counter;
