@@ -34,7 +34,8 @@ export class NodeLoad implements LoadSignal {
     const now = performance.now();
     if (now - this.sampledAt >= SAMPLE_MS) {
       const next = performance.eventLoopUtilization();
-      this.isBusy = performance.eventLoopUtilization(next, this.sample).utilization > this.threshold;
+      this.isBusy =
+        performance.eventLoopUtilization(next, this.sample).utilization > this.threshold;
       this.sample = next;
       this.sampledAt = now;
     }

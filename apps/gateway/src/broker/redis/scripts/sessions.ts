@@ -23,18 +23,28 @@ return id
   parse: (reply) => replyNumber(reply, 'subject-user'),
 });
 
-/** Claims or renews a name; false when another user holds it. */
-export const CLAIM_NAME = new LuaScript({
-  name: 'claim-name',
-  keys: ['name_key'],
-  argv: ['user', 'ttl_ms'],
+/**
+ * Renews many users' name leases in one call: `KEYS[i]` is a name's key, `ARGV[1 + i]` its
+ * user's JSON (ScriptCall.more). A name another user holds is left alone (its lease is
+ * theirs). Returns how many were renewed.
+ */
+export const RENEW_NAMES = new LuaScript({
+  name: 'renew-names',
+  keys: [],
+  argv: ['ttl_ms'],
   body: `
-local holder = redis.call('GET', name_key)
-if holder and holder ~= user then return 0 end
-redis.call('SET', name_key, user, 'PX', ttl_ms)
-return 1
+local renewed = 0
+for i = 1, #KEYS do
+  local user = ARGV[i + 1]
+  local holder = redis.call('GET', KEYS[i])
+  if not holder or holder == user then
+    redis.call('SET', KEYS[i], user, 'PX', ttl_ms)
+    renewed = renewed + 1
+  end
+end
+return renewed
 `,
-  parse: (reply) => reply === 1,
+  parse: (reply) => replyNumber(reply, 'renew-names'),
 });
 
 /**
