@@ -23,10 +23,24 @@ return id
   parse: (reply) => replyNumber(reply, 'subject-user'),
 });
 
+/** Claims or renews a name; false when another user holds it. */
+export const CLAIM_NAME = new LuaScript({
+  name: 'claim-name',
+  keys: ['name_key'],
+  argv: ['user', 'ttl_ms'],
+  body: `
+local holder = redis.call('GET', name_key)
+if holder and holder ~= user then return 0 end
+redis.call('SET', name_key, user, 'PX', ttl_ms)
+return 1
+`,
+  parse: (reply) => reply === 1,
+});
+
 /**
  * Renews many users' name leases in one call: `KEYS[i]` is a name's key, `ARGV[1 + i]` its
- * user's JSON (ScriptCall.more). A name another user holds is left alone (its lease is
- * theirs). Returns how many were renewed.
+ * user's JSON (ScriptCall.more); CLAIM_NAME for each, without a round trip each. All keys
+ * must be on one server (on a Redis Cluster: one slot). Returns how many were renewed.
  */
 export const RENEW_NAMES = new LuaScript({
   name: 'renew-names',
