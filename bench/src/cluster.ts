@@ -158,6 +158,7 @@ export async function startCluster(
             ANON_BURST_PER_IP: '1000000',
             REPLAY_RATE_PER_IP: '1000000',
             REPLAY_BURST_PER_IP: '1000000',
+            MAX_CONNECTIONS: '1000000',
             HISTORY_ON_JOIN: '0',
             LEAVE_GRACE_MS: '0',
             DRAIN_TIMEOUT_MS: '2000',

@@ -4,7 +4,14 @@ import { DM_APPEND, DM_MARK, DM_RAISE } from './dm-log';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './node-leases';
 import { APPEND, PUBLISH_ONCE, RAISE, RANGE } from './room-log';
 import { RANGE_PAGE } from './room-page';
-import { CLAIM_NAME, ENTER_ROOM, EXIT_ROOM, OPEN_SESSION, SUBJECT_USER } from './sessions';
+import {
+  CLAIM_NAME,
+  ENTER_ROOM,
+  EXIT_ROOM,
+  OPEN_SESSION,
+  RENEW_NAMES,
+  SUBJECT_USER,
+} from './sessions';
 
 /** Every script, loaded on each connection's every `ready` (explicit: no import-order magic). */
 export const ALL_SCRIPTS: readonly LoadableScript[] = [
@@ -15,6 +22,7 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   RAISE,
   SUBJECT_USER,
   CLAIM_NAME,
+  RENEW_NAMES,
   OPEN_SESSION,
   ENTER_ROOM,
   EXIT_ROOM,
