@@ -42,3 +42,9 @@ export {
   see,
   SEE_MS,
 } from './browser';
+export {
+  startRedisCluster,
+  type ClusterMaster,
+  type RedisClusterGroup,
+  type RedisClusterOptions,
+} from './redis-cluster';
