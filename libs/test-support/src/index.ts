@@ -6,6 +6,7 @@ export { adminClient, redisImage, startRedis, startRestartableRedis } from './re
 export {
   CONTAINER_HOOK_TIMEOUT_MS,
   useRedis,
+  useRedisCluster,
   useRestartableRedis,
   type RestartableSuiteRedis,
   type SuiteRedis,

@@ -12,6 +12,7 @@ import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { parseUser, userJson } from '../users';
 import { newEpoch } from '../epoch';
 import { parseHold, parseResume } from './records';
+import { publishNotices, ShardMarks } from './sharded-state';
 import type { RedisBackend } from './redis-backend';
 import { CHECK_IN, RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
@@ -31,10 +32,17 @@ const MEMBERSHIP_ATTEMPTS = 3;
 
 /**
  * Cluster state in Redis, on the backend's command connection (the bus' too, so joins and
- * messages stay in order).
+ * messages stay in order). On a Redis Cluster all of it lives on one shard (see RedisNames), and
+ * the membership scripts leave the `joined`/`left` notices to this class, which publishes them
+ * on the rooms' shards right after.
  */
 export class RedisState implements ClusterState {
-  constructor(private readonly redis: RedisBackend) {}
+  /** Cluster only: what this node found and wrote on each shard. */
+  private readonly shardMarks: ShardMarks;
+
+  constructor(private readonly redis: RedisBackend) {
+    this.shardMarks = new ShardMarks(redis);
+  }
 
   nextUserId(): Promise<number> {
     return this.redis.call((redis) => redis.incr(this.redis.names.userCounter()));
@@ -52,12 +60,15 @@ export class RedisState implements ClusterState {
     await this.redis.call((redis) => redis.set(key, userId, 'NX'));
   }
 
-  checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
+  async checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
     const { names } = this.redis;
-    return this.redis.run(CHECK_IN, {
+    const found = await this.redis.run(CHECK_IN, {
       keys: { cluster_epoch: names.clusterEpoch(), node_mark: names.nodeMark(nodeId) },
       argv: { candidate: newEpoch(), mark, mark_ttl_ms: ttlMs },
     });
+    if (!this.redis.sharded) return found;
+    const lost = await this.shardMarks.checkIn(nodeId, mark, ttlMs);
+    return lost === undefined ? found : { ...found, previousMark: lost };
   }
 
   subjectUserId(subject: string): Promise<number> {
@@ -113,6 +124,7 @@ export class RedisState implements ClusterState {
           from_names: names.roomNames(from),
         },
         argv: {
+          publish: this.inScript(),
           session: session.key,
           expected: from,
           room,
@@ -125,7 +137,9 @@ export class RedisState implements ClusterState {
         },
       }),
     );
-    return reply.status === 'done' && reply.first;
+    if (reply.status !== 'done') return false;
+    await publishNotices(this.redis, reply, { ...left, room: reply.previous }, joined);
+    return reply.first;
   }
 
   async exitRoom(session: SessionRef, left: LeftTemplate): Promise<string | undefined> {
@@ -241,14 +255,19 @@ export class RedisState implements ClusterState {
     return this.redis.close();
   }
 
-  private exit(
+  /** The scripts' `publish` argument: they publish notices themselves on one Redis only. */
+  private inScript(): string {
+    return this.redis.sharded ? '' : this.redis.publishCommand;
+  }
+
+  private async exit(
     session: SessionRef,
     left: LeftTemplate,
     close: boolean,
     announce = true,
   ): Promise<MembershipReply> {
     const { names } = this.redis;
-    return this.changeMembership(session, (from) =>
+    const reply = await this.changeMembership(session, (from) =>
       this.redis.run(EXIT_ROOM, {
         keys: {
           node_sessions: names.nodeSessions(session.nodeId),
@@ -260,6 +279,7 @@ export class RedisState implements ClusterState {
           from_names: names.roomNames(from),
         },
         argv: {
+          publish: this.inScript(),
           session: session.key,
           expected: from,
           user_id: session.user.id,
@@ -270,6 +290,9 @@ export class RedisState implements ClusterState {
         },
       }),
     );
+    if (reply.status === 'done')
+      await publishNotices(this.redis, reply, { ...left, room: reply.previous });
+    return reply;
   }
 
   /**

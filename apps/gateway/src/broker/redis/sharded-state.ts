@@ -1,0 +1,69 @@
+import { encodeEnvelope, type JoinedEnvelope, type LeftEnvelope } from '../envelope';
+import { newEpoch } from '../epoch';
+import type { RedisBackend } from './redis-backend';
+import { CHECK_IN } from './scripts/broker-identity';
+import type { MembershipReply } from './scripts/sessions';
+
+/**
+ * What the shared state does only on a Redis Cluster, where the state lives on one shard and
+ * the rooms on all of them.
+ */
+
+/**
+ * The broker-identity check-in on every master: an epoch and this node's mark in a slot each
+ * master serves. A shard that fails over to a replica that missed writes rolls back the rooms it
+ * holds and nothing else, so each shard is checked like the single Redis is.
+ */
+export class ShardMarks {
+  /** Per shard tag, the epoch found and the mark written at this node's last check-in. */
+  private readonly known = new Map<string, { epoch: string; mark: string }>();
+
+  constructor(private readonly redis: RedisBackend) {}
+
+  /**
+   * Resolves to why a shard looks lost or rolled back (its epoch changed, or its mark is not the
+   * one this node wrote last), else undefined. A shard seen for the first time (at start, or
+   * after slots moved) only records what it holds.
+   */
+  async checkIn(nodeId: string, mark: string, ttlMs: number): Promise<string | undefined> {
+    const { names } = this.redis;
+    let lost: string | undefined;
+    await Promise.all(
+      this.redis.shards().map(async (shard) => {
+        const found = await this.redis.run(CHECK_IN, {
+          keys: {
+            cluster_epoch: names.shardEpoch(shard),
+            node_mark: names.shardMark(shard, nodeId),
+          },
+          argv: { candidate: newEpoch(), mark, mark_ttl_ms: ttlMs },
+        });
+        const known = this.known.get(shard);
+        if (known && (known.epoch !== found.epoch || known.mark !== found.previousMark)) {
+          lost = `shard ${shard} lost or rolled back data`;
+        }
+        this.known.set(shard, { epoch: found.epoch, mark });
+      }),
+    );
+    return lost;
+  }
+}
+
+/**
+ * Publishes the notices a membership script found due, on the rooms' shards, `left` before
+ * `joined` as the script would have. On one Redis the script published them: nothing to do.
+ */
+export async function publishNotices(
+  redis: RedisBackend,
+  reply: MembershipReply,
+  left: LeftEnvelope,
+  joined?: JoinedEnvelope,
+): Promise<void> {
+  if (!redis.sharded || reply.status !== 'done') return;
+  const { names } = redis;
+  if (reply.notices.left) {
+    await redis.publish(names.channel({ kind: 'room', room: left.room }), encodeEnvelope(left));
+  }
+  if (reply.notices.joined && joined) {
+    await redis.publish(names.channel({ kind: 'room', room: joined.room }), encodeEnvelope(joined));
+  }
+}
