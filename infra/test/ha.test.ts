@@ -1,4 +1,3 @@
-import { freePort } from '@chat/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Chatter } from './support/chatter';
 import { ComposeProject } from './support/compose';
@@ -60,25 +59,16 @@ function say(chatter: Chatter, text: string): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  project = await ComposeProject.create({
-    // Compose 1.28+ and v2 read the active profiles from here, for every command (down too).
-    COMPOSE_PROFILES: 'ha',
-    CHAT_PORT: String(port),
-    GATEWAY_IMAGE: 'chat-gateway:e2e',
-    LOG_LEVEL: 'warn',
-    AUTH_SECRET: '',
-  });
-  await project.compose(['build', 'gateway'], 280_000);
-  await project.compose(['up', '-d', '--scale', `gateway=${GATEWAYS}`], 180_000);
-  const nodes = new Set<string>();
-  await eventually(async () => {
-    const res = await fetch(`${url}/readyz`);
-    const body = (await res.json()) as { ready?: boolean; node?: string };
-    if (res.ok && body.ready && body.node !== undefined) nodes.add(body.node);
-    expect(nodes.size).toBeGreaterThanOrEqual(GATEWAYS);
-  }, 60_000);
+  ({ project, url } = await ComposeProject.up(
+    {
+      // Compose 1.28+ and v2 read the active profiles from here, for every command (down too).
+      COMPOSE_PROFILES: 'ha',
+      GATEWAY_IMAGE: 'chat-gateway:e2e',
+      LOG_LEVEL: 'warn',
+      AUTH_SECRET: '',
+    },
+    GATEWAYS,
+  ));
 });
 
 afterEach(async (context) => {

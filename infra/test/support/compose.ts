@@ -1,4 +1,5 @@
-import { requireDocker } from '@chat/test-support';
+import { freePort, requireDocker } from '@chat/test-support';
+import { vi } from 'vitest';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +73,32 @@ export class ComposeProject {
   static async create(vars: Record<string, string>): Promise<ComposeProject> {
     await requireDocker();
     return new ComposeProject(await composeCommand(), { ...process.env, ...vars });
+  }
+
+  /**
+   * Builds the gateway image, starts the stack with `gateways` gateways and resolves once the
+   * balancer (on a free port: `url`) has answered ready from that many distinct gateways.
+   */
+  static async up(
+    vars: Record<string, string>,
+    gateways: number,
+  ): Promise<{ project: ComposeProject; url: string }> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const project = await ComposeProject.create({ ...vars, CHAT_PORT: String(port) });
+    await project.compose(['build', 'gateway'], 280_000);
+    await project.compose(['up', '-d', '--scale', `gateway=${gateways}`], 180_000);
+    const nodes = new Set<string>();
+    await vi.waitFor(
+      async () => {
+        const res = await fetch(`${url}/readyz`);
+        const body = (await res.json()) as { ready?: boolean; node?: string };
+        if (res.ok && body.ready && body.node !== undefined) nodes.add(body.node);
+        if (nodes.size < gateways) throw new Error(`${nodes.size} of ${gateways} gateways ready`);
+      },
+      { timeout: 90_000, interval: 100 },
+    );
+    return { project, url };
   }
 
   /** `compose -p <name> -f docker-compose.yml <args>`. */

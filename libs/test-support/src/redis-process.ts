@@ -12,9 +12,9 @@ export const NO_REDIS_BINARIES_MESSAGE =
 /** How long a Redis or Sentinel process may take to say it is ready. @default 10_000 */
 const READY_TIMEOUT_MS = 10_000;
 
-/** Fails with NO_REDIS_BINARIES_MESSAGE unless both binaries run. */
+/** Fails with NO_REDIS_BINARIES_MESSAGE unless redis-server, redis-sentinel and redis-cli run. */
 export function requireRedisBinaries(): void {
-  for (const binary of ['redis-server', 'redis-sentinel']) {
+  for (const binary of ['redis-server', 'redis-sentinel', 'redis-cli']) {
     const probe = spawnSync(binary, ['--version'], { stdio: 'ignore' });
     if (probe.error !== undefined || probe.status !== 0) {
       throw new Error(NO_REDIS_BINARIES_MESSAGE, { cause: probe.error });
