@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Chatter } from './support/chatter';
-import { ComposeProject } from './support/compose';
+import { ComposeProject, useProfileStack } from './support/compose';
 
 /**
  * The `ha` profile as users start it (`docker compose --profile ha up --scale gateway=N`): a
@@ -11,17 +11,14 @@ const GATEWAYS = 2;
 /** Delivery resumes this soon after the promotion (the gateways' promise). */
 const FAILOVER_BOUND_MS = 10_000;
 
-let project: ComposeProject | undefined;
-let url = '';
-const chatters: Chatter[] = [];
+const stackOf = useProfileStack('ha', 'chat-gateway:e2e', GATEWAYS);
 
 function eventually<T>(check: () => T | Promise<T>, timeout = 30_000): Promise<T> {
   return vi.waitFor(check, { timeout, interval: 100 });
 }
 
 function stack(): ComposeProject {
-  if (project === undefined) throw new Error('the compose stack did not start');
-  return project;
+  return stackOf.project;
 }
 
 /** Where sentinel-1 says the master is (`redis` at first, `redis-replica` after a fail-over). */
@@ -58,35 +55,11 @@ function say(chatter: Chatter, text: string): Promise<unknown> {
   return eventually(() => chatter.send(text));
 }
 
-beforeAll(async () => {
-  ({ project, url } = await ComposeProject.up(
-    {
-      // Compose 1.28+ and v2 read the active profiles from here, for every command (down too).
-      COMPOSE_PROFILES: 'ha',
-      GATEWAY_IMAGE: 'chat-gateway:e2e',
-      LOG_LEVEL: 'warn',
-      AUTH_SECRET: '',
-    },
-    GATEWAYS,
-  ));
-});
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && project !== undefined) {
-    process.stderr.write(`--- compose logs (${project.name}) ---\n${await project.logs()}\n`);
-  }
-});
-
-afterAll(async () => {
-  for (const chatter of chatters) chatter.close();
-  await project?.down();
-});
-
 describe('compose profile ha: master, replica, three sentinels', () => {
   it('promotes the replica when the master is killed, and messages flow again within 10 s', async () => {
-    const ann = await Chatter.connect(url, 'ann');
-    const ben = await Chatter.connect(url, 'ben');
-    chatters.push(ann, ben);
+    const ann = await Chatter.connect(stackOf.url, 'ann');
+    const ben = await Chatter.connect(stackOf.url, 'ben');
+    stackOf.closeLater.push(ann, ben);
     expect(await masterHost()).toBe('redis');
     await say(ann, 'before the fail-over');
     await eventually(() => expect(ben.texts()).toEqual(['before the fail-over']));

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Chatter } from './support/chatter';
-import { ComposeProject } from './support/compose';
+import { ComposeProject, useProfileStack } from './support/compose';
 
 /**
  * The `cluster` profile as users start it (`docker compose --profile cluster up --scale
@@ -14,17 +14,14 @@ const FAILOVER_BOUND_MS = 15_000;
 const NODES = [1, 2, 3, 4, 5, 6].map((n) => `redis-node-${n}`);
 const LOBBY = 'chat#room#lobby#';
 
-let project: ComposeProject | undefined;
-let url = '';
-const chatters: Chatter[] = [];
+const stackOf = useProfileStack('cluster', 'chat-gateway:cluster-e2e', GATEWAYS);
 
 function eventually<T>(check: () => T | Promise<T>, timeout = 30_000): Promise<T> {
   return vi.waitFor(check, { timeout, interval: 100 });
 }
 
 function stack(): ComposeProject {
-  if (project === undefined) throw new Error('the compose stack did not start');
-  return project;
+  return stackOf.project;
 }
 
 async function redisCli(node: string, ...args: string[]): Promise<string> {
@@ -54,34 +51,11 @@ async function replicaOf(master: string): Promise<string> {
   return host;
 }
 
-beforeAll(async () => {
-  ({ project, url } = await ComposeProject.up(
-    {
-      COMPOSE_PROFILES: 'cluster',
-      GATEWAY_IMAGE: 'chat-gateway:cluster-e2e',
-      LOG_LEVEL: 'warn',
-      AUTH_SECRET: '',
-    },
-    GATEWAYS,
-  ));
-});
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && project !== undefined) {
-    process.stderr.write(`--- compose logs (${project.name}) ---\n${await project.logs()}\n`);
-  }
-});
-
-afterAll(async () => {
-  for (const chatter of chatters) chatter.close();
-  await project?.down();
-});
-
 describe('compose profile cluster: 3 masters, 3 replicas', () => {
   it("carries the room on its shard's sharded channel, and follows a killed master's replica within 15 s", async () => {
-    const ann = await Chatter.connect(url, 'ann');
-    const ben = await Chatter.connect(url, 'ben');
-    chatters.push(ann, ben);
+    const ann = await Chatter.connect(stackOf.url, 'ann');
+    const ben = await Chatter.connect(stackOf.url, 'ben');
+    stackOf.closeLater.push(ann, ben);
     await ann.send('before the fail-over');
     await eventually(() => expect(ben.texts()).toEqual(['before the fail-over']));
 

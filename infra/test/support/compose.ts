@@ -1,5 +1,5 @@
 import { freePort, requireDocker } from '@chat/test-support';
-import { vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -150,4 +150,51 @@ export class ComposeProject {
   async down(): Promise<void> {
     await this.compose(['down', '-v', '--remove-orphans', '-t', '2']);
   }
+}
+
+/** A suite's compose stack with a profile (see useProfileStack). */
+export interface ProfileStack {
+  readonly project: ComposeProject;
+  /** The balancer. */
+  readonly url: string;
+  /** Closed before the stack goes down. */
+  readonly closeLater: { close(): void }[];
+}
+
+/**
+ * The stack with `COMPOSE_PROFILES=profile` and `gateways` gateways (image `image`) for the
+ * enclosing suite: up before its tests (ComposeProject.up), its logs printed after a failed
+ * test, `closeLater` closed and the stack down after them.
+ */
+export function useProfileStack(profile: string, image: string, gateways: number): ProfileStack {
+  let started: { project: ComposeProject; url: string } | undefined;
+  const closeLater: { close(): void }[] = [];
+  beforeAll(async () => {
+    // Compose 1.28+ and v2 read the active profiles from here, for every command (down too).
+    const vars = { COMPOSE_PROFILES: profile, GATEWAY_IMAGE: image, LOG_LEVEL: 'warn' };
+    started = await ComposeProject.up({ ...vars, AUTH_SECRET: '' }, gateways);
+  });
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail' && started !== undefined) {
+      const { project } = started;
+      process.stderr.write(`--- compose logs (${project.name}) ---\n${await project.logs()}\n`);
+    }
+  });
+  afterAll(async () => {
+    for (const item of closeLater) item.close();
+    await started?.project.down();
+  });
+  const get = () => {
+    if (started === undefined) throw new Error(`the compose stack (${profile}) did not start`);
+    return started;
+  };
+  return {
+    get project() {
+      return get().project;
+    },
+    get url() {
+      return get().url;
+    },
+    closeLater,
+  };
 }

@@ -1,41 +1,31 @@
-import {
-  spawnGateway,
-  startRedisCluster,
-  stopProcesses,
-  type GatewayProcess,
-  type RedisClusterGroup,
-} from '@chat/test-support';
-import { afterAll, describe, expect, it } from 'vitest';
+import { spawnGateway, startRedisCluster } from '@chat/test-support';
+import { describe, expect, it } from 'vitest';
 import { keySlot } from '../../src/broker/redis/key-slot';
-import type { TestClient } from '../support/client';
-import { expectCleanFailover, failoverUnderTraffic } from '../support/failover-run';
+import {
+  expectCleanFailover,
+  failoverUnderTraffic,
+  useFailoverFixture,
+} from '../support/failover-run';
 
 /** The promise under test: a message flows again this soon after a replica is promoted. */
 const FAILOVER_BOUND_MS = 15_000;
 
-let group: RedisClusterGroup | undefined;
-let gateways: GatewayProcess[] = [];
-let clients: TestClient[] = [];
-
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await stopProcesses(gateways);
-  await group?.close();
-});
+const fixture = useFailoverFixture();
 
 describe('Redis Cluster fail-over (the master of the room’s shard SIGKILLed under traffic)', () => {
   it('follows the promoted replica without a restart: delivery within 15 s, every message once or counted lost, no false leaves', async () => {
     const cluster = await startRedisCluster();
-    group = cluster;
+    fixture.redis = cluster;
     const env = {
       REDIS_CLUSTER: cluster.seedsEnv,
       REDIS_PREFIX: 'fo',
       ANON_RATE_PER_IP: '100000',
       ANON_BURST_PER_IP: '100000',
     };
-    gateways = await Promise.all(
+    const gateways = await Promise.all(
       ['k1', 'k2', 'k3'].map((id) => spawnGateway({ ...env, NODE_ID: id })),
     );
+    fixture.gateways = gateways;
     const slot = keySlot('fo#room#lobby#');
     const victim = (await cluster.masters()).find((m) =>
       m.slots.some(([from, to]) => from <= slot && slot <= to),
@@ -52,8 +42,8 @@ describe('Redis Cluster fail-over (the master of the room’s shard SIGKILLed un
         return promotion.at;
       },
       FAILOVER_BOUND_MS,
+      fixture.clients,
     );
-    clients = outcome.clients;
     expectCleanFailover(outcome, gateways, FAILOVER_BOUND_MS);
     // While the room's shard had no master, /readyz said the broker was unreachable.
     expect(outcome.unready.length).toBeGreaterThan(0);

@@ -1,32 +1,21 @@
+import { spawnGateway, startSentinelGroup } from '@chat/test-support';
+import { describe, expect, it } from 'vitest';
 import {
-  spawnGateway,
-  startSentinelGroup,
-  stopProcesses,
-  type GatewayProcess,
-  type SentinelGroup,
-} from '@chat/test-support';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { TestClient } from '../support/client';
-import { expectCleanFailover, failoverUnderTraffic } from '../support/failover-run';
+  expectCleanFailover,
+  failoverUnderTraffic,
+  useFailoverFixture,
+} from '../support/failover-run';
 
 /** The promise under test: a message flows again this soon after a replica is promoted. */
 const FAILOVER_BOUND_MS = 10_000;
 const PASSWORD = 'sentinel-test-secret';
 
-let group: SentinelGroup | undefined;
-let gateways: GatewayProcess[] = [];
-let clients: TestClient[] = [];
-
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await stopProcesses(gateways);
-  await group?.close();
-});
+const fixture = useFailoverFixture();
 
 describe('Redis Sentinel fail-over (master SIGKILLed under traffic)', () => {
   it('follows the promoted replica without a restart: delivery within 10 s, every message once or counted lost, no false leaves', async () => {
     const sentinels = await startSentinelGroup({ password: PASSWORD });
-    group = sentinels;
+    fixture.redis = sentinels;
     const env = {
       REDIS_SENTINELS: sentinels.sentinelsEnv,
       REDIS_SENTINEL_MASTER: sentinels.masterName,
@@ -34,9 +23,10 @@ describe('Redis Sentinel fail-over (master SIGKILLed under traffic)', () => {
       ANON_RATE_PER_IP: '100000',
       ANON_BURST_PER_IP: '100000',
     };
-    gateways = await Promise.all(
+    const gateways = await Promise.all(
       ['s1', 's2', 's3'].map((id) => spawnGateway({ ...env, NODE_ID: id })),
     );
+    fixture.gateways = gateways;
     const outcome = await failoverUnderTraffic(
       'sentinel fail-over',
       gateways,
@@ -51,8 +41,8 @@ describe('Redis Sentinel fail-over (master SIGKILLed under traffic)', () => {
         return promotion.at;
       },
       FAILOVER_BOUND_MS,
+      fixture.clients,
     );
-    clients = outcome.clients;
     expectCleanFailover(outcome, gateways, FAILOVER_BOUND_MS);
     // While no writable master exists, /readyz said so (not merely "not ready").
     const { unready } = outcome;

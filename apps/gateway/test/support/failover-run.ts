@@ -1,9 +1,26 @@
-import type { GatewayProcess } from '@chat/test-support';
+import { stopProcesses, type GatewayProcess } from '@chat/test-support';
 import type { Gap } from '@chat/protocol';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { connect, eventually, type TestClient } from './client';
 import { watchReadiness, type ReadySample } from './readiness-watch';
 import { Traffic, type TrafficReport } from './traffic';
+
+/** What a fail-over test started: ended after the suite (clients, gateways, then Redis). */
+export interface FailoverFixture {
+  redis: { close(): Promise<void> } | undefined;
+  gateways: GatewayProcess[];
+  clients: TestClient[];
+}
+
+export function useFailoverFixture(): FailoverFixture {
+  const fixture: FailoverFixture = { redis: undefined, gateways: [], clients: [] };
+  afterAll(async () => {
+    for (const client of fixture.clients) client.close();
+    await stopProcesses(fixture.gateways);
+    await fixture.redis?.close();
+  });
+  return fixture;
+}
 
 /** What a fail-over under traffic did, as the clients and node 0's /readyz saw it. */
 export interface FailoverOutcome {
@@ -22,18 +39,18 @@ export interface FailoverOutcome {
 /**
  * Alice, bob and carol (one per gateway, in one room) talk continuously; `fail()` breaks the
  * broker and resolves to when the replica was promoted (Date.now()). Resolves once the talk went
- * on after the promotion and everything that can still arrive has. The caller closes
- * `clients`.
+ * on after the promotion and everything that can still arrive has. The clients are pushed to
+ * `clients` as they connect, for the caller to close.
  */
 export async function failoverUnderTraffic(
   label: string,
   gateways: readonly GatewayProcess[],
   fail: () => Promise<number>,
   boundMs: number,
+  clients: TestClient[],
 ): Promise<FailoverOutcome> {
   const names = ['alice', 'bob', 'carol'];
   const byName = new Map<string, TestClient>();
-  const clients: TestClient[] = [];
   const gaps: Gap[] = [];
   for (const [i, name] of names.entries()) {
     const gateway = gateways[i];
