@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Chatter } from './support/chatter';
-import { ComposeProject, useProfileStack } from './support/compose';
+import type { ComposeProject } from './support/compose';
+import { useProfileStack } from './support/compose';
 
 /**
  * The `ha` profile as users start it (`docker compose --profile ha up --scale gateway=N`): a

@@ -10,11 +10,10 @@ import type {
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { parseUser, userJson } from '../users';
-import { newEpoch } from '../epoch';
 import { parseHold, parseResume } from './records';
-import { publishNotices, ShardMarks } from './sharded-state';
+import { BrokerCheckIn, noticesInScript, publishNotices } from './sharded-state';
 import type { RedisBackend } from './redis-backend';
-import { CHECK_IN, RAISE_COUNTER } from './scripts/broker-identity';
+import { RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
 import {
   CLAIM_NAME,
@@ -37,11 +36,10 @@ const MEMBERSHIP_ATTEMPTS = 3;
  * on the rooms' shards right after.
  */
 export class RedisState implements ClusterState {
-  /** Cluster only: what this node found and wrote on each shard. */
-  private readonly shardMarks: ShardMarks;
+  private readonly identity: BrokerCheckIn;
 
   constructor(private readonly redis: RedisBackend) {
-    this.shardMarks = new ShardMarks(redis);
+    this.identity = new BrokerCheckIn(redis);
   }
 
   nextUserId(): Promise<number> {
@@ -60,15 +58,8 @@ export class RedisState implements ClusterState {
     await this.redis.call((redis) => redis.set(key, userId, 'NX'));
   }
 
-  async checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
-    const { names } = this.redis;
-    const found = await this.redis.run(CHECK_IN, {
-      keys: { cluster_epoch: names.clusterEpoch(), node_mark: names.nodeMark(nodeId) },
-      argv: { candidate: newEpoch(), mark, mark_ttl_ms: ttlMs },
-    });
-    if (!this.redis.sharded) return found;
-    const lost = await this.shardMarks.checkIn(nodeId, mark, ttlMs);
-    return lost === undefined ? found : { ...found, previousMark: lost };
+  checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
+    return this.identity.checkIn(nodeId, mark, ttlMs);
   }
 
   subjectUserId(subject: string): Promise<number> {
@@ -124,7 +115,7 @@ export class RedisState implements ClusterState {
           from_names: names.roomNames(from),
         },
         argv: {
-          publish: this.inScript(),
+          publish: noticesInScript(this.redis),
           session: session.key,
           expected: from,
           room,
@@ -255,11 +246,6 @@ export class RedisState implements ClusterState {
     return this.redis.close();
   }
 
-  /** The scripts' `publish` argument: they publish notices themselves on one Redis only. */
-  private inScript(): string {
-    return this.redis.sharded ? '' : this.redis.publishCommand;
-  }
-
   private async exit(
     session: SessionRef,
     left: LeftTemplate,
@@ -279,7 +265,7 @@ export class RedisState implements ClusterState {
           from_names: names.roomNames(from),
         },
         argv: {
-          publish: this.inScript(),
+          publish: noticesInScript(this.redis),
           session: session.key,
           expected: from,
           user_id: session.user.id,
