@@ -85,6 +85,10 @@ export class RedisBackend {
     return this.isUp() ? undefined : this.outage.describe();
   }
 
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
   /** The Lua command that publishes to our channels (PUBLISH; SPUBLISH on a cluster). */
   get publishCommand(): 'PUBLISH' | 'SPUBLISH' {
     return this.link.publishCommand;

@@ -73,6 +73,8 @@ export function noticesInScript(redis: RedisBackend): string {
 /**
  * Publishes the notices a membership script found due, on the rooms' shards, `left` before
  * `joined` as the script would have. On one Redis the script published them: nothing to do.
+ * The change they announce is made: a notice that cannot be published (the room's shard is
+ * failing over) is logged and dropped, never turned into a failed join or leave.
  */
 export async function publishNotices(
   redis: RedisBackend,
@@ -81,11 +83,19 @@ export async function publishNotices(
   joined?: JoinedEnvelope,
 ): Promise<void> {
   if (!redis.sharded || reply.status !== 'done') return;
-  const { names } = redis;
-  if (reply.notices.left) {
-    await redis.publish(names.channel({ kind: 'room', room: left.room }), encodeEnvelope(left));
-  }
-  if (reply.notices.joined && joined) {
-    await redis.publish(names.channel({ kind: 'room', room: joined.room }), encodeEnvelope(joined));
+  const due = [
+    ...(reply.notices.left ? [left] : []),
+    ...(reply.notices.joined && joined ? [joined] : []),
+  ];
+  for (const notice of due) {
+    const channel = redis.names.channel({ kind: 'room', room: notice.room });
+    try {
+      await redis.publish(channel, encodeEnvelope(notice));
+    } catch (error) {
+      redis.logger.warn(
+        { room: notice.room, type: notice.type, err: String(error) },
+        'presence notice not published',
+      );
+    }
   }
 }
