@@ -211,10 +211,13 @@ export class ClusterLink implements RedisLink {
         }
       }),
     );
-    if (this.closing) return;
-    const wasReady = this.ready;
-    this.ready = complete;
-    if (complete && !wasReady) this.events.ready();
+    if (this.closing || complete === this.ready) return;
+    if (complete) {
+      this.ready = true;
+      this.events.ready();
+    } else {
+      this.lose('not subscribed at every master of the slot map yet');
+    }
   }
 
   private async loadScripts(master: string): Promise<void> {
