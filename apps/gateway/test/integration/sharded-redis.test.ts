@@ -98,6 +98,7 @@ describe('three gateways on a Redis Cluster', () => {
     const onA = await open(0, { token: await token('ratty') });
     const onB = await open(1, { token: await token('ratty') });
     const outcomes: string[] = [];
+    const started = Date.now();
     for (let i = 0; i < 6; i++) {
       for (const client of [onA, onB]) {
         outcomes.push(
@@ -108,9 +109,13 @@ describe('three gateways on a Redis Cluster', () => {
         );
       }
     }
-    // 6 tokens for the user, wherever its sessions are; a second node adds none.
-    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(6);
-    expect(outcomes.filter((o) => o === 'RATE_LIMITED')).toHaveLength(6);
+    // 6 tokens for the user (and one a second since), wherever its sessions are: a second node
+    // adds none (two budgets would have let all 12 through).
+    const refill = Math.ceil((Date.now() - started) / 1000);
+    const ok = outcomes.filter((o) => o === 'ok').length;
+    expect(ok).toBeGreaterThanOrEqual(6);
+    expect(ok).toBeLessThanOrEqual(Math.min(11, 6 + refill));
+    expect(outcomes.filter((o) => o !== 'ok').every((o) => o === 'RATE_LIMITED')).toBe(true);
   });
 
   it('shares an address budget across nodes for anonymous senders', async () => {
@@ -118,6 +123,7 @@ describe('three gateways on a Redis Cluster', () => {
     const a = await open(0, { name: 'anon-a' });
     const b = await open(1, { name: 'anon-b' });
     let ok = 0;
+    const started = Date.now();
     for (let i = 0; i < 4; i++) {
       for (const client of [a, b]) {
         ok += await client.send(`x${i}`).then(
@@ -126,6 +132,8 @@ describe('three gateways on a Redis Cluster', () => {
         );
       }
     }
-    expect(ok).toBe(4);
+    // 4 tokens for the address (and one a second since), not 4 per node.
+    expect(ok).toBeGreaterThanOrEqual(4);
+    expect(ok).toBeLessThanOrEqual(Math.min(7, 4 + Math.ceil((Date.now() - started) / 1000)));
   });
 });
