@@ -10,10 +10,10 @@ import type {
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { parseUser, userJson } from '../users';
-import { newEpoch } from '../epoch';
 import { parseHold, parseResume } from './records';
+import { BrokerCheckIn, noticesInScript, publishNotices } from './sharded-state';
 import type { RedisBackend } from './redis-backend';
-import { CHECK_IN, RAISE_COUNTER } from './scripts/broker-identity';
+import { RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
 import {
   RENEW_NAMES,
@@ -33,10 +33,16 @@ const MEMBERSHIP_ATTEMPTS = 3;
 
 /**
  * Cluster state in Redis, on the backend's command connection (the bus' too, so joins and
- * messages stay in order).
+ * messages stay in order). On a Redis Cluster all of it lives on one shard (see RedisNames), and
+ * the membership scripts leave the `joined`/`left` notices to this class, which publishes them
+ * on the rooms' shards right after.
  */
 export class RedisState implements ClusterState {
-  constructor(private readonly redis: RedisBackend) {}
+  private readonly identity: BrokerCheckIn;
+
+  constructor(private readonly redis: RedisBackend) {
+    this.identity = new BrokerCheckIn(redis);
+  }
 
   nextUserId(): Promise<number> {
     return this.redis.call((redis) => redis.incr(this.redis.names.userCounter()));
@@ -55,11 +61,7 @@ export class RedisState implements ClusterState {
   }
 
   checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
-    const { names } = this.redis;
-    return this.redis.run(CHECK_IN, {
-      keys: { cluster_epoch: names.clusterEpoch(), node_mark: names.nodeMark(nodeId) },
-      argv: { candidate: newEpoch(), mark, mark_ttl_ms: ttlMs },
-    });
+    return this.identity.checkIn(nodeId, mark, ttlMs);
   }
 
   subjectUserId(subject: string): Promise<number> {
@@ -115,6 +117,7 @@ export class RedisState implements ClusterState {
           from_names: names.roomNames(from),
         },
         argv: {
+          publish: noticesInScript(this.redis),
           session: session.key,
           expected: from,
           room,
@@ -127,7 +130,9 @@ export class RedisState implements ClusterState {
         },
       }),
     );
-    return reply.status === 'done' && reply.first;
+    if (reply.status !== 'done') return false;
+    await publishNotices(this.redis, reply, { ...left, room: reply.previous }, joined);
+    return reply.first;
   }
 
   async exitRoom(session: SessionRef, left: LeftTemplate): Promise<string | undefined> {
@@ -251,14 +256,14 @@ export class RedisState implements ClusterState {
     return this.redis.close();
   }
 
-  private exit(
+  private async exit(
     session: SessionRef,
     left: LeftTemplate,
     close: boolean,
     announce = true,
   ): Promise<MembershipReply> {
     const { names } = this.redis;
-    return this.changeMembership(session, (from) =>
+    const reply = await this.changeMembership(session, (from) =>
       this.redis.run(EXIT_ROOM, {
         keys: {
           node_sessions: names.nodeSessions(session.nodeId),
@@ -270,6 +275,7 @@ export class RedisState implements ClusterState {
           from_names: names.roomNames(from),
         },
         argv: {
+          publish: noticesInScript(this.redis),
           session: session.key,
           expected: from,
           user_id: session.user.id,
@@ -280,6 +286,9 @@ export class RedisState implements ClusterState {
         },
       }),
     );
+    if (reply.status === 'done')
+      await publishNotices(this.redis, reply, { ...left, room: reply.previous });
+    return reply;
   }
 
   /**

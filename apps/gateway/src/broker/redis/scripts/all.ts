@@ -1,4 +1,5 @@
 import { CHECK_IN, RAISE_COUNTER } from './broker-identity';
+import { ADMIT_ROOM, DM_TOUCH, GIVE_BACK, TAKE } from './cluster';
 import type { LoadableScript } from './lua-script';
 import { DM_APPEND, DM_MARK, DM_RAISE } from './dm-log';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './node-leases';
@@ -34,4 +35,8 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   DM_APPEND,
   DM_MARK,
   DM_RAISE,
+  TAKE,
+  GIVE_BACK,
+  ADMIT_ROOM,
+  DM_TOUCH,
 ];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../link';
 
 /** What a script is called with: every key and argument by name. */
 export type ScriptCall<K extends string, A extends string> = {
@@ -50,7 +50,7 @@ export class LuaScript<K extends string, A extends string, R> {
     return this.spec.name;
   }
 
-  async run(redis: Redis, call: ScriptCall<K, A>): Promise<R> {
+  async run(redis: RedisClient, call: ScriptCall<K, A>): Promise<R> {
     const args = [
       ...this.spec.keys.map((key) => call.keys[key]),
       ...(call.more?.keys ?? []),
