@@ -1,6 +1,7 @@
 import { execFileSync, execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { say } from './out';
 
@@ -18,6 +19,8 @@ export interface Bundles {
   refSource?: string;
   baseline: string;
   generator: string;
+  /** The gateway's scripts module (working tree), for the broker-ceiling step. */
+  scripts: string;
 }
 
 function newestMtime(dir: string): number {
@@ -113,6 +116,7 @@ export async function buildBundles(
     entryPoints: {
       baseline: join(root, 'bench/src/baselines/server.ts'),
       generator: join(root, 'bench/src/generator/main.ts'),
+      scripts: join(root, 'apps/gateway/src/broker/redis/scripts/room-log.ts'),
     },
     alias,
     outdir: outDir,
@@ -140,5 +144,17 @@ export async function buildBundles(
     ...ref,
     baseline: join(outDir, 'baseline.js'),
     generator: join(outDir, 'generator.js'),
+    scripts: join(outDir, 'scripts.js'),
   };
+}
+
+/** The source of the gateway's store-and-publish script (APPEND), from the scripts bundle. */
+export async function appendScriptSource(bundle: string): Promise<string> {
+  const module: unknown = await import(pathToFileURL(bundle).href);
+  const append: unknown =
+    typeof module === 'object' && module !== null && 'APPEND' in module ? module.APPEND : undefined;
+  const source: unknown =
+    typeof append === 'object' && append !== null && 'source' in append ? append.source : undefined;
+  if (typeof source !== 'string') throw new Error(`${bundle} exports no APPEND script source`);
+  return source;
 }

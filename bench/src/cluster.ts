@@ -1,4 +1,4 @@
-import { freePort } from '@chat/test-support';
+import { freePort, type RedisClusterGroup } from '@chat/test-support';
 import { join } from 'node:path';
 import type { Bundles } from './build';
 import { sleep } from './clock';
@@ -12,6 +12,8 @@ export const SYSTEM_NAMES = [
   'adapter',
   'sharded',
   'memory',
+  'ours-cluster',
+  'sharded-cluster',
 ] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
@@ -33,7 +35,22 @@ export const SYSTEMS: Record<
   adapter: { label: 'Socket.IO + redis-adapter', usesRedis: true, multiNode: true },
   sharded: { label: 'Socket.IO + sharded adapter', usesRedis: true, multiNode: true },
   memory: { label: 'Socket.IO in memory, 1 node', usesRedis: false, multiNode: false },
+  'ours-cluster': {
+    label: 'ours on a 3-master Redis Cluster (batched clients)',
+    usesRedis: true,
+    multiNode: true,
+  },
+  'sharded-cluster': {
+    label: 'Socket.IO + sharded adapter on the same cluster',
+    usesRedis: true,
+    multiNode: true,
+  },
 };
+
+/** Systems on the Redis Cluster (S5, `s5-cluster.ts`) instead of the one Redis. */
+export function onCluster(system: SystemName): boolean {
+  return system === 'ours-cluster' || system === 'sharded-cluster';
+}
 
 /**
  * Our gateway, with clients that ask for `messages` batches (`auth.batch`, what the CLI does) or
@@ -41,12 +58,17 @@ export const SYSTEMS: Record<
  * our gateway as built from `--baseline-ref`, for a before/after comparison in one run.
  */
 export function isOurs(system: SystemName): boolean {
-  return system === 'ours' || system === 'ours-unbatched' || system === 'ours-ref';
+  return (
+    system === 'ours' ||
+    system === 'ours-unbatched' ||
+    system === 'ours-ref' ||
+    system === 'ours-cluster'
+  );
 }
 
 /** Clients of these systems ask for `messages` batches. */
 export function takesBatches(system: SystemName): boolean {
-  return system === 'ours' || system === 'ours-ref';
+  return system === 'ours' || system === 'ours-ref' || system === 'ours-cluster';
 }
 
 function gatewayBundle(system: SystemName, bundles: Bundles): string {
@@ -86,6 +108,29 @@ export interface ClusterEnv {
   runId: string;
   /** `--cpu-prof` for the first server of this system, written here. */
   profile?: { system: SystemName; dir: string };
+  /** The Redis Cluster of the `*-cluster` systems (S5 only). */
+  redisCluster?: RedisClusterGroup;
+}
+
+/** Where a system's servers find Redis: the one Redis, or the cluster's seeds; and its pids. */
+async function brokerOf(
+  system: SystemName,
+  env: ClusterEnv,
+): Promise<{ vars: Record<string, string>; pids: Map<number, string> }> {
+  if (!onCluster(system)) {
+    const pids = new Map<number, string>();
+    if (SYSTEMS[system].usesRedis) pids.set(env.redis.proc.pid, 'redis');
+    return { vars: { REDIS_URL: env.redis.url }, pids };
+  }
+  const cluster = env.redisCluster;
+  if (!cluster) throw new Error(`system '${system}' needs the Redis Cluster (s5-cluster.ts)`);
+  const masters = await cluster.masters();
+  const pids = new Map<number, string>();
+  masters.forEach((m, i) => {
+    const pid = cluster.node(m.port).child.pid;
+    if (pid !== undefined) pids.set(pid, `redis shard ${i}`);
+  });
+  return { vars: { REDIS_CLUSTER: cluster.seedsEnv }, pids };
 }
 
 async function waitReady(server: ServerProc, timeoutMs: number): Promise<void> {
@@ -122,6 +167,7 @@ export async function startCluster(
 ): Promise<Cluster> {
   const instance = ++instances;
   const count = SYSTEMS[system].multiNode ? nodes : 1;
+  const broker = await brokerOf(system, env);
   const servers: ServerProc[] = [];
   for (let i = 0; i < count; i++) {
     const port = await freePort();
@@ -142,7 +188,7 @@ export async function startCluster(
           env: {
             ...common,
             HOST: '127.0.0.1',
-            REDIS_URL: env.redis.url,
+            ...broker.vars,
             REDIS_PREFIX: `b${env.runId}i${instance}`,
             NODE_ID: `bench-${instance}-n${i}`,
             LOG_LEVEL: 'warn',
@@ -158,6 +204,7 @@ export async function startCluster(
             ANON_BURST_PER_IP: '1000000',
             REPLAY_RATE_PER_IP: '1000000',
             REPLAY_BURST_PER_IP: '1000000',
+            MAX_CONNECTIONS: '1000000',
             HISTORY_ON_JOIN: '0',
             LEAVE_GRACE_MS: '0',
             DRAIN_TIMEOUT_MS: '2000',
@@ -167,24 +214,23 @@ export async function startCluster(
           log,
           env: {
             ...common,
-            BASELINE: system,
-            REDIS_URL: env.redis.url,
+            BASELINE: system === 'sharded-cluster' ? 'sharded' : system,
+            ...broker.vars,
             NODE_ID: `bench-${instance}-n${i}`,
           },
         });
     servers.push({ proc, port, url: `http://127.0.0.1:${port}` });
   }
-  const redis = SYSTEMS[system].usesRedis ? env.redis : undefined;
+  const redis = SYSTEMS[system].usesRedis && !onCluster(system) ? env.redis : undefined;
   const cluster: Cluster = {
     system,
     servers,
     redis,
     sutPids() {
-      const pids = new Map<number, string>(
-        servers.map((s, i) => [s.proc.pid, `${system} node ${i}`]),
-      );
-      if (redis) pids.set(redis.proc.pid, 'redis');
-      return pids;
+      return new Map<number, string>([
+        ...servers.map((s, i): [number, string] => [s.proc.pid, `${system} node ${i}`]),
+        ...broker.pids,
+      ]);
     },
     async stop() {
       await Promise.all(

@@ -6,6 +6,13 @@ import { forkProc, stopProc, type Proc } from './procs';
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type RequestBody = DistributiveOmit<Request, 'id'>;
 
+/** The later of two times, NaN standing for 'not yet' (it loses to any time). */
+export function latest(a: number, b: number): number {
+  if (Number.isNaN(a)) return b;
+  if (Number.isNaN(b)) return a;
+  return Math.max(a, b);
+}
+
 /** One load-generator process, driven by request/reply over its IPC channel. */
 class Generator {
   private nextId = 0;
@@ -74,16 +81,25 @@ export class Fleet {
     return this.generators.map((g) => g.proc.pid);
   }
 
-  async connect(plan: Plan, client: 'raw' | 'socket.io'): Promise<number> {
+  /** Connects every client of the plan (`concurrency` at a time per generator); resolves to ms. */
+  async connect(
+    plan: Plan,
+    client: 'raw' | 'socket.io',
+    concurrency = 16,
+    timeoutMs = 120_000,
+  ): Promise<number> {
     const results = await Promise.all(
       this.generators.map((g, i) =>
-        g.call({
-          type: 'connect',
-          gen: i,
-          client,
-          clients: plan.clients.filter((c) => c.gen === i),
-          concurrency: 16,
-        }),
+        g.call(
+          {
+            type: 'connect',
+            gen: i,
+            client,
+            clients: plan.clients.filter((c) => c.gen === i),
+            concurrency,
+          },
+          timeoutMs,
+        ),
       ),
     );
     return Math.max(...results.map((r) => r.ms));
@@ -97,12 +113,18 @@ export class Fleet {
     );
   }
 
-  async progress(): Promise<{ received: number; sent: number }> {
+  async progress(): Promise<ReplyMap['progress']> {
     const all = await Promise.all(this.generators.map((g) => g.call({ type: 'progress' })));
-    return all.reduce((a, b) => ({ received: a.received + b.received, sent: a.sent + b.sent }), {
-      received: 0,
-      sent: 0,
-    });
+    return all.reduce(
+      (a, b) => ({
+        received: a.received + b.received,
+        sent: a.sent + b.sent,
+        reconnected: a.reconnected + b.reconnected,
+        gaveUp: a.gaveUp + b.gaveUp,
+        lastAt: latest(a.lastAt, b.lastAt),
+      }),
+      { received: 0, sent: 0, reconnected: 0, gaveUp: 0, lastAt: Number.NaN },
+    );
   }
 
   async resumeSlow(): Promise<{ slow: number; dropped: number }> {

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBundles } from './build';
+import { appendScriptSource, buildBundles } from './build';
 import { CLIENT_VARIANTS, SYSTEMS, type SystemName } from './cluster';
 import { nowMs } from './clock';
 import { parseOptions, type BenchOptions } from './options';
@@ -224,10 +224,15 @@ async function main(): Promise<number> {
     },
   };
   if (options.brokerCeiling) {
-    run.broker = await brokerCeiling(tools, redis.port, 300, 200_000);
-    say(
-      `broker ceiling: ${Math.round(run.broker.requestsPerSec)} PUBLISH/s (${run.broker.command})`,
+    run.broker = await brokerCeiling(
+      tools,
+      redis.port,
+      300,
+      200_000,
+      await appendScriptSource(bundles.scripts),
     );
+    for (const b of run.broker)
+      say(`broker ceiling: ${Math.round(b.requestsPerSec)} ${b.name}/s (${b.command})`);
   }
   try {
     await scenarios(options, env, redis, deadline - 15_000, run);

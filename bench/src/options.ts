@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { isSystemName, SYSTEM_NAMES, type SystemName } from './cluster';
+import { isSystemName, SYSTEM_NAMES, type SystemName, onCluster } from './cluster';
 
 export const SCENARIOS = ['s1', 's2', 's3', 's4'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -190,7 +190,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     mode,
     custom,
     systems:
-      raw.system ?? SYSTEM_NAMES.filter((s) => s !== 'ours-ref' || raw.baselineRef !== undefined),
+      raw.system ??
+      // The cluster systems run in S5 only (s5-cluster.ts starts their Redis Cluster).
+      SYSTEM_NAMES.filter(
+        (s) => (s !== 'ours-ref' || raw.baselineRef !== undefined) && !onCluster(s),
+      ),
     // --profile alone runs only the profile.
     scenarios: raw.scenario ?? (raw.profile ? [] : (defaults.scenarios as ScenarioName[])),
     rates: raw.rates ?? (mode === 'smoke' ? [20] : undefined),

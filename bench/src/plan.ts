@@ -16,6 +16,12 @@ export interface PlanOptions {
   slowPerRoom?: number[];
   /** Clients ask for `messages` batches. @default false */
   batch?: boolean;
+  /** Clients on these nodes never send (S6: the node killed in the reconnect storm). */
+  quietNodes?: number[];
+  /** Clients connect from 127.0.0.1 … 127.0.0.<sources>, in turn. @default 1 (the OS picks) */
+  sources?: number;
+  /** A client whose connection drops comes back to another node (S6). @default false */
+  failover?: boolean;
 }
 
 export interface PlannedClient extends ClientSpec {
@@ -54,16 +60,19 @@ export function makePlan(options: PlanOptions, urls: string[]): Plan {
       const index = clients.length;
       const node = options.placement === 'local' ? r % nodes : (r * options.roomSize + j) % nodes;
       const isSlow = j < slow;
+      const sources = options.sources ?? 1;
       roomsOfNode[node]?.add(r);
       clients.push({
         url: urls[node] ?? '',
         room: roomName(r),
         roomIdx: r,
-        sender: !isSlow,
+        sender: !isSlow && !(options.quietNodes ?? []).includes(node),
         slow: isSlow,
         batch: options.batch ?? false,
         gen: index % options.generators,
         node,
+        ...(sources > 1 ? { localAddress: `127.0.0.${1 + (index % sources)}` } : {}),
+        ...(options.failover ? { fallbackUrls: urls.filter((_, n) => n !== node) } : {}),
       });
     }
   }

@@ -139,23 +139,27 @@ export function supportsSharded(version: string): boolean {
 }
 
 export interface BrokerCeiling {
+  /** What was measured: `publish`, `xadd` or `append` (our store-and-publish script). */
+  name: string;
   command: string;
   payloadBytes: number;
   requestsPerSec: number;
 }
 
-/**
- * The broker's ceiling: `redis-benchmark` PUBLISHing `payloadBytes` to a channel nobody
- * subscribes to, pipelined 16 deep over 20 connections. No chat relay can push more messages
- * through this Redis than this.
- */
-export function brokerCeiling(
+/** A redis-benchmark run: its name, the command line shown, and the arguments after the flags. */
+interface CeilingCommand {
+  name: string;
+  shown: string;
+  args: string[];
+}
+
+function runBenchmark(
   tools: RedisTools,
   port: number,
-  payloadBytes: number,
   requests: number,
+  command: CeilingCommand,
+  payloadBytes: number,
 ): Promise<BrokerCeiling> {
-  const payload = 'x'.repeat(payloadBytes);
   const args = [
     '-h',
     '127.0.0.1',
@@ -167,10 +171,10 @@ export function brokerCeiling(
     '20',
     '-P',
     '16',
+    '-r',
+    '100000000',
     '--csv',
-    'publish',
-    'bench#ceiling',
-    payload,
+    ...command.args,
   ];
   return new Promise((resolve, reject) => {
     execFile(tools.benchmark, args, { timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout) => {
@@ -180,10 +184,110 @@ export function brokerCeiling(
       if (!Number.isFinite(rps))
         return reject(new Error(`unexpected redis-benchmark output: ${last.slice(0, 200)}`));
       resolve({
-        command: `redis-benchmark -n ${requests} -c 20 -P 16 publish <channel> <${payloadBytes} B>`,
+        name: command.name,
+        command: `redis-benchmark -n ${requests} -c 20 -P 16 ${command.shown}`,
         payloadBytes,
         requestsPerSec: rps,
       });
     });
   });
+}
+
+/** The room log's bounds of the gateway's defaults (HISTORY_LIMIT, MAX_ROOM_KB, ROOM_TTL_S). */
+const LOG_LIMIT = 1_000;
+const LOG_BYTES = 1_024 * 1_024;
+const ROOM_TTL_MS = 604_800_000;
+
+/**
+ * A script's `KEYS` and `ARGV` from values by name, in the order its header declares them
+ * (`local <name> = KEYS[i]`, as every gateway script opens); a name without a value throws.
+ */
+export function scriptArgs(
+  source: string,
+  values: Record<string, string>,
+): { keys: string[]; argv: string[] } {
+  const keys: string[] = [];
+  const argv: string[] = [];
+  for (const [, name = '', kind, index] of source.matchAll(
+    /^local (\w+) = (KEYS|ARGV)\[(\d+)\]$/gm,
+  )) {
+    const value = values[name];
+    if (value === undefined)
+      throw new Error(`no value for the script's ${kind}[${index}] (${name})`);
+    (kind === 'KEYS' ? keys : argv)[Number(index) - 1] = value;
+  }
+  return { keys, argv };
+}
+
+/**
+ * The broker's ceiling for one room, pipelined 16 deep over 20 connections, nobody subscribed:
+ * a bare `PUBLISH` of `payloadBytes`, a bare `XADD` to a stream capped at the gateway's default
+ * history length, and our store-and-publish script (`appendSource`: the gateway's APPEND, with a
+ * user rate limit, no client id), which does both and keeps the log bounded. The gap between
+ * the script and PUBLISH + XADD is what storing every message costs Redis beyond the two.
+ */
+export async function brokerCeiling(
+  tools: RedisTools,
+  port: number,
+  payloadBytes: number,
+  requests: number,
+  appendSource: string,
+): Promise<BrokerCeiling[]> {
+  const payload = 'x'.repeat(payloadBytes);
+  const redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+  let sha: string;
+  try {
+    sha = String(await redis.script('LOAD', appendSource));
+  } finally {
+    redis.disconnect();
+  }
+  const { keys, argv } = scriptArgs(appendSource, {
+    seq_counter: 'ceiling:seq',
+    log: 'ceiling:log',
+    log_bytes: 'ceiling:log-bytes',
+    room_index: 'ceiling:rooms',
+    cid_key: 'ceiling:cid',
+    bucket: 'ceiling:bucket',
+    address_bucket: 'ceiling:address',
+    epoch_key: 'ceiling:epoch',
+    channel: 'ceiling#room',
+    room: 'ceiling',
+    draft: payload,
+    max_len: String(LOG_LIMIT),
+    max_bytes: String(LOG_BYTES),
+    max_rooms: '10000',
+    room_ttl_ms: String(ROOM_TTL_MS),
+    use_cid: '0',
+    message_id: 'id',
+    cid_ttl_ms: '60000',
+    use_limit: '1',
+    per_second: '1000000000',
+    burst: '1000000000',
+    use_address_limit: '0',
+    address_per_second: '0',
+    address_burst: '0',
+    floor: '0',
+    epoch: 'ceiling-epoch',
+  });
+  const commands: CeilingCommand[] = [
+    {
+      name: 'publish',
+      shown: `publish <channel> <${payloadBytes} B>`,
+      args: ['publish', 'bench#ceiling', payload],
+    },
+    {
+      name: 'xadd',
+      shown: `xadd <stream> MAXLEN ${LOG_LIMIT} * e <${payloadBytes} B>`,
+      args: ['xadd', 'bench#ceiling-log', 'MAXLEN', String(LOG_LIMIT), '*', 'e', payload],
+    },
+    {
+      name: 'append',
+      shown: `evalsha <APPEND> (store and publish, ${payloadBytes} B)`,
+      args: ['evalsha', sha, String(keys.length), ...keys, ...argv],
+    },
+  ];
+  const results: BrokerCeiling[] = [];
+  for (const command of commands)
+    results.push(await runBenchmark(tools, port, requests, command, payloadBytes));
+  return results;
 }

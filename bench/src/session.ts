@@ -1,5 +1,12 @@
 import type { Bundles } from './build';
-import { startCluster, takesBatches, type ClusterEnv, type SystemName } from './cluster';
+import {
+  startCluster,
+  takesBatches,
+  type ClusterEnv,
+  type ServerProc,
+  type SystemName,
+} from './cluster';
+import { sampleProc } from './proc-stats';
 import { Fleet } from './fleet';
 import { say } from './out';
 import { makePlan, type PlanOptions } from './plan';
@@ -26,12 +33,32 @@ export type Layout = Omit<PlanOptions, 'generators'>;
  * One system under test, running with its clients connected: the servers, the load
  * generators holding the clients, and the plan that placed them.
  */
+/** How the clients connected: time, and each server's RSS just before and after. */
+export interface Connected {
+  ms: number;
+  clients: number;
+  rssKbBefore: number[];
+  rssKbAfter: number[];
+}
+
+/** Clients connecting at once per generator, and how long all may take. */
+export interface ConnectOptions {
+  concurrency?: number;
+  timeoutMs?: number;
+}
+
+function rssKb(servers: ServerProc[]): number[] {
+  return servers.map((s) => sampleProc(s.proc.pid)?.rssKb ?? Number.NaN);
+}
+
 export class Session {
   private constructor(
     readonly system: SystemName,
     private ctx: StepContext,
     private readonly env: BenchEnv,
     private readonly layout: Layout,
+    readonly connected: Connected,
+    private readonly connectOptions: ConnectOptions,
   ) {}
 
   static async open(
@@ -40,6 +67,7 @@ export class Session {
     layout: Layout,
     timing: Timing,
     env: BenchEnv,
+    connectOptions: ConnectOptions = {},
   ): Promise<Session> {
     const cluster = await startCluster(system, layout.nodes, env);
     const fleet = Fleet.start(
@@ -58,7 +86,13 @@ export class Session {
         },
         cluster.servers.map((s) => s.url),
       );
-      const connectMs = await fleet.connect(plan, env.client);
+      const rssKbBefore = rssKb(cluster.servers);
+      const connectMs = await fleet.connect(
+        plan,
+        env.client,
+        connectOptions.concurrency,
+        connectOptions.timeoutMs,
+      );
       say(
         `  ${system}: ${cluster.servers.length} node(s), ${plan.clients.length} clients connected in ${connectMs} ms`,
       );
@@ -67,6 +101,13 @@ export class Session {
         { scenario, cluster, fleet, plan, timing, textBytes: env.textBytes },
         env,
         layout,
+        {
+          ms: connectMs,
+          clients: plan.clients.length,
+          rssKbBefore,
+          rssKbAfter: rssKb(cluster.servers),
+        },
+        connectOptions,
       );
     } catch (error) {
       await fleet.close();
@@ -81,6 +122,14 @@ export class Session {
 
   get plan(): StepContext['plan'] {
     return this.ctx.plan;
+  }
+
+  get servers(): ServerProc[] {
+    return this.ctx.cluster.servers;
+  }
+
+  get fleet(): StepContext['fleet'] {
+    return this.ctx.fleet;
   }
 
   step(rate: number, options: StepOptions = {}): Promise<StepResult> {
@@ -106,6 +155,7 @@ export class Session {
       this.layout,
       this.ctx.timing,
       this.env,
+      this.connectOptions,
     );
     this.ctx = fresh.ctx;
   }

@@ -133,6 +133,8 @@ export interface StepOptions {
   pauseSlow?: boolean;
   /** Overrides the session's timing for this step. */
   timing?: Timing;
+  /** Runs when the measured window opens (S6: kills a node); the step waits for it. */
+  during?: () => Promise<void>;
 }
 
 export async function runStep(
@@ -162,6 +164,7 @@ export async function runStep(
   );
   await sleepUntil(measureFrom);
   const a = snapshot(allPids, redisPort);
+  await options.during?.();
   await sleepUntil(endAt);
   const b = snapshot(allPids, redisPort);
 

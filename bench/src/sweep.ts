@@ -18,6 +18,20 @@ export interface NoisePolicy {
 }
 
 /**
+ * Whether a step's result says too little about the system to keep: it failed while other
+ * processes used more than `noise.cores`, a retry is left, and the run's time budget allows.
+ */
+export function runAgain(
+  step: Pick<StepResult, 'pass' | 'otherCores'>,
+  noise: NoisePolicy,
+  attempt: number,
+  now: number,
+): boolean {
+  const late = noise.until !== undefined && now > noise.until;
+  return !step.pass && step.otherCores > noise.cores && attempt < noise.retries && !late;
+}
+
+/**
  * One measured step: waits for a quiet machine first, and runs a failed step again when other
  * processes took more than `noise.cores` during it (then the failure says little about the
  * system). Every attempt is printed; the last one counts.
@@ -35,9 +49,7 @@ export async function measure(
     say(stepLine(step));
     // A step that dropped clients or ended with a backlog would poison the next one.
     if (step.disconnects > 0 || (!step.pass && step.lost > 0)) await session.restart();
-    const late = noise.until !== undefined && nowMs() > noise.until;
-    if (step.pass || step.otherCores <= noise.cores || attempt >= noise.retries || late)
-      return step;
+    if (!runAgain(step, noise, attempt, nowMs())) return step;
     say(`    (other processes used ${step.otherCores.toFixed(2)} cores: noisy, running it again)`);
   }
 }
@@ -74,15 +86,24 @@ export function niceRate(rate: number): number {
   return Math.max(1, Math.round(rate / magnitude) * magnitude);
 }
 
-/** The adaptive search of one system: double while passing, then bisect (geometrically). */
-class Search {
+/**
+ * The adaptive search of one system: double while passing, then bisect (geometrically).
+ *
+ * One failing step does not end the doubling: the search tries the next rate anyway, and only
+ * a second failure in a row sets the upper bound (at the first of the two). A failure followed
+ * by a pass at a higher rate was the machine, not the system (a shared VM has slow phases), and
+ * is forgotten. Once bisecting, every failure counts.
+ */
+export class Search {
   private lo = 0;
   private hi = Number.POSITIVE_INFINITY;
   private bisected = 0;
+  /** A failed rate of the doubling phase not yet confirmed by a second failure. */
+  private strike: number | undefined;
   private fixed: number[] | undefined;
   next: number | undefined;
 
-  constructor(private readonly options: SweepOptions) {
+  constructor(private readonly options: Omit<SweepOptions, 'deadline' | 'stepCostMs' | 'noise'>) {
     this.fixed = options.rates ? [...options.rates] : undefined;
     this.next = this.fixed ? this.fixed.shift() : options.startRate;
   }
@@ -92,17 +113,27 @@ class Search {
       this.next = this.fixed.shift();
       return;
     }
-    if (pass) this.lo = Math.max(this.lo, rate);
-    else this.hi = Math.min(this.hi, rate);
     if (!Number.isFinite(this.hi)) {
-      const doubled = rate * 2;
-      this.next = doubled <= this.options.maxRate ? doubled : undefined;
-      return;
-    }
+      if (pass) {
+        this.lo = Math.max(this.lo, rate);
+        this.strike = undefined;
+      } else if (this.strike === undefined) {
+        this.strike = rate;
+      } else {
+        this.hi = this.strike;
+        this.strike = undefined;
+      }
+      if (!Number.isFinite(this.hi)) {
+        const doubled = rate * 2;
+        this.next = doubled <= this.options.maxRate ? doubled : undefined;
+        return;
+      }
+    } else if (pass) this.lo = Math.max(this.lo, rate);
+    else this.hi = Math.min(this.hi, rate);
     if (this.lo === 0) {
       // Failing from the start: halve down to a tenth of the start rate.
-      const half = niceRate(rate / 2);
-      this.next = half >= this.options.startRate / 10 && half < rate ? half : undefined;
+      const half = niceRate(Math.min(rate, this.hi) / 2);
+      this.next = half >= this.options.startRate / 10 && half < this.hi ? half : undefined;
       return;
     }
     if (this.bisected >= this.options.bisections) {

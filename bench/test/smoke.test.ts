@@ -78,7 +78,7 @@ describe('npm run bench -- --smoke', () => {
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).toContain('smoke: ok');
     expect(lines.at(-1)).toMatch(
-      /^RATIO throughput_vs_socketio_redis_adapter=\d+\.\d\d p99_vs_socketio_redis_adapter=\d+\.\d\d$/,
+      /^RATIO throughput_vs_socketio_redis_adapter=\d+\.\d\d p99_vs_socketio_redis_adapter=\d+\.\d\d cpu_vs_socketio_redis_adapter=\d+\.\d\d$/,
     );
   });
 });

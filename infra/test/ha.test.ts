@@ -1,7 +1,7 @@
-import { freePort } from '@chat/test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Chatter } from './support/chatter';
-import { ComposeProject } from './support/compose';
+import type { ComposeProject } from './support/compose';
+import { useProfileStack } from './support/compose';
 
 /**
  * The `ha` profile as users start it (`docker compose --profile ha up --scale gateway=N`): a
@@ -12,17 +12,14 @@ const GATEWAYS = 2;
 /** Delivery resumes this soon after the promotion (the gateways' promise). */
 const FAILOVER_BOUND_MS = 10_000;
 
-let project: ComposeProject | undefined;
-let url = '';
-const chatters: Chatter[] = [];
+const stackOf = useProfileStack('ha', 'chat-gateway:e2e', GATEWAYS);
 
 function eventually<T>(check: () => T | Promise<T>, timeout = 30_000): Promise<T> {
   return vi.waitFor(check, { timeout, interval: 100 });
 }
 
 function stack(): ComposeProject {
-  if (project === undefined) throw new Error('the compose stack did not start');
-  return project;
+  return stackOf.project;
 }
 
 /** Where sentinel-1 says the master is (`redis` at first, `redis-replica` after a fail-over). */
@@ -59,44 +56,11 @@ function say(chatter: Chatter, text: string): Promise<unknown> {
   return eventually(() => chatter.send(text));
 }
 
-beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  project = await ComposeProject.create({
-    // Compose 1.28+ and v2 read the active profiles from here, for every command (down too).
-    COMPOSE_PROFILES: 'ha',
-    CHAT_PORT: String(port),
-    GATEWAY_IMAGE: 'chat-gateway:e2e',
-    LOG_LEVEL: 'warn',
-    AUTH_SECRET: '',
-  });
-  await project.compose(['build', 'gateway'], 280_000);
-  await project.compose(['up', '-d', '--scale', `gateway=${GATEWAYS}`], 180_000);
-  const nodes = new Set<string>();
-  await eventually(async () => {
-    const res = await fetch(`${url}/readyz`);
-    const body = (await res.json()) as { ready?: boolean; node?: string };
-    if (res.ok && body.ready && body.node !== undefined) nodes.add(body.node);
-    expect(nodes.size).toBeGreaterThanOrEqual(GATEWAYS);
-  }, 60_000);
-});
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && project !== undefined) {
-    process.stderr.write(`--- compose logs (${project.name}) ---\n${await project.logs()}\n`);
-  }
-});
-
-afterAll(async () => {
-  for (const chatter of chatters) chatter.close();
-  await project?.down();
-});
-
 describe('compose profile ha: master, replica, three sentinels', () => {
   it('promotes the replica when the master is killed, and messages flow again within 10 s', async () => {
-    const ann = await Chatter.connect(url, 'ann');
-    const ben = await Chatter.connect(url, 'ben');
-    chatters.push(ann, ben);
+    const ann = await Chatter.connect(stackOf.url, 'ann');
+    const ben = await Chatter.connect(stackOf.url, 'ben');
+    stackOf.closeLater.push(ann, ben);
     expect(await masterHost()).toBe('redis');
     await say(ann, 'before the fail-over');
     await eventually(() => expect(ben.texts()).toEqual(['before the fail-over']));

@@ -1,6 +1,6 @@
 import { ConfigError, optional, type Env } from './config-values';
 
-/** One sentinel of REDIS_SENTINELS. */
+/** One sentinel of REDIS_SENTINELS, or one seed node of REDIS_CLUSTER. */
 export interface SentinelAddress {
   host: string;
   port: number;
@@ -18,6 +18,11 @@ export interface RedisSettings {
    * master and follow it when a replica is promoted. Exclusive with REDIS_URL. @default unset
    */
   redisSentinels: readonly SentinelAddress[] | undefined;
+  /**
+   * A Redis Cluster (REDIS_CLUSTER=host:port,...): seed nodes; the nodes learn the rest of the
+   * cluster from them. Exclusive with REDIS_URL and REDIS_SENTINELS. @default unset
+   */
+  redisCluster: readonly SentinelAddress[] | undefined;
   /** The master group the sentinels watch (REDIS_SENTINEL_MASTER). @default 'mymaster' */
   redisSentinelMaster: string;
   /** Password of the Redis servers; a password in REDIS_URL takes precedence. @default unset */
@@ -41,22 +46,31 @@ function redisUrl(env: Env): string | undefined {
   return raw;
 }
 
-/** `host:port,host:port,...`; a host may be a name, an IPv4 or a bracketed IPv6 address. */
-function sentinels(env: Env): SentinelAddress[] | undefined {
-  const raw = optional(env, 'REDIS_SENTINELS');
+/**
+ * `host:port,host:port,...` of the variable `name`; a host may be a name, an IPv4 or a
+ * bracketed IPv6 address. `example` shows one entry in the error.
+ */
+function addresses(env: Env, name: string, example: string): SentinelAddress[] | undefined {
+  const raw = optional(env, name);
   if (raw === undefined) return undefined;
-  const addresses = raw.split(',').map((entry) => {
+  return raw.split(',').map((entry) => {
     const match = /^\[?([A-Za-z0-9_.:-]+?)\]?:(\d{1,5})$/.exec(entry.trim());
     const port = Number(match?.[2]);
     if (!match?.[1] || port < 1 || port > 65_535) {
-      throw new ConfigError('REDIS_SENTINELS', raw, 'host:port[,host:port...] (e.g. s1:26379)');
+      throw new ConfigError(name, raw, `host:port[,host:port...] (e.g. ${example})`);
     }
     return { host: match[1], port };
   });
-  if (env.REDIS_URL) {
-    throw new ConfigError('REDIS_SENTINELS', raw, 'unset when REDIS_URL is set (use one)');
+}
+
+/** The Redis targets exclude each other: a second one set is a start-up error naming both. */
+function exclusive(env: Env, name: string, others: readonly string[]): void {
+  const raw = env[name] ?? '';
+  for (const other of others) {
+    if (env[other]) {
+      throw new ConfigError(name, raw, `unset when ${other} is set (use one)`);
+    }
   }
-  return addresses;
 }
 
 export function redisSettings(env: Env): RedisSettings {
@@ -68,9 +82,14 @@ export function redisSettings(env: Env): RedisSettings {
       "1-64 of letters, digits, '_', '.', '-'",
     );
   }
+  const redisSentinels = addresses(env, 'REDIS_SENTINELS', 's1:26379');
+  if (redisSentinels) exclusive(env, 'REDIS_SENTINELS', ['REDIS_URL']);
+  const redisCluster = addresses(env, 'REDIS_CLUSTER', 'r1:6379');
+  if (redisCluster) exclusive(env, 'REDIS_CLUSTER', ['REDIS_URL', 'REDIS_SENTINELS']);
   return {
     redisUrl: redisUrl(env),
-    redisSentinels: sentinels(env),
+    redisSentinels,
+    redisCluster,
     redisSentinelMaster,
     redisPassword: optional(env, 'REDIS_PASSWORD'),
     redisSentinelPassword: optional(env, 'REDIS_SENTINEL_PASSWORD'),

@@ -111,9 +111,9 @@ export interface GatewayConfig extends RedisSettings {
   /** A client whose unsent output passes this many KiB is cut off. @default 1_024 */
   maxBufferedKb: number;
   /**
-   * For clients that take batches: a room's messages go out at most once per this many ms
-   * (the first after a quiet spell at once). Trades a little latency under load for far fewer
-   * frames. @default 5
+   * For clients that take batches, while the node is busy (its event loop working more than half
+   * the time): a room's messages go out at most once per this many ms. An idle node sends each
+   * message at once. Trades a little latency under load for far fewer frames. @default 5
    */
   batchWindowMs: number;
   /** JWT authentication: HS256 secret (at least 16 characters). @default unset (no auth) */

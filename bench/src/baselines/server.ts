@@ -8,11 +8,11 @@
  *
  * Same handshake (`auth.room`), same events (`synced` once joined, `send` with an ack,
  * `message` to the others in the room), same transport settings as ours (websocket only,
- * no per-message deflate). Env: PORT, BASELINE, REDIS_URL, NODE_ID.
+ * no per-message deflate). Env: PORT, BASELINE, REDIS_URL (or REDIS_CLUSTER), NODE_ID.
  */
 import { createServer } from 'node:http';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { Server } from 'socket.io';
 
 interface Message {
@@ -37,6 +37,8 @@ const mode = process.env.BASELINE ?? 'memory';
 const port = Number(process.env.PORT ?? 3000);
 const nodeId = process.env.NODE_ID ?? `baseline-${process.pid}`;
 const redisUrl = process.env.REDIS_URL;
+/** `host:port,...`: the sharded adapter on a Redis Cluster (bench S5) instead of REDIS_URL. */
+const clusterSeeds = process.env.REDIS_CLUSTER;
 const ROOM = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 let ready = mode === 'memory';
@@ -54,21 +56,31 @@ const io = new Server<ClientToServer, ServerToClient>(http, {
   pingTimeout: 10_000,
 });
 
-const redisClients: Redis[] = [];
-if (mode === 'adapter' || mode === 'sharded') {
+const redisClients: (Redis | Cluster)[] = [];
+if (mode === 'sharded' && clusterSeeds) {
+  const seeds = clusterSeeds.split(',').map((seed) => {
+    const [host = '', port = ''] = seed.split(':');
+    return { host, port: Number(port) };
+  });
+  // ioredis sends SSUBSCRIBE to each channel's shard only with sharded subscribers on.
+  const pub = new Cluster(seeds, { shardedSubscribers: true });
+  const sub = new Cluster(seeds, { shardedSubscribers: true });
+  redisClients.push(pub, sub);
+  io.adapter(createShardedAdapter(pub, sub));
+} else if (mode === 'adapter' || mode === 'sharded') {
   if (!redisUrl) throw new Error('REDIS_URL is required for the Redis adapters');
   const pub = new Redis(redisUrl);
   const sub = pub.duplicate();
   redisClients.push(pub, sub);
   io.adapter(mode === 'adapter' ? createAdapter(pub, sub) : createShardedAdapter(pub, sub));
-  Promise.all(
-    redisClients.map((r) =>
-      r.status === 'ready' ? undefined : new Promise((ok) => r.once('ready', ok)),
-    ),
-  ).then(() => (ready = true));
 } else if (mode !== 'memory') {
   throw new Error(`unknown BASELINE=${mode}`);
 }
+void Promise.all(
+  redisClients.map((r) =>
+    r.status === 'ready' ? undefined : new Promise((ok) => r.once('ready', ok)),
+  ),
+).then(() => (ready = true));
 
 let users = 0;
 let messages = 0;

@@ -27,6 +27,10 @@ export interface ClientHandlers {
   message(text: string): void;
   /** The connection dropped after the client was in its room. */
   disconnected(): void;
+  /** Back in the room on a fallback URL (see ClientSpec.fallbackUrls). */
+  reconnected?(): void;
+  /** No fallback took the client back before its deadline. */
+  gaveUp?(): void;
 }
 
 export type ClientKind = 'raw' | 'socket.io';
@@ -38,4 +42,11 @@ export function handshake(spec: ClientSpec): { v: number; room: string; batch?: 
   return spec.batch
     ? { v: PROTOCOL_VERSION, room: spec.room, batch: true }
     : { v: PROTOCOL_VERSION, room: spec.room };
+}
+
+/** Where a client stood when its connection dropped: what it sends to resume (ours). */
+export interface ResumePoint {
+  resume?: string;
+  since?: number;
+  epoch?: string;
 }

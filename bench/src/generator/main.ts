@@ -27,6 +27,7 @@ let gen = 0;
 const clients: Client[] = [];
 let senders: Client[] = [];
 let disconnects = 0;
+const reconnects = { reconnected: 0, gaveUp: 0, lastAt: Number.NaN };
 
 interface StepState {
   spec: StepSpec;
@@ -52,6 +53,11 @@ function connectOne(spec: ClientSpec, kind: ClientKind): Promise<Client> {
       if (client) receive(client, text);
     },
     disconnected: () => disconnects++,
+    reconnected: () => {
+      reconnects.reconnected++;
+      reconnects.lastAt = nowMs();
+    },
+    gaveUp: () => reconnects.gaveUp++,
   });
   return connecting.then((connected) => (client = connected));
 }
@@ -194,7 +200,7 @@ async function handle(request: Request): Promise<ReplyMap[keyof ReplyMap]> {
       startStep(request.spec);
       return {};
     case 'progress':
-      return { received: step?.received ?? 0, sent: step?.sent ?? 0 };
+      return { received: step?.received ?? 0, sent: step?.sent ?? 0, ...reconnects };
     case 'report':
       return report();
     case 'resume': {

@@ -15,6 +15,13 @@ export interface ClientSpec {
   slow: boolean;
   /** Asks for `messages` batches (`auth.batch`, ours only; the baselines ignore it). */
   batch: boolean;
+  /** Connects from this loopback address (S6: more clients than one address has ports). */
+  localAddress?: string;
+  /**
+   * When the connection drops after joining, the client comes back to one of these (S6's
+   * reconnect storm), resuming where it was (`auth.resume`, `since`, `epoch`) on ours.
+   */
+  fallbackUrls?: string[];
 }
 
 /** A step: an open-loop schedule on the machine-wide monotonic clock (see clock.ts). */
@@ -58,6 +65,16 @@ export interface GenReport {
   disconnects: number;
 }
 
+/** Where the clients with fallback URLs stand (S6's reconnect storm). */
+export interface Reconnects {
+  /** Clients back in their room after a drop, since connecting. */
+  reconnected: number;
+  /** Clients that stopped trying (their reconnect deadline passed). */
+  gaveUp: number;
+  /** Monotonic ms of the last client's return (NaN: none yet). */
+  lastAt: number;
+}
+
 export type Request =
   | {
       id: number;
@@ -76,7 +93,7 @@ export type Request =
 export interface ReplyMap {
   connect: { connected: number; ms: number };
   run: Record<string, never>;
-  progress: { received: number; sent: number };
+  progress: { received: number; sent: number } & Reconnects;
   report: GenReport;
   /** Slow clients read again; how many of them the server had closed meanwhile. */
   resume: { slow: number; dropped: number };

@@ -23,12 +23,21 @@ export interface BareWebSocket {
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export function openWebSocket(url: URL, handlers: WebSocketHandlers): Promise<BareWebSocket> {
+export function openWebSocket(
+  url: URL,
+  handlers: WebSocketHandlers,
+  localAddress?: string,
+): Promise<BareWebSocket> {
   const key = randomBytes(16).toString('base64');
   const accept = createHash('sha1')
     .update(key + GUID)
     .digest('base64');
-  const socket: Socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
+  const socket: Socket = connect({
+    host: url.hostname,
+    port: Number(url.port),
+    noDelay: true,
+    ...(localAddress === undefined ? {} : { localAddress }),
+  });
   const mask = randomBytes(4);
   let closed = false;
   let buffer: Buffer | undefined;

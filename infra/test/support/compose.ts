@@ -1,4 +1,5 @@
-import { requireDocker } from '@chat/test-support';
+import { freePort, requireDocker } from '@chat/test-support';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +75,32 @@ export class ComposeProject {
     return new ComposeProject(await composeCommand(), { ...process.env, ...vars });
   }
 
+  /**
+   * Builds the gateway image, starts the stack with `gateways` gateways and resolves once the
+   * balancer (on a free port: `url`) has answered ready from that many distinct gateways.
+   */
+  static async up(
+    vars: Record<string, string>,
+    gateways: number,
+  ): Promise<{ project: ComposeProject; url: string }> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const project = await ComposeProject.create({ ...vars, CHAT_PORT: String(port) });
+    await project.compose(['build', 'gateway'], 280_000);
+    await project.compose(['up', '-d', '--scale', `gateway=${gateways}`], 180_000);
+    const nodes = new Set<string>();
+    await vi.waitFor(
+      async () => {
+        const res = await fetch(`${url}/readyz`);
+        const body = (await res.json()) as { ready?: boolean; node?: string };
+        if (res.ok && body.ready && body.node !== undefined) nodes.add(body.node);
+        if (nodes.size < gateways) throw new Error(`${nodes.size} of ${gateways} gateways ready`);
+      },
+      { timeout: 90_000, interval: 100 },
+    );
+    return { project, url };
+  }
+
   /** `compose -p <name> -f docker-compose.yml <args>`. */
   compose(args: readonly string[], timeoutMs = 120_000): Promise<RunResult> {
     const [file, ...prefix] = this.command;
@@ -123,4 +150,51 @@ export class ComposeProject {
   async down(): Promise<void> {
     await this.compose(['down', '-v', '--remove-orphans', '-t', '2']);
   }
+}
+
+/** A suite's compose stack with a profile (see useProfileStack). */
+export interface ProfileStack {
+  readonly project: ComposeProject;
+  /** The balancer. */
+  readonly url: string;
+  /** Closed before the stack goes down. */
+  readonly closeLater: { close(): void }[];
+}
+
+/**
+ * The stack with `COMPOSE_PROFILES=profile` and `gateways` gateways (image `image`) for the
+ * enclosing suite: up before its tests (ComposeProject.up), its logs printed after a failed
+ * test, `closeLater` closed and the stack down after them.
+ */
+export function useProfileStack(profile: string, image: string, gateways: number): ProfileStack {
+  let started: { project: ComposeProject; url: string } | undefined;
+  const closeLater: { close(): void }[] = [];
+  beforeAll(async () => {
+    // Compose 1.28+ and v2 read the active profiles from here, for every command (down too).
+    const vars = { COMPOSE_PROFILES: profile, GATEWAY_IMAGE: image, LOG_LEVEL: 'warn' };
+    started = await ComposeProject.up({ ...vars, AUTH_SECRET: '' }, gateways);
+  });
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail' && started !== undefined) {
+      const { project } = started;
+      process.stderr.write(`--- compose logs (${project.name}) ---\n${await project.logs()}\n`);
+    }
+  });
+  afterAll(async () => {
+    for (const item of closeLater) item.close();
+    await started?.project.down();
+  });
+  const get = () => {
+    if (started === undefined) throw new Error(`the compose stack (${profile}) did not start`);
+    return started;
+  };
+  return {
+    get project() {
+      return get().project;
+    },
+    get url() {
+      return get().url;
+    },
+    closeLater,
+  };
 }

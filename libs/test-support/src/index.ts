@@ -6,6 +6,7 @@ export { adminClient, redisImage, startRedis, startRestartableRedis } from './re
 export {
   CONTAINER_HOOK_TIMEOUT_MS,
   useRedis,
+  useRedisCluster,
   useRestartableRedis,
   type RestartableSuiteRedis,
   type SuiteRedis,
@@ -42,3 +43,9 @@ export {
   see,
   SEE_MS,
 } from './browser';
+export {
+  startRedisCluster,
+  type ClusterMaster,
+  type RedisClusterGroup,
+  type RedisClusterOptions,
+} from './redis-cluster';

@@ -2,6 +2,7 @@ import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './free-port';
 import { startRedis, startRestartableRedis } from './redis';
+import { startRedisCluster, type RedisClusterGroup } from './redis-cluster';
 
 /** Pulling or starting an image on a busy machine takes longer than Vitest's 10 s default. */
 export const CONTAINER_HOOK_TIMEOUT_MS = 120_000;
@@ -45,6 +46,17 @@ export function useRestartableRedis(): RestartableSuiteRedis {
       return container();
     },
   };
+}
+
+/**
+ * A Redis Cluster (3 masters, 3 replicas, redis-server processes) for the enclosing suite:
+ * formed before its tests, ended after them. Tests keep their keys apart with prefixes.
+ */
+export function useRedisCluster(): () => RedisClusterGroup {
+  return useStarted(async () => {
+    const cluster = await startRedisCluster();
+    return { ...cluster, stop: () => cluster.close() };
+  });
 }
 
 /**

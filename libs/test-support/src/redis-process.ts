@@ -12,9 +12,9 @@ export const NO_REDIS_BINARIES_MESSAGE =
 /** How long a Redis or Sentinel process may take to say it is ready. @default 10_000 */
 const READY_TIMEOUT_MS = 10_000;
 
-/** Fails with NO_REDIS_BINARIES_MESSAGE unless both binaries run. */
+/** Fails with NO_REDIS_BINARIES_MESSAGE unless redis-server, redis-sentinel and redis-cli run. */
 export function requireRedisBinaries(): void {
-  for (const binary of ['redis-server', 'redis-sentinel']) {
+  for (const binary of ['redis-server', 'redis-sentinel', 'redis-cli']) {
     const probe = spawnSync(binary, ['--version'], { stdio: 'ignore' });
     if (probe.error !== undefined || probe.status !== 0) {
       throw new Error(NO_REDIS_BINARIES_MESSAGE, { cause: probe.error });
@@ -49,6 +49,11 @@ export interface RedisServerOptions {
   /** Listen here (a restart on the same address). @default a free port */
   port?: number;
   /**
+   * A Redis Cluster node (`cluster-enabled yes`) that gives up on a silent peer after this
+   * many ms; its bus port is port + 10000. @default not a cluster node
+   */
+  clusterNodeTimeoutMs?: number;
+  /**
    * Work in this directory, which the caller owns (kept on close): a restart finds the data the
    * last process left there. @default a fresh directory, removed on close
    */
@@ -80,6 +85,16 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
   if (options.password !== undefined) {
     args.push('--requirepass', options.password, '--masterauth', options.password);
+  }
+  if (options.clusterNodeTimeoutMs !== undefined) {
+    args.push(
+      '--cluster-enabled',
+      'yes',
+      '--cluster-node-timeout',
+      String(options.clusterNodeTimeoutMs),
+      '--cluster-config-file',
+      'nodes.conf',
+    );
   }
   return launch(
     'redis-server',

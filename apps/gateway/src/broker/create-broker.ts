@@ -29,8 +29,8 @@ type BrokerConfig = Pick<
   Partial<RoomStorage>;
 
 /**
- * The embedded broker without REDIS_URL or REDIS_SENTINELS (one node), else one Redis (a server,
- * or the master of a Sentinel group); connecting starts now.
+ * The embedded broker without REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER (one node), else one
+ * Redis (a server, or the master of a Sentinel group) or a Redis Cluster; connecting starts now.
  */
 export function createBroker(config: BrokerConfig, logger: Logger): Broker {
   const storage: RoomStorage = {

@@ -12,6 +12,8 @@ interface SessionDms {
   seen: Map<string, number>;
   /** Live DMs held while the session catches up, so it sees each conversation in seq order. */
   held: DmEnvelope[] | undefined;
+  /** Its catch-up read every conversation: one missing from `seen` began after it (seen: 0). */
+  caughtUp: boolean;
 }
 
 export function toDirectMessage(envelope: DmEnvelope, offline = false): DirectMessage {
@@ -33,13 +35,20 @@ export class DmInbox {
     private readonly logger: Logger,
   ) {}
 
-  /** A DM published to `userId`'s topic: to each of their sessions here but the sender's. */
+  /**
+   * A DM published to `userId`'s topic: to each of their sessions here but the sender's. One
+   * that skips positions this session has not seen (a DM published meanwhile was lost to us, or
+   * on a Redis Cluster is still on its way: different nodes publish a conversation's DMs) makes
+   * the session read the conversation from the store up to it first, so nothing is skipped.
+   */
   deliver(envelope: DmEnvelope, recipients: Iterable<LocalSession>, userId: number): void {
     let delivered = false;
     for (const session of recipients) {
-      if (session.sid === envelope.sid) continue;
       const state = this.state(session);
       if (state.held) state.held.push(envelope);
+      else if (this.skipsAhead(state, envelope)) void this.fill(session, state, envelope, userId);
+      // Its own DM: known to the session (never echoed), and no gap before the next one.
+      else if (session.sid === envelope.sid) this.skip(state, envelope);
       else delivered = this.give(session, state, envelope, false) || delivered;
     }
     if (delivered) this.markDelivered(userId, envelope);
@@ -69,7 +78,9 @@ export class DmInbox {
         // this one was registering: held for this session, it is news to it all the same.
         if (position === undefined) {
           for (const m of state.held ?? []) {
-            if (m.conversation === c.conversation) after = Math.min(after, m.seq - 1);
+            if (m.conversation === c.conversation && m.sid !== session.sid) {
+              after = Math.min(after, m.seq - 1);
+            }
           }
         }
         // Never below what this session was given live between its registration and now.
@@ -83,13 +94,11 @@ export class DmInbox {
         if (c.head > c.delivered)
           await this.store.mark(session.user.id, c.conversation, 'delivered', c.head);
       }
+      state.caughtUp = true;
     } catch (error) {
       this.logger.warn({ err: error, user: session.user }, 'DM catch-up failed');
     } finally {
-      const held = state.held;
-      state.held = undefined;
-      for (const m of held)
-        if (this.give(session, state, m, false)) this.markDelivered(session.user.id, m);
+      this.release(session, state, session.user.id);
     }
   }
 
@@ -105,6 +114,49 @@ export class DmInbox {
       }
     }
     for (const [conversation, seq] of highest) await this.store.raise(conversation, seq);
+  }
+
+  /** Reads the stored DMs between what `session` saw and `live`, gives them, then the held ones. */
+  private async fill(
+    session: LocalSession,
+    state: SessionDms,
+    live: DmEnvelope,
+    userId: number,
+  ): Promise<void> {
+    state.held = [live];
+    try {
+      const after = state.seen.get(live.conversation) ?? 0;
+      const page = await this.store.since(live.conversation, after, live.seq - after);
+      for (const m of page.messages) {
+        if (m.seq >= live.seq) break;
+        if (m.sid === session.sid) this.skip(state, m);
+        else this.give(session, state, m, false);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, user: session.user }, 'DM gap not filled');
+    } finally {
+      this.release(session, state, userId);
+    }
+  }
+
+  /** Ends a catch-up or a fill: the live DMs held meanwhile, in arrival order. */
+  private release(session: LocalSession, state: SessionDms, userId: number): void {
+    const held = state.held ?? [];
+    state.held = undefined;
+    for (const m of held) {
+      if (m.sid === session.sid) this.skip(state, m);
+      else if (this.give(session, state, m, false)) this.markDelivered(userId, m);
+    }
+  }
+
+  /** True when `m` lies beyond the next position the session expects in its conversation. */
+  private skipsAhead(state: SessionDms, m: DmEnvelope): boolean {
+    const seen = state.seen.get(m.conversation) ?? (state.caughtUp ? 0 : undefined);
+    return seen !== undefined && m.seq > seen + 1;
+  }
+
+  private skip(state: SessionDms, m: DmEnvelope): void {
+    if (m.seq > (state.seen.get(m.conversation) ?? 0)) state.seen.set(m.conversation, m.seq);
   }
 
   private give(session: LocalSession, state: SessionDms, m: DmEnvelope, offline: boolean): boolean {
@@ -125,7 +177,8 @@ export class DmInbox {
 
   private state(session: LocalSession): SessionDms {
     let state = this.sessions.get(session);
-    if (!state) this.sessions.set(session, (state = { seen: new Map(), held: undefined }));
+    if (!state)
+      this.sessions.set(session, (state = { seen: new Map(), held: undefined, caughtUp: false }));
     return state;
   }
 }

@@ -8,6 +8,7 @@ import type { Registry } from '../sessions/registry';
 import type { ChatServer } from '../sessions/socket';
 import type { PresenceThrottleOptions } from './presence-throttle';
 import type { RecentWindowOptions } from './recent-window';
+import { NodeLoad } from './node-load';
 import { RoomFeed } from './room-feed';
 import { RefCounted } from './ref-counted';
 
@@ -42,6 +43,8 @@ export interface RelayDeps {
 export class Relay implements BusHandler {
   private readonly rooms: RefCounted<string, RoomFeed>;
   private readonly users: RefCounted<number, number>;
+  /** The node's load, shared by every room's batch window. */
+  private readonly load = new NodeLoad();
 
   constructor(private readonly deps: RelayDeps) {
     const { bus } = deps;
@@ -49,6 +52,7 @@ export class Relay implements BusHandler {
       (room) => {
         const feed = new RoomFeed(room, {
           batchWindowMs: deps.batchWindowMs,
+          load: this.load,
           presence: deps.presence,
           recent: deps.recent,
           io: deps.io,

@@ -7,6 +7,7 @@ import type { LocalSession, Registry } from '../sessions/registry';
 import type { ChatServer, Emitter } from '../sessions/socket';
 import { newEpoch } from '../broker/epoch';
 import { BatchWindow } from './batch-window';
+import type { LoadSignal } from './node-load';
 import {
   PresenceThrottle,
   type PresenceNotice,
@@ -31,6 +32,8 @@ const MAX_BATCH = 256;
 export interface FeedDeps {
   /** See {@link BatchWindow}. */
   batchWindowMs: number;
+  /** The node's load, which opens and closes the batch window. */
+  load: LoadSignal;
   /** See {@link PresenceThrottle}. */
   presence: PresenceThrottleOptions;
   /** See {@link RecentWindow}. */
@@ -99,7 +102,7 @@ export class RoomFeed {
     readonly room: string,
     private readonly deps: FeedDeps,
   ) {
-    this.window = new BatchWindow(deps.batchWindowMs);
+    this.window = new BatchWindow(deps.batchWindowMs, deps.load);
     this.recent = new RecentWindow(deps.recent);
     this.throttle = new PresenceThrottle(deps.presence, (userId, emit) =>
       this.notify(userId, emit),
@@ -208,7 +211,7 @@ export class RoomFeed {
     }
   }
 
-  /** A busy room's batch waits for its window (see {@link BatchWindow}). */
+  /** On a busy node a batch waits for its window (see {@link BatchWindow}). */
   private scheduleFlush(wait: 'end-of-turn' | number): void {
     this.flushScheduled = true;
     if (wait === 'end-of-turn') setImmediate(() => this.flush());
@@ -264,7 +267,7 @@ export class RoomFeed {
     if (this.members(ioBatchRoom(this.room)) > 0) {
       const plan = this.window.arrived(performance.now());
       this.outbox.push({ message, sid: envelope.sid });
-      // A quiet room's message goes out at once (a batch of one); a busy room's at the window.
+      // On an idle node a message goes out at once (a batch of one); on a busy one at the window.
       if (!this.flushScheduled) {
         if (plan === 'now') this.flush();
         else this.scheduleFlush(plan);

@@ -74,6 +74,26 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       expect(await state.findUser('nobody-here')).toBeUndefined();
     });
 
+    it('renews the name leases of many users at once, every one of them', async () => {
+      const { state } = await fixture();
+      const n = node();
+      const users = Array.from({ length: 600 }, (_, i) => ({
+        id: 20_000 + ++counter,
+        name: `Many${counter}x${i}`,
+      }));
+      const opened = await Promise.all(users.map((u) => state.openSession(session(n, u), 400)));
+      expect(opened.every(Boolean)).toBe(true);
+      // A name that changed hands meanwhile stays with its new holder.
+      const taken = { id: 30_000 + ++counter, name: `Taken${counter}` };
+      const holder = { id: taken.id + 1, name: taken.name };
+      expect(await state.openSession(session(node(), holder), TTL)).toBe(true);
+      await state.renewNames([...users, taken], TTL);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const found = await Promise.all(users.map((u) => state.findUser(u.name)));
+      expect(found).toEqual(users);
+      expect(await state.findUser(taken.name)).toEqual(holder);
+    });
+
     it('lets one user be online under one name at a time', async () => {
       const { state } = await fixture();
       const id = 5000 + ++counter;

@@ -1,8 +1,15 @@
-import type { ChatMessage } from '@chat/protocol';
 import { adminClient, useRestartableRedis } from '@chat/test-support';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, refused, texts } from '../support/client';
+import {
+  converse,
+  expectPositionsUnique,
+  notices,
+  othersOf,
+  prefixOf,
+  type Sender,
+} from '../support/reset-checks';
 import { at, redisCluster, stopAll, type RunningGateway } from '../support/cluster';
 import { ResumingClient } from '../support/resuming-client';
 
@@ -24,55 +31,6 @@ const ENV = {
   DRAIN_TIMEOUT_MS: '8000',
   HISTORY_MEMORY_KB: '0',
 };
-
-interface Sender {
-  send(text: string): Promise<unknown>;
-}
-
-/** The key prefix redisCluster gave the nodes (their ids are `<prefix>-n<i>`). */
-function prefixOf(node: RunningGateway): string {
-  return node.nodeId.slice(0, node.nodeId.lastIndexOf('-'));
-}
-
-/** Sends `count` messages named `<tag><n>`, taking turns among `senders`; returns who sent what. */
-async function converse(
-  senders: [string, Sender][],
-  tag: string,
-  from: number,
-  count: number,
-  sent: Map<string, string>,
-): Promise<string[]> {
-  const texts: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const [name, sender] = at(senders, i % senders.length);
-    const text = `${tag}${from + i}`;
-    await sender.send(text);
-    sent.set(text, name);
-    texts.push(text);
-  }
-  return texts;
-}
-
-/** No message twice to one client, and no (epoch, seq) position given to two messages. */
-function expectPositionsUnique(received: ChatMessage[][]): void {
-  for (const messages of received) {
-    expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
-  }
-  const bySeq = new Map<string, string>();
-  for (const m of received.flat()) {
-    const key = `${m.room}#${m.seq}`;
-    expect(bySeq.get(key) ?? m.id, `two messages at ${key}`).toBe(m.id);
-    bySeq.set(key, m.id);
-  }
-}
-
-/** Everything in `all` that `name` did not send, in order. */
-const othersOf = (all: string[], sent: Map<string, string>, name: string) =>
-  all.filter((text) => sent.get(text) !== name);
-
-/** Presence lines (`x joined`, `x left`) of a client from line `from` on. */
-const notices = (lines: string[], from = 0) =>
-  lines.slice(from).filter((l) => l.endsWith(' joined') || l.endsWith(' left'));
 
 describe('Redis that loses or rolls back its data under three gateways', () => {
   const redis = useRestartableRedis();

@@ -8,6 +8,7 @@ import { loadConfig, type GatewayConfig } from '../../src/config';
 import { createGateway, type Gateway } from '../../src/gateway';
 import { createLogger } from '../../src/logger';
 import { MemoryState } from '../../src/broker/memory/memory-state';
+import type { RedisWhere } from './redis';
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -61,12 +62,14 @@ export async function memoryCluster(
   return nodes;
 }
 
-/** One gateway on the Redis at `redisUrl`; a fresh prefix per cluster keeps tests apart. */
+/** One gateway on the Redis (or Redis Cluster) at `where`; a fresh prefix per cluster keeps tests apart. */
 export async function redisGateway(
-  redisUrl: string,
+  where: RedisWhere,
   overrides: Record<string, string> = {},
 ): Promise<RunningGateway> {
-  const config = testConfig({ REDIS_URL: redisUrl, ...overrides });
+  const target: Record<string, string> =
+    typeof where === 'string' ? { REDIS_URL: where } : { REDIS_CLUSTER: where.cluster };
+  const config = testConfig({ ...target, ...overrides });
   const logger = createLogger(config.nodeId, config.logLevel);
   const running = await start(config, createBroker(config, logger));
   await waitReady(running.gateway);
@@ -74,7 +77,7 @@ export async function redisGateway(
 }
 
 export async function redisCluster(
-  redisUrl: string,
+  where: RedisWhere,
   count: number,
   overrides: Record<string, string> = {},
 ): Promise<RunningGateway[]> {
@@ -82,7 +85,7 @@ export async function redisCluster(
   const nodes: RunningGateway[] = [];
   for (let i = 0; i < count; i++) {
     nodes.push(
-      await redisGateway(redisUrl, {
+      await redisGateway(where, {
         NODE_ID: `${prefix}-n${i}`,
         REDIS_PREFIX: prefix,
         ...overrides,

@@ -1,16 +1,35 @@
 import type { Bus, RoomStorage } from '../../src/broker/bus';
 import { createBroker, type Broker } from '../../src/broker/create-broker';
 import { createLogger } from '../../src/logger';
+import type { SentinelAddress } from '../../src/config';
 
-/** The Redis broker (bus and state on one backend) at `url`, once connected and subscribed. */
+/** A Redis URL, or a Redis Cluster's seed nodes (`{ cluster: 'host:port,...' }`). */
+export type RedisWhere = string | { cluster: string };
+
+/** The broker's target settings for `where`. */
+export function redisWhere(where: RedisWhere): {
+  redisUrl: string | undefined;
+  redisCluster?: SentinelAddress[];
+} {
+  if (typeof where === 'string') return { redisUrl: where };
+  const redisCluster = where.cluster.split(',').map((seed) => {
+    const [host = '', port = ''] = seed.split(':');
+    return { host, port: Number(port) };
+  });
+  return { redisUrl: undefined, redisCluster };
+}
+
+/**
+ * The Redis broker (bus and state on one backend) at `where`, once connected and subscribed.
+ */
 export async function openRedisBroker(
-  url: string,
+  where: RedisWhere,
   prefix: string,
   storage: Partial<RoomStorage> & { dmHistoryLimit?: number } = {},
 ): Promise<Broker> {
   const broker = createBroker(
     {
-      redisUrl: url,
+      ...redisWhere(where),
       redisPrefix: prefix,
       historyLimit: 100,
       dmHistoryLimit: 100,
@@ -25,11 +44,11 @@ export async function openRedisBroker(
   return broker;
 }
 
-/** A Redis bus on `url`, resolved once connected and subscribed. */
+/** A Redis bus at `where`, resolved once connected and subscribed. */
 export async function openRedisBus(
-  url: string,
+  where: RedisWhere,
   prefix: string,
   storage: Partial<RoomStorage> = {},
 ): Promise<Bus> {
-  return (await openRedisBroker(url, prefix, storage)).bus;
+  return (await openRedisBroker(where, prefix, storage)).bus;
 }

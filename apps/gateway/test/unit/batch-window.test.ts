@@ -1,48 +1,82 @@
 import { describe, expect, it } from 'vitest';
 import { BatchWindow } from '../../src/delivery/batch-window';
+import { NodeLoad, type LoadSignal } from '../../src/delivery/node-load';
 
-/** Feeds `count` messages spread evenly over [from, from + spanMs); returns the last plan. */
-function feed(window: BatchWindow, from: number, spanMs: number, count: number) {
-  let plan: ReturnType<BatchWindow['arrived']> = 'now';
-  for (let i = 0; i < count; i++) plan = window.arrived(from + (i * spanMs) / count);
-  return plan;
+/** A node whose load the test sets. */
+function load(busy: boolean, earlierInTurn = false): LoadSignal & { busy_: boolean } {
+  return {
+    busy_: busy,
+    busy() {
+      return this.busy_;
+    },
+    inTurn: () => earlierInTurn,
+  };
 }
 
 describe('BatchWindow', () => {
-  it('sends a quiet room’s messages at once', () => {
-    const window = new BatchWindow(5);
-    // 10 messages in 250 ms: one per 25 ms, far below one per 5 ms window.
-    expect(feed(window, 0, 250, 10)).toBe('now');
-    expect(window.arrived(300)).toBe('now');
+  it('sends at once on an idle node, whatever the room’s rate', () => {
+    const window = new BatchWindow(5, load(false));
+    for (let t = 0; t < 100; t += 0.5) expect(window.arrived(t)).toBe('now');
   });
 
-  it('holds a busy room’s batch until its window after the last flush', () => {
-    const window = new BatchWindow(5);
-    // 500 messages in 250 ms: two per ms, so every window would carry several.
-    feed(window, 0, 250, 500);
+  it('on an idle node, sends the messages of one turn together at its end', () => {
+    const window = new BatchWindow(5, load(false, true));
+    expect(window.arrived(0)).toBe('end-of-turn');
+  });
+
+  it('holds a batch until the window after the last flush while the node is busy', () => {
+    const window = new BatchWindow(5, load(true));
     window.flushed(251);
     expect(window.arrived(252)).toBe(4);
   });
 
   it('flushes at the end of the turn once the window has passed', () => {
-    const window = new BatchWindow(5);
-    feed(window, 0, 250, 500);
+    const window = new BatchWindow(5, load(true));
     window.flushed(251);
     expect(window.arrived(260)).toBe('end-of-turn');
   });
 
-  it('goes quiet again when the rate drops', () => {
-    const window = new BatchWindow(5);
-    feed(window, 0, 250, 500);
-    expect(window.arrived(252)).not.toBe('now');
-    // The next full period carries two messages: the rate falls below one per window.
-    window.arrived(400);
-    expect(window.arrived(600)).toBe('now');
+  it('goes back to sending at once when the node is idle again', () => {
+    const signal = load(true);
+    const window = new BatchWindow(5, signal);
+    window.flushed(0);
+    expect(window.arrived(1)).toBe(4);
+    signal.busy_ = false;
+    expect(window.arrived(2)).toBe('now');
   });
 
-  it('never batches with a window of 0', () => {
-    const window = new BatchWindow(0);
-    expect(feed(window, 0, 250, 5_000)).toBe('now');
-    expect(window.arrived(251)).toBe('now');
+  it('never waits with a window of 0', () => {
+    const window = new BatchWindow(0, load(true));
+    window.flushed(0);
+    expect(window.arrived(1)).toBe('now');
+  });
+});
+
+describe('NodeLoad', () => {
+  function burn(ms: number): void {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      // Keep the event loop busy.
+    }
+  }
+
+  it('is busy after a period in which the event loop worked most of the time', () => {
+    const node = new NodeLoad(0.3);
+    burn(150);
+    expect(node.busy()).toBe(true);
+  });
+
+  it('is idle after a period of waiting', async () => {
+    const node = new NodeLoad(0.3);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(node.busy()).toBe(false);
+  });
+
+  it('counts the messages of one turn of the event loop', async () => {
+    const node = new NodeLoad();
+    expect(node.inTurn()).toBe(false);
+    expect(node.inTurn()).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(node.inTurn()).toBe(false);
   });
 });

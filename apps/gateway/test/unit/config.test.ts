@@ -62,7 +62,30 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads a Redis Cluster: its seed nodes', () => {
+    expect(loadConfig({ REDIS_CLUSTER: 'r1:6379, 10.0.0.2:7000' })).toMatchObject({
+      redisUrl: undefined,
+      redisSentinels: undefined,
+      redisCluster: [
+        { host: 'r1', port: 6379 },
+        { host: '10.0.0.2', port: 7000 },
+      ],
+    });
+  });
+
   it.each([
+    ['REDIS_URL', 'redis://r:6379'],
+    ['REDIS_SENTINELS', 's1:26379'],
+  ])('says REDIS_CLUSTER and %s exclude each other', (other, value) => {
+    expect(() => loadConfig({ REDIS_CLUSTER: 'r1:6379', [other]: value })).toThrow(
+      `invalid REDIS_CLUSTER="r1:6379": expected unset when ${other} is set (use one)`,
+    );
+  });
+
+  it.each([
+    [{ REDIS_CLUSTER: 'r1' }, 'REDIS_CLUSTER'],
+    [{ REDIS_CLUSTER: 'redis://r1:6379' }, 'REDIS_CLUSTER'],
+    [{ REDIS_CLUSTER: 'r1:6379,,r2:6379' }, 'REDIS_CLUSTER'],
     [{ REDIS_SENTINELS: 's1' }, 'REDIS_SENTINELS'],
     [{ REDIS_SENTINELS: 's1:26379,' }, 'REDIS_SENTINELS'],
     [{ REDIS_SENTINELS: 's1:0' }, 'REDIS_SENTINELS'],

@@ -10,6 +10,15 @@ describe('redisOutcome', () => {
     expect(redisOutcome(refused)).toBe('not-run');
   });
 
+  it("calls a cluster client's refusals not-run: no slot map yet, or only redirections", () => {
+    const noMap = new Error("Cluster isn't ready and enableOfflineQueue options is false");
+    expect(redisOutcome(noMap)).toBe('not-run');
+    const redirected = new Error(
+      'Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down',
+    );
+    expect(redisOutcome(redirected)).toBe('not-run');
+  });
+
   it('calls a timeout, a lost connection or anything unrecognised unknown', () => {
     expect(redisOutcome(new Error('Command timed out'))).toBe('unknown');
     expect(redisOutcome(new Error('Connection is closed.'))).toBe('unknown');

@@ -29,7 +29,7 @@ describe('redisTarget', () => {
 
   it('asks ioredis to follow the master: role check, +switch-master, READONLY reconnects', () => {
     const target = redisTarget({ redisUrl: undefined, redisSentinels: [{ host: 's1', port: 1 }] });
-    if (target === undefined) throw new Error('no target');
+    if (target?.kind !== 'sentinel') throw new Error('no sentinel target');
     const redis = openRedis(target, { lazyConnect: true, connectTimeout: 500 });
     const { options } = redis;
     expect(options).toMatchObject({

@@ -5,6 +5,13 @@ import type { BrokerOutcome } from '../errors';
  * queue is off (see redis-backend's connection options).
  */
 const NOT_WRITTEN = "Stream isn't writeable";
+/** The cluster client's refusal while it knows no slot map (offline queue off, as above). */
+const CLUSTER_NOT_READY = "Cluster isn't ready";
+/**
+ * The cluster client gave up following MOVED/ASK/TRYAGAIN/CLUSTERDOWN answers (a connection lost
+ * in flight is never retried: see ClusterLink), so no attempt ran.
+ */
+const REDIRECTIONS = 'Too many Cluster redirections';
 
 /**
  * Whether a failed ioredis call can have run on Redis. Only failures that prove the command was
@@ -16,5 +23,7 @@ export function redisOutcome(error: unknown): BrokerOutcome {
   if (!(error instanceof Error)) return 'unknown';
   if (error.name === 'ReplyError') return 'not-run';
   if (error.message.startsWith(NOT_WRITTEN)) return 'not-run';
+  if (error.message.startsWith(CLUSTER_NOT_READY)) return 'not-run';
+  if (error.message.startsWith(REDIRECTIONS)) return 'not-run';
   return 'unknown';
 }

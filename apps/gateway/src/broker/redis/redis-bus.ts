@@ -26,9 +26,13 @@ import type { RedisBackend } from './redis-backend';
 import { APPEND, PUBLISH_ONCE, RAISE, RANGE, type RangeReply } from './scripts/room-log';
 import { sendOnceArgv } from './scripts/fragments';
 import { RANGE_PAGE } from './scripts/room-page';
+import { ADMIT_ROOM } from './scripts/cluster';
+import { takeTokens } from './tokens';
 
 /** The readiness write probe's key expires on its own after this long. */
 const WRITE_PROBE_TTL_MS = 10_000;
+/** Cluster only: a node admits a room it sends to again after this long. @default 60_000 */
+const ADMIT_EVERY_MS = 60_000;
 
 export interface RedisBusOptions extends RoomStorage {
   /** Messages kept per room. @default 1_000 */
@@ -44,6 +48,8 @@ export class RedisBus implements Bus {
   private handler: BusHandler | undefined;
   /** Senders this node knows to be over budget are refused here, without a round trip. */
   private readonly budget = new LocalBudget();
+  /** Cluster only: rooms this node admitted into the index of stored rooms, and when. */
+  private readonly admitted = new Map<string, number>();
 
   constructor(
     private readonly redis: RedisBackend,
@@ -91,18 +97,24 @@ export class RedisBus implements Bus {
     const payload = encodeEnvelope(envelope);
     const { limit, dedupe } = options;
     if (!limit && !dedupe) {
-      const receivers = await this.redis.call((redis) => redis.publish(channel, payload));
-      return { status: 'published', receivers };
+      return { status: 'published', receivers: await this.redis.publish(channel, payload) };
+    }
+    const { sharded } = this.redis;
+    const dedupeKey = names.publishOnce(topic, dedupe?.key ?? '');
+    if (sharded && limit && !(await takeTokens(this.redis, [limit], this.budget))) {
+      return { status: 'rate-limited' };
     }
     return this.redis.run(PUBLISH_ONCE, {
       keys: {
-        bucket: names.rateBucket(limit?.bucket ?? ''),
-        dedupe_key: names.publishOnce(dedupe?.key ?? ''),
+        // On a cluster the token was taken above: the bucket is a placeholder in the slot.
+        bucket: sharded ? dedupeKey : names.rateBucket(limit?.bucket ?? ''),
+        dedupe_key: dedupeKey,
       },
       argv: {
+        publish: this.redis.publishCommand,
         channel,
         payload,
-        use_limit: limit ? '1' : '0',
+        use_limit: limit && !sharded ? '1' : '0',
         per_second: limit?.perSecond ?? 0,
         burst: limit?.burst ?? 0,
         use_dedupe: dedupe ? '1' : '0',
@@ -117,18 +129,28 @@ export class RedisBus implements Bus {
     const { cid, limit, addressLimit, floor = 0, epoch = newEpoch() } = options;
     const limits = [limit, addressLimit].filter((l): l is RateLimit => l !== undefined);
     if (!this.budget.take(limits)) return { status: 'rate-limited' };
+    const { sharded } = this.redis;
+    if (sharded) {
+      if (!(await takeTokens(this.redis, limits, this.budget))) return { status: 'rate-limited' };
+      if (!(await this.admit(draft.room))) return { status: 'rooms-full' };
+    }
+    // On a cluster the index and the buckets are handled above: placeholders in the room's slot.
+    const seqCounter = names.roomSeq(draft.room);
+    const inScript = sharded ? {} : { limit, addressLimit };
     const reply = await this.redis.run(APPEND, {
       keys: {
-        seq_counter: names.roomSeq(draft.room),
+        seq_counter: seqCounter,
         log: names.roomLog(draft.room),
         log_bytes: names.roomLogBytes(draft.room),
-        room_index: names.roomsStored(),
-        cid_key: names.sendCid(draft.from.id, cid ?? ''),
-        bucket: names.rateBucket(limit?.bucket ?? ''),
-        address_bucket: names.rateBucket(addressLimit?.bucket ?? ''),
+        room_index: sharded ? seqCounter : names.roomsStored(),
+        cid_key: names.sendCid(draft.room, draft.from.id, cid ?? ''),
+        bucket: sharded ? seqCounter : names.rateBucket(limit?.bucket ?? ''),
+        address_bucket: sharded ? seqCounter : names.rateBucket(addressLimit?.bucket ?? ''),
         epoch_key: names.roomEpoch(draft.room),
       },
       argv: {
+        publish: this.redis.publishCommand,
+        use_room_index: sharded ? '0' : '1',
         channel: names.channel({ kind: 'room', room: draft.room }),
         room: draft.room,
         draft: encodeEnvelope(draft),
@@ -136,8 +158,8 @@ export class RedisBus implements Bus {
         max_bytes: this.options.maxRoomBytes,
         max_rooms: this.options.maxRooms,
         room_ttl_ms: this.options.roomTtlMs,
-        ...sendOnceArgv(draft.id, cid, limit),
-        use_address_limit: addressLimit ? '1' : '0',
+        ...sendOnceArgv(draft.id, cid, inScript.limit),
+        use_address_limit: inScript.addressLimit ? '1' : '0',
         address_per_second: addressLimit?.perSecond ?? 0,
         address_burst: addressLimit?.burst ?? 0,
         floor,
@@ -191,6 +213,27 @@ export class RedisBus implements Bus {
 
   close(): Promise<void> {
     return this.redis.close();
+  }
+
+  /**
+   * Cluster only: admits `room` into the index of stored rooms (MAX_ROOMS), on the state's shard,
+   * when this node has not in the last ADMIT_EVERY_MS (at most a quarter of ROOM_TTL_S), so the
+   * index is touched by a room's first message and then rarely, not by every message. The entry
+   * lives ROOM_TTL_S after the last admission; it may lapse up to that interval before the log.
+   */
+  private async admit(room: string): Promise<boolean> {
+    const { roomTtlMs, maxRooms } = this.options;
+    const every = Math.min(ADMIT_EVERY_MS, roomTtlMs / 4);
+    const at = this.admitted.get(room);
+    if (at !== undefined && Date.now() - at < every) return true;
+    const admitted = await this.redis.run(ADMIT_ROOM, {
+      keys: { room_index: this.redis.names.roomsStored() },
+      argv: { room, max_rooms: maxRooms, keep_ms: roomTtlMs },
+    });
+    if (!admitted) return false;
+    if (this.admitted.size >= maxRooms) this.admitted.clear();
+    this.admitted.set(room, Date.now());
+    return true;
   }
 
   private decode(room: string, reply: RangeReply): StoredRange {

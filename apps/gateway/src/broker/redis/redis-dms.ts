@@ -13,12 +13,25 @@ import {
 import { decodeStoredDm, encodeEnvelope, type DmDraft, type DmEnvelope } from '../envelope';
 import type { RedisBackend } from './redis-backend';
 import { DM_APPEND, DM_MARK, DM_RAISE } from './scripts/dm-log';
+import { DM_TOUCH } from './scripts/cluster';
+import { LocalBudget } from '../local-budget';
+import { takeTokens } from './tokens';
 
 type StreamEntry = [string, string[]];
 
-/** Conversations in Redis: a stream and a counter per pair, an index and marks per user. */
+/**
+ * Conversations in Redis: a stream and a counter per pair, an index and marks per user. One
+ * Redis stores and publishes a DM in one script; a Redis Cluster, where the conversation and its
+ * two users live on different shards, in steps: the sender's token, the store (seq, log, cid: one
+ * slot), then the users' indexes and the sender's marks, then the publish to both users. A
+ * conversation's DMs published by different nodes may then arrive out of seq order; the inbox
+ * never gives a seq twice, and a DM that arrives after a later one is in the conversation's
+ * history (`history`), not lost.
+ */
 export class RedisDms implements DmStore {
   private readonly storage: DmStorage;
+  /** Cluster only: senders known to be over budget, refused without a round trip. */
+  private readonly budget = new LocalBudget();
 
   constructor(
     private readonly redis: RedisBackend,
@@ -28,28 +41,57 @@ export class RedisDms implements DmStore {
   }
 
   async append(draft: DmDraft, options: DmAppendOptions): Promise<DmAppendOutcome> {
-    const { names } = this.redis;
+    const { names, sharded } = this.redis;
     const { cid, limit } = options;
-    return this.redis.run(DM_APPEND, {
+    if (sharded && limit) {
+      if (!this.budget.take([limit]) || !(await takeTokens(this.redis, [limit], this.budget))) {
+        return { status: 'rate-limited' };
+      }
+    }
+    const seqCounter = names.dmSeq(draft.conversation);
+    const toChannel = names.channel({ kind: 'user', userId: draft.to.id });
+    const fromChannel = names.channel({ kind: 'user', userId: draft.from.id });
+    const payload = encodeEnvelope(draft);
+    const reply = await this.redis.run(DM_APPEND, {
+      // On a cluster the users' keys are placeholders in the conversation's slot (store_only).
       keys: {
-        seq_counter: names.dmSeq(draft.conversation),
+        seq_counter: seqCounter,
         log: names.dmLog(draft.conversation),
-        cid_key: names.dmCid(draft.from.id, cid ?? ''),
-        bucket: names.rateBucket(limit?.bucket ?? ''),
-        from_index: names.dmConversations(draft.from.id),
-        to_index: names.dmConversations(draft.to.id),
-        from_marks: names.dmMarks(draft.from.id),
+        cid_key: names.dmCid(draft.conversation, draft.from.id, cid ?? ''),
+        bucket: sharded ? seqCounter : names.rateBucket(limit?.bucket ?? ''),
+        from_index: sharded ? seqCounter : names.dmConversations(draft.from.id),
+        to_index: sharded ? seqCounter : names.dmConversations(draft.to.id),
+        from_marks: sharded ? seqCounter : names.dmMarks(draft.from.id),
       },
       argv: {
-        to_channel: names.channel({ kind: 'user', userId: draft.to.id }),
-        from_channel: names.channel({ kind: 'user', userId: draft.from.id }),
+        publish: this.redis.publishCommand,
+        store_only: sharded ? '1' : '0',
+        to_channel: toChannel,
+        from_channel: fromChannel,
         conversation: draft.conversation,
-        draft: encodeEnvelope(draft),
+        draft: payload,
         max_len: this.storage.limit,
         ttl_ms: this.storage.ttlMs,
-        ...sendOnceArgv(draft.id, cid, limit),
+        ...sendOnceArgv(draft.id, cid, sharded ? undefined : limit),
       },
     });
+    if (!sharded || reply.status !== 'stored') return reply;
+    const { conversation } = draft;
+    const ttlMs = this.storage.ttlMs;
+    await Promise.all([
+      ...[draft.from.id, draft.to.id].map((userId) =>
+        this.redis.run(DM_TOUCH, {
+          keys: { index: names.dmConversations(userId) },
+          argv: { conversation, ttl_ms: ttlMs },
+        }),
+      ),
+      this.mark(draft.from.id, conversation, 'read', reply.seq),
+      this.mark(draft.from.id, conversation, 'delivered', reply.seq),
+    ]);
+    const message = `${reply.seq} ${payload}`;
+    await this.redis.publish(toChannel, message);
+    if (fromChannel !== toChannel) await this.redis.publish(fromChannel, message);
+    return reply;
   }
 
   page(conversation: string, before: number, limit: number): Promise<DmPage> {

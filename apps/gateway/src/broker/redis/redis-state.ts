@@ -10,13 +10,13 @@ import type {
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { parseUser, userJson } from '../users';
-import { newEpoch } from '../epoch';
 import { parseHold, parseResume } from './records';
+import { BrokerCheckIn, noticesInScript, publishNotices } from './sharded-state';
 import type { RedisBackend } from './redis-backend';
-import { CHECK_IN, RAISE_COUNTER } from './scripts/broker-identity';
+import { RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
 import {
-  CLAIM_NAME,
+  RENEW_NAMES,
   ENTER_ROOM,
   EXIT_ROOM,
   OPEN_SESSION,
@@ -26,15 +26,23 @@ import {
 
 /** How long a node holds the reaping lock of a dead node. @default 30_000 */
 const REAP_LOCK_MS = 30_000;
+/** Name leases renewed per script call (see renewNames). @default 256 */
+const RENEW_NAMES_CHUNK = 256;
 /** Attempts at a membership change whose session moved meanwhile. @default 3 */
 const MEMBERSHIP_ATTEMPTS = 3;
 
 /**
  * Cluster state in Redis, on the backend's command connection (the bus' too, so joins and
- * messages stay in order).
+ * messages stay in order). On a Redis Cluster all of it lives on one shard (see RedisNames), and
+ * the membership scripts leave the `joined`/`left` notices to this class, which publishes them
+ * on the rooms' shards right after.
  */
 export class RedisState implements ClusterState {
-  constructor(private readonly redis: RedisBackend) {}
+  private readonly identity: BrokerCheckIn;
+
+  constructor(private readonly redis: RedisBackend) {
+    this.identity = new BrokerCheckIn(redis);
+  }
 
   nextUserId(): Promise<number> {
     return this.redis.call((redis) => redis.incr(this.redis.names.userCounter()));
@@ -53,11 +61,7 @@ export class RedisState implements ClusterState {
   }
 
   checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
-    const { names } = this.redis;
-    return this.redis.run(CHECK_IN, {
-      keys: { cluster_epoch: names.clusterEpoch(), node_mark: names.nodeMark(nodeId) },
-      argv: { candidate: newEpoch(), mark, mark_ttl_ms: ttlMs },
-    });
+    return this.identity.checkIn(nodeId, mark, ttlMs);
   }
 
   subjectUserId(subject: string): Promise<number> {
@@ -113,6 +117,7 @@ export class RedisState implements ClusterState {
           from_names: names.roomNames(from),
         },
         argv: {
+          publish: noticesInScript(this.redis),
           session: session.key,
           expected: from,
           room,
@@ -125,7 +130,9 @@ export class RedisState implements ClusterState {
         },
       }),
     );
-    return reply.status === 'done' && reply.first;
+    if (reply.status !== 'done') return false;
+    await publishNotices(this.redis, reply, { ...left, room: reply.previous }, joined);
+    return reply.first;
   }
 
   async exitRoom(session: SessionRef, left: LeftTemplate): Promise<string | undefined> {
@@ -133,16 +140,24 @@ export class RedisState implements ClusterState {
     return reply.status === 'done' && reply.previous !== '' ? reply.previous : undefined;
   }
 
+  /**
+   * RENEW_NAMES_CHUNK names per script call: a node with 10,000 users makes 40 calls every
+   * renewal instead of 10,000 (each one allocations on the node and a round of work in Redis).
+   */
   async renewNames(users: UserRef[], ttlMs: number): Promise<void> {
     const { names } = this.redis;
-    await Promise.all(
-      users.map((user) =>
-        this.redis.run(CLAIM_NAME, {
-          keys: { name_key: names.name(user.name) },
-          argv: { user: userJson(user), ttl_ms: ttlMs },
+    const calls: Promise<number>[] = [];
+    for (let i = 0; i < users.length; i += RENEW_NAMES_CHUNK) {
+      const chunk = users.slice(i, i + RENEW_NAMES_CHUNK);
+      calls.push(
+        this.redis.run(RENEW_NAMES, {
+          keys: {},
+          argv: { ttl_ms: ttlMs },
+          more: { keys: chunk.map((u) => names.name(u.name)), argv: chunk.map(userJson) },
         }),
-      ),
-    );
+      );
+    }
+    await Promise.all(calls);
   }
 
   async findUser(name: string): Promise<UserRef | undefined> {
@@ -241,14 +256,14 @@ export class RedisState implements ClusterState {
     return this.redis.close();
   }
 
-  private exit(
+  private async exit(
     session: SessionRef,
     left: LeftTemplate,
     close: boolean,
     announce = true,
   ): Promise<MembershipReply> {
     const { names } = this.redis;
-    return this.changeMembership(session, (from) =>
+    const reply = await this.changeMembership(session, (from) =>
       this.redis.run(EXIT_ROOM, {
         keys: {
           node_sessions: names.nodeSessions(session.nodeId),
@@ -260,6 +275,7 @@ export class RedisState implements ClusterState {
           from_names: names.roomNames(from),
         },
         argv: {
+          publish: noticesInScript(this.redis),
           session: session.key,
           expected: from,
           user_id: session.user.id,
@@ -270,6 +286,9 @@ export class RedisState implements ClusterState {
         },
       }),
     );
+    if (reply.status === 'done')
+      await publishNotices(this.redis, reply, { ...left, room: reply.previous });
+    return reply;
   }
 
   /**

@@ -17,18 +17,32 @@ export type RedisTarget =
       password?: string | undefined;
       /** Password of the sentinels. @default unset */
       sentinelPassword?: string | undefined;
+    }
+  | {
+      kind: 'cluster';
+      /** Seed nodes: the client learns every master and replica from them. */
+      seeds: readonly SentinelAddress[];
+      /** Password of every cluster node. @default unset */
+      password?: string | undefined;
     };
 
 export type RedisTargetConfig = Pick<GatewayConfig, 'redisUrl'> &
   Partial<
     Pick<
       GatewayConfig,
-      'redisSentinels' | 'redisSentinelMaster' | 'redisPassword' | 'redisSentinelPassword'
+      | 'redisSentinels'
+      | 'redisSentinelMaster'
+      | 'redisPassword'
+      | 'redisSentinelPassword'
+      | 'redisCluster'
     >
   >;
 
 /** The Redis target of a configuration; undefined means the embedded broker (no Redis). */
 export function redisTarget(config: RedisTargetConfig): RedisTarget | undefined {
+  if (config.redisCluster !== undefined) {
+    return { kind: 'cluster', seeds: config.redisCluster, password: config.redisPassword };
+  }
   if (config.redisSentinels !== undefined) {
     return {
       kind: 'sentinel',
@@ -45,6 +59,9 @@ export function redisTarget(config: RedisTargetConfig): RedisTarget | undefined 
 /** The target in words for logs and /readyz, never with a password. */
 export function describeTarget(target: RedisTarget): string {
   if (target.kind === 'url') return redisAddress(target.url);
+  if (target.kind === 'cluster') {
+    return `cluster via ${target.seeds.map(({ host, port }) => `${host}:${port}`).join(',')}`;
+  }
   const sentinels = target.sentinels.map(({ host, port }) => `${host}:${port}`).join(',');
   return `master ${target.master} via sentinels ${sentinels}`;
 }
@@ -63,7 +80,10 @@ const sentinelRetry = (attempt: number): number => Math.min(50 * attempt, 1_000)
  * again. It returns 1, not 2: the refused command is not re-sent (nothing is queued here, and
  * the caller has already been told the command failed).
  */
-export function openRedis(target: RedisTarget, policy: RedisOptions): Redis {
+export function openRedis(
+  target: Exclude<RedisTarget, { kind: 'cluster' }>,
+  policy: RedisOptions,
+): Redis {
   if (target.kind === 'url') {
     // ioredis gives the URL's own fields precedence over these options (a password in the URL).
     return new Redis(target.url, { ...policy, password: target.password });

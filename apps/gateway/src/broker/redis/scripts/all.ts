@@ -1,10 +1,18 @@
 import { CHECK_IN, RAISE_COUNTER } from './broker-identity';
+import { ADMIT_ROOM, DM_TOUCH, GIVE_BACK, TAKE } from './cluster';
 import type { LoadableScript } from './lua-script';
 import { DM_APPEND, DM_MARK, DM_RAISE } from './dm-log';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './node-leases';
 import { APPEND, PUBLISH_ONCE, RAISE, RANGE } from './room-log';
 import { RANGE_PAGE } from './room-page';
-import { CLAIM_NAME, ENTER_ROOM, EXIT_ROOM, OPEN_SESSION, SUBJECT_USER } from './sessions';
+import {
+  CLAIM_NAME,
+  ENTER_ROOM,
+  EXIT_ROOM,
+  OPEN_SESSION,
+  RENEW_NAMES,
+  SUBJECT_USER,
+} from './sessions';
 
 /** Every script, loaded on each connection's every `ready` (explicit: no import-order magic). */
 export const ALL_SCRIPTS: readonly LoadableScript[] = [
@@ -15,6 +23,7 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   RAISE,
   SUBJECT_USER,
   CLAIM_NAME,
+  RENEW_NAMES,
   OPEN_SESSION,
   ENTER_ROOM,
   EXIT_ROOM,
@@ -26,4 +35,8 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   DM_APPEND,
   DM_MARK,
   DM_RAISE,
+  TAKE,
+  GIVE_BACK,
+  ADMIT_ROOM,
+  DM_TOUCH,
 ];

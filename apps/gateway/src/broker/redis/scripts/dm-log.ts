@@ -12,11 +12,18 @@ export type DmAppendReply =
  * touched, the sender's read and delivered marks set to the seq (they wrote it), and
  * `<seq> <draft>` published to the recipient's and the sender's user channels, in one atomic
  * step: publish order is seq order. Every key expires `ttl_ms` after the last message.
+ *
+ * On a Redis Cluster the users' keys and channels live on other shards than the conversation:
+ * with `store_only` = '1' the script takes the seq and stores the draft (cid check included) and
+ * nothing else; the caller then takes the token before, and touches the indexes, the marks and
+ * the users' channels after (see RedisDms).
  */
 export const DM_APPEND = new LuaScript({
   name: 'dm-append',
   keys: ['seq_counter', 'log', 'cid_key', 'bucket', 'from_index', 'to_index', 'from_marks'],
   argv: [
+    'publish',
+    'store_only',
     'to_channel',
     'from_channel',
     'conversation',
@@ -43,6 +50,10 @@ local seq = redis.call('INCR', seq_counter)
 redis.call('XADD', log, 'MAXLEN', max_len, seq .. '-0', 'e', draft)
 redis.call('PEXPIRE', seq_counter, ttl)
 redis.call('PEXPIRE', log, ttl)
+if store_only == '1' then
+  if use_cid == '1' then remember_send(cid_key, message_id, seq, cid_ttl_ms) end
+  return {0, seq}
+end
 for _, index in ipairs({from_index, to_index}) do
   redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl)
   redis.call('ZADD', index, now, conversation)
@@ -50,8 +61,8 @@ for _, index in ipairs({from_index, to_index}) do
 end
 redis.call('HSET', from_marks, 'r:' .. conversation, seq, 'd:' .. conversation, seq)
 redis.call('PEXPIRE', from_marks, ttl)
-redis.call('PUBLISH', to_channel, seq .. ' ' .. draft)
-if from_channel ~= to_channel then redis.call('PUBLISH', from_channel, seq .. ' ' .. draft) end
+redis.call(publish, to_channel, seq .. ' ' .. draft)
+if from_channel ~= to_channel then redis.call(publish, from_channel, seq .. ' ' .. draft) end
 if use_cid == '1' then remember_send(cid_key, message_id, seq, cid_ttl_ms) end
 return {0, seq}
 `,

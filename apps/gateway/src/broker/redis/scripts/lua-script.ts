@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../link';
 
 /** What a script is called with: every key and argument by name. */
 export type ScriptCall<K extends string, A extends string> = {
   keys: Record<K, string>;
   argv: Record<A, string | number>;
+  /**
+   * For scripts over a list (one item per key): keys after the named ones, and arguments after
+   * the named ones, in the same order; the script walks `KEYS[#named + i]`.
+   */
+  more?: { keys: string[]; argv: (string | number)[] };
 };
 
 export interface ScriptSpec<K extends string, A extends string, R> {
@@ -45,12 +50,14 @@ export class LuaScript<K extends string, A extends string, R> {
     return this.spec.name;
   }
 
-  async run(redis: Redis, call: ScriptCall<K, A>): Promise<R> {
+  async run(redis: RedisClient, call: ScriptCall<K, A>): Promise<R> {
     const args = [
       ...this.spec.keys.map((key) => call.keys[key]),
+      ...(call.more?.keys ?? []),
       ...this.spec.argv.map((arg) => call.argv[arg]),
+      ...(call.more?.argv ?? []),
     ];
-    const count = this.spec.keys.length;
+    const count = this.spec.keys.length + (call.more?.keys.length ?? 0);
     let reply: unknown;
     try {
       reply = await redis.evalsha(this.sha, count, ...args);

@@ -25,6 +25,11 @@ export type AppendReply =
  * delivered), raising the counter, so a counter that Redis lost or rolled back never hands out a
  * seq twice. The log's epoch (`epoch_key`) is created with its first entry from `epoch` (the
  * node's known epoch, or a fresh one) and expires with the log.
+ *
+ * `publish` is PUBLISH, or SPUBLISH on a Redis Cluster (the room's channel hashes to the slot of
+ * its keys). On a cluster the buckets and the room index live on other shards: the caller takes
+ * the tokens and admits the room before (`use_limit`, `use_address_limit`, `use_room_index` are
+ * '0', and those keys are only placeholders in the room's slot).
  */
 export const APPEND = new LuaScript({
   name: 'append',
@@ -39,6 +44,8 @@ export const APPEND = new LuaScript({
     'epoch_key',
   ],
   argv: [
+    'publish',
+    'use_room_index',
     'channel',
     'room',
     'draft',
@@ -76,9 +83,11 @@ if use_address_limit == '1' then
   keep(address_bucket, address_tokens - 1, tonumber(address_per_second), tonumber(address_burst))
 end
 local ttl = tonumber(room_ttl_ms)
-redis.call('ZREMRANGEBYSCORE', room_index, '-inf', now - ttl)
-if not redis.call('ZSCORE', room_index, room) then
-  if redis.call('ZCARD', room_index) >= tonumber(max_rooms) then return {3} end
+if use_room_index == '1' then
+  redis.call('ZREMRANGEBYSCORE', room_index, '-inf', now - ttl)
+  if not redis.call('ZSCORE', room_index, room) then
+    if redis.call('ZCARD', room_index) >= tonumber(max_rooms) then return {3} end
+  end
 end
 local seq = redis.call('INCR', seq_counter)
 if seq <= tonumber(floor) then
@@ -100,8 +109,8 @@ end
 redis.call('SET', log_bytes, bytes, 'PX', ttl)
 redis.call('PEXPIRE', seq_counter, ttl)
 redis.call('PEXPIRE', log, ttl)
-redis.call('ZADD', room_index, now, room)
-redis.call('PUBLISH', channel, seq .. ' ' .. draft)
+if use_room_index == '1' then redis.call('ZADD', room_index, now, room) end
+redis.call(publish, channel, seq .. ' ' .. draft)
 if use_cid == '1' then remember_send(cid_key, message_id, seq, cid_ttl_ms) end
 return {0, seq, current_epoch}
 `,
@@ -127,11 +136,24 @@ export type PublishOnceReply =
   | { status: 'duplicate'; id: string }
   | { status: 'rate-limited' };
 
-/** Publishes one envelope at most once per dedupe key, after taking a token. */
+/**
+ * Publishes one envelope (with `publish`: PUBLISH or SPUBLISH) at most once per dedupe key,
+ * after taking a token. On a cluster the caller takes the token (`use_limit` '0').
+ */
 export const PUBLISH_ONCE = new LuaScript({
   name: 'publish-once',
   keys: ['bucket', 'dedupe_key'],
-  argv: ['channel', 'payload', 'use_limit', 'per_second', 'burst', 'use_dedupe', 'id', 'ttl_ms'],
+  argv: [
+    'publish',
+    'channel',
+    'payload',
+    'use_limit',
+    'per_second',
+    'burst',
+    'use_dedupe',
+    'id',
+    'ttl_ms',
+  ],
   body: `${TAKE_TOKEN}
 if use_dedupe == '1' then
   local previous = redis.call('GET', dedupe_key)
@@ -140,7 +162,7 @@ end
 if use_limit == '1' and not take(bucket, tonumber(per_second), tonumber(burst)) then
   return {2}
 end
-local receivers = redis.call('PUBLISH', channel, payload)
+local receivers = redis.call(publish, channel, payload)
 if use_dedupe == '1' then redis.call('SET', dedupe_key, id, 'PX', ttl_ms) end
 return {0, receivers}
 `,

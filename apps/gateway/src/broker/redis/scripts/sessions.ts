@@ -38,6 +38,30 @@ return 1
 });
 
 /**
+ * Renews many users' name leases in one call: `KEYS[i]` is a name's key, `ARGV[1 + i]` its
+ * user's JSON (ScriptCall.more); CLAIM_NAME for each, without a round trip each. All keys
+ * must be on one server (on a Redis Cluster: one slot). Returns how many were renewed.
+ */
+export const RENEW_NAMES = new LuaScript({
+  name: 'renew-names',
+  keys: [],
+  argv: ['ttl_ms'],
+  body: `
+local renewed = 0
+for i = 1, #KEYS do
+  local user = ARGV[i + 1]
+  local holder = redis.call('GET', KEYS[i])
+  if not holder or holder == user then
+    redis.call('SET', KEYS[i], user, 'PX', ttl_ms)
+    renewed = renewed + 1
+  end
+end
+return renewed
+`,
+  parse: (reply) => replyNumber(reply, 'renew-names'),
+});
+
+/**
  * Opens a session (in no room) and claims the name; false, changing nothing, if another user
  * holds the name or this user is online under another name (one user, one name).
  */
@@ -73,33 +97,48 @@ local function current_room(entry)
   return string.sub(entry, 1, string.find(entry, '\\n', 1, true) - 1)
 end
 local function leave_room(users, names, room, user_id, channel, left)
-  if redis.call('HINCRBY', users, user_id, -1) > 0 then return end
+  if redis.call('HINCRBY', users, user_id, -1) > 0 then return 0 end
   redis.call('HDEL', users, user_id)
   redis.call('HDEL', names, user_id)
   if tonumber(redis.call('ZINCRBY', rooms_online, -1, room)) <= 0 then
     redis.call('ZREM', rooms_online, room)
   end
-  if left ~= '' then redis.call('PUBLISH', channel, left) end
+  if left == '' then return 0 end
+  if publish ~= '' then redis.call(publish, channel, left) end
+  return 2
 end
 `;
 
 /**
  * What a membership script found: `missing` (no such session), `moved` (the session is in
  * `current`, not the room the caller named), or done; `first` when the user's first session in
- * the new room (enter) was this one.
+ * the new room (enter) was this one. `notices`: the announcements due (`joined` in the new room,
+ * `left` in the previous one), published by the script itself unless `publish` was '' (a Redis
+ * Cluster, where the rooms' channels live on other shards than the membership).
  */
 export type MembershipReply =
   | { status: 'missing' }
   | { status: 'moved'; current: string }
-  | { status: 'done'; previous: string; first: boolean };
+  | {
+      status: 'done';
+      previous: string;
+      first: boolean;
+      notices: { joined: boolean; left: boolean };
+    };
 
 function parseMembership(script: string) {
   return (reply: unknown): MembershipReply => {
-    const [status, current] = replyArray(reply, script);
+    const [status, current, due] = replyArray(reply, script);
     const room = String(current);
     if (status === -1) return { status: 'missing' };
     if (status === -2) return { status: 'moved', current: room };
-    return { status: 'done', previous: room, first: status === 1 };
+    const flags = Number(due ?? 0);
+    return {
+      status: 'done',
+      previous: room,
+      first: status === 1,
+      notices: { joined: (flags & 1) !== 0, left: (flags & 2) !== 0 },
+    };
   };
 }
 
@@ -108,6 +147,7 @@ export const ENTER_ROOM = new LuaScript({
   name: 'enter-room',
   keys: ['node_sessions', 'rooms_online', 'to_users', 'to_names', 'from_users', 'from_names'],
   argv: [
+    'publish',
     'session',
     'expected',
     'room',
@@ -123,14 +163,18 @@ local entry = redis.call('HGET', node_sessions, session)
 if not entry then return {-1, ''} end
 local current = current_room(entry)
 if current ~= expected then return {-2, current} end
-if current == room then return {0, current} end
-if current ~= '' then leave_room(from_users, from_names, current, user_id, from_channel, left) end
+if current == room then return {0, current, 0} end
+local due = 0
+if current ~= '' then due = leave_room(from_users, from_names, current, user_id, from_channel, left) end
 redis.call('HSET', node_sessions, session, room .. '\\n' .. user)
-if redis.call('HINCRBY', to_users, user_id, 1) ~= 1 then return {0, current} end
+if redis.call('HINCRBY', to_users, user_id, 1) ~= 1 then return {0, current, due} end
 redis.call('HSET', to_names, user_id, user)
 redis.call('ZINCRBY', rooms_online, 1, room)
-if joined ~= '' then redis.call('PUBLISH', to_channel, joined) end
-return {1, current}
+if joined ~= '' then
+  if publish ~= '' then redis.call(publish, to_channel, joined) end
+  due = due + 1
+end
+return {1, current, due}
 `,
   parse: parseMembership('enter-room'),
 });
@@ -150,13 +194,14 @@ export const EXIT_ROOM = new LuaScript({
     'from_users',
     'from_names',
   ],
-  argv: ['session', 'expected', 'user_id', 'user', 'left', 'from_channel', 'close'],
+  argv: ['publish', 'session', 'expected', 'user_id', 'user', 'left', 'from_channel', 'close'],
   body: `${MEMBERSHIP}
 local entry = redis.call('HGET', node_sessions, session)
 if not entry then return {-1, ''} end
 local current = current_room(entry)
 if current ~= expected then return {-2, current} end
-if current ~= '' then leave_room(from_users, from_names, current, user_id, from_channel, left) end
+local due = 0
+if current ~= '' then due = leave_room(from_users, from_names, current, user_id, from_channel, left) end
 if close == '1' then
   redis.call('HDEL', node_sessions, session)
   if redis.call('DECR', user_sessions) <= 0 then
@@ -166,7 +211,7 @@ if close == '1' then
 elseif current ~= '' then
   redis.call('HSET', node_sessions, session, '\\n' .. user)
 end
-return {0, current}
+return {0, current, due}
 `,
   parse: parseMembership('exit-room'),
 });

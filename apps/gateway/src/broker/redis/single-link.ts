@@ -1,0 +1,127 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../logger';
+import { connectionOptions, RESUBSCRIBE_BATCH, type LinkEvents, type RedisLink } from './link';
+import { openRedis, type RedisTarget } from './redis-target';
+import type { LoadableScript } from './scripts/lua-script';
+
+/**
+ * One Redis (a server, or a Sentinel group's master): a command connection (auto-pipelined, so
+ * calls issued in order run in order) and a subscription connection; the scripts are loaded on
+ * each `ready`, every wanted channel re-subscribed after each reconnect.
+ */
+export class SingleLink implements RedisLink {
+  readonly commands: Redis;
+  readonly publishCommand = 'PUBLISH';
+  private readonly subscriber: Redis;
+  /** Channels this node wants; re-subscribed after every reconnect. */
+  private readonly channels = new Set<string>();
+  private subscribed = false;
+  private scriptsLoaded = false;
+
+  constructor(
+    target: Exclude<RedisTarget, { kind: 'cluster' }>,
+    commandTimeoutMs: number,
+    private readonly scripts: readonly LoadableScript[],
+    private readonly events: LinkEvents,
+    private readonly logger: Logger,
+  ) {
+    const base = connectionOptions(commandTimeoutMs);
+    this.commands = openRedis(target, { ...base, enableAutoPipelining: true });
+    this.subscriber = openRedis(target, base);
+    for (const [role, redis] of [
+      ['commands', this.commands],
+      ['subscriber', this.subscriber],
+    ] as const) {
+      redis.on('error', (error: Error) => {
+        logger.debug({ role, err: error.message }, 'redis connection error');
+        events.failed(error.message);
+      });
+      redis.on('close', () => {
+        this.subscribed = this.subscribed && this.subscriber.status === 'ready';
+        events.lost(`${role} connection closed`);
+      });
+    }
+    this.commands.on('ready', () => void this.loadScripts());
+    this.subscriber.on('ready', () => void this.resubscribe());
+    this.subscriber.on('message', (channel: string, payload: string) =>
+      events.message(channel, payload),
+    );
+  }
+
+  connect(): void {
+    for (const redis of [this.commands, this.subscriber]) {
+      redis
+        .connect()
+        .catch((error: unknown) =>
+          this.logger.debug({ err: String(error) }, 'redis connect attempt failed'),
+        );
+    }
+  }
+
+  isReady(): boolean {
+    return (
+      this.subscribed &&
+      this.scriptsLoaded &&
+      this.commands.status === 'ready' &&
+      this.subscriber.status === 'ready'
+    );
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    this.channels.add(channel);
+    try {
+      await this.subscriber.subscribe(channel);
+    } catch (error) {
+      this.channels.delete(channel);
+      throw error;
+    }
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.channels.delete(channel);
+    // While disconnected there is nothing to undo: resubscribe() skips dropped channels.
+    if (this.subscriber.status === 'ready') {
+      await this.subscriber.unsubscribe(channel).catch(() => undefined);
+    }
+  }
+
+  shards(): string[] {
+    return [''];
+  }
+
+  async close(): Promise<void> {
+    this.channels.clear();
+    const clients = [this.commands, this.subscriber];
+    await Promise.all(clients.map((redis) => redis.quit().catch(() => undefined)));
+    for (const redis of clients) redis.disconnect();
+  }
+
+  /** (Re)subscribes every wanted channel; only then is the node back in the conversation. */
+  private async resubscribe(): Promise<void> {
+    const channels = [...this.channels];
+    try {
+      for (let i = 0; i < channels.length; i += RESUBSCRIBE_BATCH) {
+        await this.subscriber.subscribe(...channels.slice(i, i + RESUBSCRIBE_BATCH));
+      }
+    } catch (error) {
+      this.logger.debug({ err: String(error) }, 'resubscribe failed; will retry');
+      return;
+    }
+    this.subscribed = true;
+    this.events.ready();
+  }
+
+  private async loadScripts(): Promise<void> {
+    this.scriptsLoaded = false;
+    try {
+      await Promise.all(this.scripts.map((s) => this.commands.script('LOAD', s.source)));
+      this.scriptsLoaded = true;
+      this.events.ready();
+    } catch (error) {
+      this.logger.debug({ err: String(error) }, 'loading scripts failed; will retry');
+      setTimeout(() => {
+        if (this.commands.status === 'ready' && !this.scriptsLoaded) void this.loadScripts();
+      }, 500).unref();
+    }
+  }
+}
