@@ -146,7 +146,7 @@ export class FaultRunner {
     let key: string;
     let target: string;
     let node: string | undefined;
-    let act: () => Promise<void>;
+    let act: (begin: () => void) => Promise<void>;
     const hold = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
     if (kind === 'gw-kill' || kind === 'gw-term') {
       const free = fleet.available().filter((i) => !this.busy.has(`gw${i}`));
@@ -156,7 +156,10 @@ export class FaultRunner {
       target = `g${index}`;
       node = fleet.nodeId(index);
       const downMs = rng.int(200, 2_000);
-      act = () => fleet.cycle(index, kind === 'gw-kill' ? 'SIGKILL' : 'SIGTERM', downMs);
+      act = (begin) => {
+        begin();
+        return fleet.cycle(index, kind === 'gw-kill' ? 'SIGKILL' : 'SIGTERM', downMs);
+      };
     } else if (REDIS_LINK_FAULTS.some((k) => k === kind)) {
       const free = fleet.available().filter((i) => !this.busy.has(`link${i}`));
       const index = free.length === 0 ? undefined : rng.pick(free);
@@ -165,7 +168,8 @@ export class FaultRunner {
       key = `link${index}`;
       target = `g${index}-redis`;
       node = fleet.nodeId(index);
-      act = async () => {
+      act = async (begin) => {
+        begin();
         if (kind === 'redis-reset') return proxy.reset();
         if (kind === 'redis-latency') proxy.latency(rng.int(50, 1_500));
         else proxy.stall('both');
@@ -180,7 +184,8 @@ export class FaultRunner {
       key = actor.label;
       target = actor.label;
       const proxies = actor.proxies;
-      act = async () => {
+      act = async (begin) => {
+        begin();
         if (kind === 'client-reset') return proxies.forEach((p) => p.reset());
         if (kind === 'client-latency') proxies.forEach((p) => p.latency(rng.int(200, 4_000)));
         else proxies.forEach((p) => p.stall(kind === 'slow-reader' ? 'down' : 'both'));
@@ -195,8 +200,8 @@ export class FaultRunner {
       key = 'broker';
       target = broker.name;
       const brokerFault = kind as BrokerFault;
-      act = async () => {
-        await broker.fault(brokerFault, rng);
+      act = async (begin) => {
+        await broker.fault(brokerFault, rng, begin);
       };
     }
     this.busy.add(key);
@@ -208,14 +213,18 @@ export class FaultRunner {
       target,
       ...(node === undefined ? {} : { node }),
     };
-    recorder.add({ ...at, phase: 'start' });
+    let begun = false;
+    const begin = () => {
+      if (!begun) recorder.add({ ...at, phase: 'start' });
+      begun = true;
+    };
     try {
-      await act();
+      await act(begin);
     } catch (error) {
-      if (error instanceof FaultNotNow) return false;
+      if (error instanceof FaultNotNow && !begun) return false;
       throw error;
     } finally {
-      recorder.add({ ...at, phase: 'heal' });
+      if (begun) recorder.add({ ...at, phase: 'heal' });
       this.busy.delete(key);
     }
     return true;

@@ -32,8 +32,12 @@ export interface Broker {
   port(): number | undefined;
   /** Environment for a gateway; `proxyPort` is its own Redis proxy when `proxied`. */
   gatewayEnv(proxyPort: number | undefined): Record<string, string>;
-  /** Injects `kind` and resolves once the broker is back (the fault healed); returns what was done. */
-  fault(kind: BrokerFault, rng: Rng): Promise<string>;
+  /**
+   * Injects `kind` and resolves once the broker is back (the fault healed); returns what was
+   * done. Calls `begin` the moment it breaks something; throws FaultNotNow before that when the
+   * broker cannot take this fault yet (the runner tries again later).
+   */
+  fault(kind: BrokerFault, rng: Rng, begin: () => void): Promise<string>;
   /** Called every few seconds: keep what a later `redis-old` restarts from. */
   snapshot(): Promise<void>;
   stop(): Promise<void>;

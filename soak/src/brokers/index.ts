@@ -1,4 +1,5 @@
 import type { Broker } from './broker';
+import { ClusterRedis } from './cluster';
 import { SentinelRedis } from './sentinel';
 import { SingleRedis } from './single';
 
@@ -13,8 +14,6 @@ export function createBroker(name: BrokerName, dir: string): Broker {
     case 'sentinel':
       return new SentinelRedis();
     case 'cluster':
-      throw new Error(
-        '--broker cluster: the Redis Cluster backend is not merged yet; it plugs in here (soak/src/brokers) as one more Broker once it is',
-      );
+      return new ClusterRedis();
   }
 }

@@ -41,7 +41,7 @@ export class SentinelRedis implements Broker {
     return { REDIS_SENTINELS: group.sentinelsEnv, REDIS_SENTINEL_MASTER: group.masterName };
   }
 
-  async fault(kind: BrokerFault, rng: Rng): Promise<string> {
+  async fault(kind: BrokerFault, rng: Rng, begin: () => void): Promise<string> {
     const group = this.required();
     const masterPort = await this.masterPort();
     const promoted = within(group.promoted(), PROMOTION_TIMEOUT_MS, `a promotion after ${kind}`);
@@ -54,19 +54,26 @@ export class SentinelRedis implements Broker {
           throw error;
         },
       );
+      begin();
       const promotion = await promoted;
       return `${promotion.fromPort} -> ${promotion.toPort}`;
     }
     if (kind !== 'redis-kill') throw new Error(`the sentinel broker has no fault ${kind}`);
     const master = this.servers.get(masterPort);
+    begin();
     await master?.crash();
-    const promotion = await promoted;
     const downMs = rng.int(200, 2_000);
-    await sleep(downMs);
-    await master?.close();
-    const back = await startRedisServer({ port: masterPort, replicaOf: promotion.toPort });
-    this.servers.set(masterPort, back);
-    return `killed ${masterPort}, promoted ${promotion.toPort}, back as a replica after ${downMs} ms`;
+    let newMaster = masterPort;
+    try {
+      newMaster = (await promoted).toPort;
+      await sleep(downMs);
+      return `killed ${masterPort}, promoted ${newMaster}, back as a replica after ${downMs} ms`;
+    } finally {
+      // Back on its port, promoted or not (then as the master it was; the sentinels decide).
+      await master?.close();
+      const replicaOf = newMaster === masterPort ? undefined : newMaster;
+      this.servers.set(masterPort, await startRedisServer({ port: masterPort, replicaOf }));
+    }
   }
 
   async snapshot(): Promise<void> {

@@ -50,10 +50,11 @@ export class SingleRedis implements Broker {
     return { REDIS_URL: `redis://127.0.0.1:${proxyPort ?? this.serverPort}` };
   }
 
-  async fault(kind: BrokerFault, rng: Rng): Promise<string> {
+  async fault(kind: BrokerFault, rng: Rng, begin: () => void): Promise<string> {
     const server = this.server;
     if (server === undefined) throw new Error('redis is not running');
     const downMs = rng.int(200, 2_000);
+    begin();
     if (kind === 'redis-restart') {
       // The server closes the connection as it goes: no reply is the expected answer.
       await this.command((redis) => redis.call('SHUTDOWN')).catch(() => undefined);
