@@ -151,7 +151,12 @@ export class ChatClient {
   /** Sends a direct message; resent with the same `cid` after a fail-over, delivered once. */
   dm(to: string, text: string): Promise<Outcome<DmResult>> {
     const cid = `${this.cidPrefix}-${++this.cidCounter}`;
-    return this.request((socket, ms) => socket.timeout(ms).emitWithAck('dm', { to, text, cid }));
+    return this.request(async (socket, ms) => {
+      const ack = await socket.timeout(ms).emitWithAck('dm', { to, text, cid });
+      // Our own DM is part of the conversation: a reconnect must not have it sent back to us.
+      if (ack.ok) this.state.dmSeen(ack.conversation, ack.seq);
+      return ack;
+    });
   }
 
   who(): Promise<Outcome<WhoResult>> {
@@ -193,7 +198,7 @@ export class ChatClient {
         if (this.stop.signal.aborted) return;
         const url = this.urls[this.index] ?? '';
         const socket = this.open(url);
-        const outcome = await waitForConnect(socket, this.stop.signal);
+        const outcome = await waitForConnect(socket, this.stop.signal, this.connectTimeoutMs);
         if (outcome.ok && socket.connected && !this.stop.signal.aborted) return;
         if (this.socket === socket) this.socket = undefined;
         socket.close();
@@ -251,6 +256,9 @@ export class ChatClient {
       this.outbox.online(socket);
     });
     const onMessage = (message: ChatMessage): void => {
+      // A replay starts at our contiguous watermark, so it repeats what we saw above a hole
+      // (e.g. our own send whose ack the failed node never gave us): shown once, not twice.
+      if (message.history === true && this.state.seqs.has(message.room, message.seq)) return;
       this.state.seqs.seen(message.room, message.seq);
       this.onEvent({ type: 'message', message });
     };
@@ -285,8 +293,12 @@ export class ChatClient {
       this.drainingMs = retryInMs;
       dropTransport(socket);
     });
+    // A socket that never connected ends its attempt in `connect()` (waitForConnect), which
+    // picks the next URL: only the loss of a connected one starts a fail-over here.
+    let connected = false;
+    socket.on('connect', () => (connected = true));
     socket.on('disconnect', (reason) => {
-      if (!live()) return;
+      if (!live() || !connected) return;
       this.socket = undefined;
       this.outbox.offline();
       if (this.stop.signal.aborted) return;

@@ -12,8 +12,10 @@ import type {
 /**
  * Everything the ChatClient reports to the mode that shows it (terminal or pipe), as one
  * discriminated union delivered to a single handler. Server events are passed through as the
- * gateway sent them, one for one: the client never drops or merges them, so a duplicate from a
- * server bug shows up on screen (and in tests) instead of being hidden.
+ * gateway sent them, one for one: the client never drops or merges live events, so a duplicate
+ * from a server bug shows up on screen (and in tests) instead of being hidden. The one exception
+ * is a replayed (`history`) room message whose seq it has already shown: its own resume asked
+ * from the contiguous watermark, below what it had seen.
  */
 export type ClientEvent =
   /** A `welcome`; `reconnected` is true for every welcome after the first. */

@@ -33,17 +33,30 @@ export function openSocket(
   });
 }
 
-/** Waits for the socket's first `connect` or `connect_error`, or for `signal` to abort. */
-export function waitForConnect(socket: ChatSocket, signal: AbortSignal): Promise<ConnectOutcome> {
+/**
+ * Waits for the socket's first `connect` or `connect_error`, or for `signal` to abort. A
+ * gateway that accepts the transport but never answers the handshake (stuck, or draining) and
+ * one whose transport closes before answering end the attempt too: after `timeoutMs`, and on
+ * that `disconnect`, which socket.io-client emits even for a socket that never connected.
+ */
+export function waitForConnect(
+  socket: ChatSocket,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<ConnectOutcome> {
   return new Promise((resolve) => {
     const settle = (outcome: ConnectOutcome): void => {
+      clearTimeout(timer);
       socket.off('connect', onConnect);
       socket.off('connect_error', onError);
+      socket.off('disconnect', onDisconnect);
       signal.removeEventListener('abort', onAbort);
       resolve(outcome);
     };
     const onConnect = (): void => settle({ ok: true });
     const onAbort = (): void => settle({ ok: false, reason: 'stopped' });
+    const onDisconnect = (reason: string): void =>
+      settle({ ok: false, reason: `closed before the handshake was answered (${reason})` });
     const onError = (err: Error & { data?: unknown }): void => {
       settle(
         isChatError(err.data)
@@ -51,9 +64,14 @@ export function waitForConnect(socket: ChatSocket, signal: AbortSignal): Promise
           : { ok: false, reason: describe(err) },
       );
     };
+    const timer = setTimeout(
+      () => settle({ ok: false, reason: `no answer to the handshake in ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     if (signal.aborted) return onAbort();
     socket.once('connect', onConnect);
     socket.once('connect_error', onError);
+    socket.once('disconnect', onDisconnect);
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

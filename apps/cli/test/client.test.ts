@@ -1,4 +1,7 @@
 import { chatError } from '@chat/protocol';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient, type ChatClientOptions } from '../src/client';
 import type { ClientEvent } from '../src/events';
@@ -44,6 +47,44 @@ describe('ChatClient', () => {
     expect(events.map((e) => e.type)).toEqual(['welcome', 'synced', 'connection-lost']);
   });
 
+  // Found by the chaos soak: a client failing over onto a draining node waited for its
+  // handshake forever, and never reconnected.
+  it('moves on from a gateway that takes the connection but never answers the handshake', async () => {
+    cluster = new FakeCluster();
+    const live = await cluster.start('live');
+    const http = createServer();
+    const stuck = new Server(http);
+    stuck.use(() => undefined); // the handshake never completes
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const { chat, events } = client({ urls: [url, live.url], connectTimeoutMs: 300 });
+      void chat.run();
+      await chat.ready;
+      expect(events[0]).toMatchObject({ type: 'welcome', welcome: { node: 'live' } });
+    } finally {
+      await stuck.close();
+    }
+  });
+
+  it('moves on from a gateway that closes the connection before answering the handshake', async () => {
+    cluster = new FakeCluster();
+    const live = await cluster.start('live');
+    const http = createServer();
+    const closing = new Server(http);
+    closing.use((socket) => socket.conn.close()); // the transport ends, no answer
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const { chat, events } = client({ urls: [url, live.url], connectTimeoutMs: 60_000 });
+      void chat.run();
+      await chat.ready;
+      expect(events.find((e) => e.type === 'welcome')).toMatchObject({ welcome: { node: 'live' } });
+    } finally {
+      await closing.close();
+    }
+  });
+
   it('skips a URL that refuses the connection and uses the next one at start-up', async () => {
     cluster = new FakeCluster();
     const dead = await cluster.start('dead');
@@ -84,6 +125,43 @@ describe('ChatClient', () => {
       kind: 'unreachable',
       message: `gave up waiting for the cluster after 1 s (${node.url}: ${cause})`,
     });
+  });
+
+  // Found by the chaos soak: both showed a message twice after a fail-over.
+  it('shows a message seen above a hole once when the resume replays it', async () => {
+    cluster = new FakeCluster();
+    const first = await cluster.start('first');
+    const second = await cluster.start('second');
+    const { chat, events } = client({ urls: [first.url, second.url], name: 'alice' });
+    void chat.run();
+    await chat.ready;
+    const bob = await connectPeer(second.url, { name: 'bob' });
+    peers.push(bob);
+    first.holdAcks = true; // our own send is stored (seq 1), its ack never comes: a hole
+    const mine = chat.send('mine');
+    await expect.poll(() => first.sends.length).toBe(1);
+    bob.socket.emit('send', { text: 'after' }, () => undefined); // seq 2, seen live
+    await expect.poll(() => events.filter((e) => e.type === 'message')).toHaveLength(1);
+    await first.kill(); // resume on `second` from the watermark, 0: seq 2 is replayed
+    await expect(mine).resolves.toMatchObject({ ok: true, value: { seq: 1 } });
+    await expect.poll(() => events.filter((e) => e.type === 'synced')).toHaveLength(2);
+    const texts = events.flatMap((e) => (e.type === 'message' ? [e.message.text] : []));
+    expect(texts).toEqual(['after']);
+  });
+
+  it('sends its own DM positions on a reconnect, so its DMs are not given back to it', async () => {
+    cluster = new FakeCluster();
+    const first = await cluster.start('first');
+    const second = await cluster.start('second');
+    const { chat } = client({ urls: [first.url, second.url], name: 'alice' });
+    void chat.run();
+    await chat.ready;
+    peers.push(await connectPeer(second.url, { name: 'bob' }));
+    const sent = await chat.dm('bob', 'psst');
+    expect(sent).toMatchObject({ ok: true, value: { conversation: '1-2', seq: 1 } });
+    await first.kill();
+    await expect.poll(() => second.handshakes.length).toBe(2);
+    expect(second.handshakes.at(-1)).toMatchObject({ dms: { '1-2': 1 } });
   });
 
   it('rejoins a room it has been in with the last seq seen there', async () => {

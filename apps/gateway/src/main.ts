@@ -2,6 +2,7 @@ import { createBroker } from './broker/create-broker';
 import { ConfigError, loadConfig, type GatewayConfig } from './config';
 import { createGateway } from './gateway';
 import { whereLine } from './http/where';
+import { INJECTED_BUG } from './injected-bug';
 import { createLogger } from './logger';
 
 async function main(): Promise<void> {
@@ -14,6 +15,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.nodeId, config.logLevel);
+  if (INJECTED_BUG !== undefined) {
+    logger.warn({ bug: INJECTED_BUG }, 'TEST ONLY: a deliberate bug is switched on');
+  }
   const gateway = createGateway({ config, logger, ...createBroker(config, logger) });
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -28,6 +28,8 @@ export interface RedisProcess {
   readonly port: number;
   /** `redis://127.0.0.1:<port>` (without a password). */
   readonly url: string;
+  /** Its working directory (RDB snapshot and append-only files live here). */
+  readonly dir: string;
   /** Its log lines so far. */
   readonly logs: readonly string[];
   readonly exited: Promise<Exit>;
@@ -35,7 +37,7 @@ export interface RedisProcess {
   onLine(listener: (line: string) => void): void;
   /** SIGKILL: the server dies without saving or telling anyone; waits for the end. */
   crash(): Promise<Exit>;
-  /** Ends the process (SIGKILL, nothing to keep) and removes its directory. */
+  /** Ends the process (SIGKILL, nothing to keep) and removes its directory (unless the caller owns it). */
   close(): Promise<void>;
 }
 
@@ -44,19 +46,40 @@ export interface RedisServerOptions {
   replicaOf?: number;
   /** `requirepass` and `masterauth`. @default none */
   password?: string;
-  /** Listen here. @default a free port */
+  /** Listen here (a restart on the same address). @default a free port */
   port?: number;
   /**
    * A Redis Cluster node (`cluster-enabled yes`) that gives up on a silent peer after this
    * many ms; its bus port is port + 10000. @default not a cluster node
    */
   clusterNodeTimeoutMs?: number;
+  /**
+   * Work in this directory, which the caller owns (kept on close): a restart finds the data the
+   * last process left there. @default a fresh directory, removed on close
+   */
+  dir?: string;
+  /**
+   * Keep an append-only file, written before each write is answered (`appendfsync always`): a
+   * SIGKILL loses nothing. @default false
+   */
+  appendOnly?: boolean;
 }
 
 /** A redis-server without persistence on a free loopback port, once it accepts connections. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisProcess> {
   const port = options.port ?? (await freePort());
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const appendOnly = options.appendOnly === true ? 'yes' : 'no';
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    appendOnly,
+  ];
+  if (options.appendOnly === true) args.push('--appendfsync', 'always');
   if (options.replicaOf !== undefined) {
     args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
   }
@@ -73,7 +96,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       'nodes.conf',
     );
   }
-  return launch('redis-server', port, (dir) => [...args, '--dir', dir], /Ready to accept/);
+  return launch(
+    'redis-server',
+    port,
+    (dir) => [...args, '--dir', dir],
+    /Ready to accept/,
+    options.dir,
+  );
 }
 
 export interface SentinelOptions {
@@ -124,8 +153,9 @@ async function launch(
   port: number,
   args: (dir: string) => string[],
   ready: RegExp,
+  ownDir?: string,
 ): Promise<RedisProcess> {
-  const dir = mkdtempSync(join(tmpdir(), `${binary}-${port}-`));
+  const dir = ownDir ?? mkdtempSync(join(tmpdir(), `${binary}-${port}-`));
   const child = spawn(binary, args(dir), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const listeners: ((line: string) => void)[] = [];
@@ -151,13 +181,14 @@ async function launch(
     child,
     port,
     url: `redis://127.0.0.1:${port}`,
+    dir,
     logs,
     exited,
     onLine: (listener) => void listeners.push(listener),
     crash,
     async close() {
       await crash();
-      rmSync(dir, { recursive: true, force: true });
+      if (ownDir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
   try {

@@ -83,6 +83,8 @@ export class DmInbox {
             }
           }
         }
+        // Never below what this session was given live between its registration and now.
+        after = Math.max(after, state.seen.get(c.conversation) ?? 0);
         state.seen.set(c.conversation, after);
         while (after < c.head) {
           const page = await this.store.since(c.conversation, after, CATCH_UP_PAGE);
@@ -160,6 +162,9 @@ export class DmInbox {
   private give(session: LocalSession, state: SessionDms, m: DmEnvelope, offline: boolean): boolean {
     if (m.seq <= (state.seen.get(m.conversation) ?? 0)) return false;
     state.seen.set(m.conversation, m.seq);
+    // What a session sent is never given back to it, live or caught up (as for rooms): a
+    // client that resumes before its DM's ack came back must not see its own DM arrive.
+    if (m.sid === session.sid) return false;
     session.socket.emit('dm', toDirectMessage(m, offline));
     return true;
   }

@@ -16,6 +16,7 @@ import {
 import { ENVELOPE_VERSION } from '../broker/envelope';
 import { addressRateLimit, type GatewayContext, userRateLimit } from '../context';
 import { ClientError, clientError, rethrowWriteFailure } from '../errors';
+import { INJECTED_BUG } from '../injected-bug';
 import type { LocalSession } from './registry';
 import { joinRoom } from '../delivery/room-sync';
 import { dm, dms, history } from './dm-handlers';
@@ -58,7 +59,9 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
         ts: Date.now(),
       },
       {
-        ...(request.cid === undefined ? {} : { cid: request.cid }),
+        ...(request.cid === undefined || INJECTED_BUG === 'skip-cid-dedupe'
+          ? {}
+          : { cid: request.cid }),
         limit: userRateLimit(ctx, session.user),
         ...(addressLimit === undefined ? {} : { addressLimit }),
         // This node is subscribed to the room: its delivered seq is a floor no broker reset

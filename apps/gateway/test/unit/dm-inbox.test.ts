@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DirectMessage } from '@chat/protocol';
 import { MemoryBroker } from '../../src/broker/memory/memory-broker';
 import { MemoryDms } from '../../src/broker/memory/memory-dms';
-import type { DmEnvelope } from '../../src/broker/envelope';
+import { conversationId } from '../../src/broker/dm-store';
+import { ENVELOPE_VERSION, type DmDraft, type DmEnvelope } from '../../src/broker/envelope';
 import { createLogger } from '../../src/logger';
 import { DmInbox } from '../../src/delivery/dm-inbox';
 import type { LocalSession } from '../../src/sessions/registry';
@@ -10,6 +11,13 @@ import { eventually } from '../support/client';
 
 const alice = { id: 1, name: 'alice' };
 const bob = { id: 2, name: 'bob' };
+
+const conversation = conversationId(alice.id, bob.id);
+
+function draft(n: number): DmDraft {
+  const base = { v: ENVELOPE_VERSION, type: 'dm', origin: 'n1', conversation } as const;
+  return { ...base, id: `d${n}`, from: alice, to: bob, text: `dm ${n}`, ts: n, sid: 'alice-sid' };
+}
 
 function session(user: typeof bob, sid: string, got: DirectMessage[]): LocalSession {
   const socket = { emit: (_event: string, dm: DirectMessage) => got.push(dm) };
@@ -68,5 +76,32 @@ describe('DmInbox', () => {
     inbox.deliver(mine, [bobs], bob.id);
     inbox.deliver(reply, [bobs], bob.id);
     expect(got.map((m) => m.text)).toEqual(['reply']);
+  });
+
+  // Found by the chaos soak: a DM that reached a session live between its registration and
+  // its catch-up was given to it again by the catch-up (from the handshake's older position).
+  it('never gives a session a DM twice when it arrived live before the catch-up', async () => {
+    const store = new MemoryDms(new MemoryBroker());
+    const inbox = new DmInbox(store, createLogger('test', 'silent'));
+    await store.append(draft(1), {});
+    const stored = await store.append(draft(2), {});
+    if (stored.status !== 'stored') throw new Error('not stored');
+    const given: DirectMessage[] = [];
+    const bobs = session(bob, 'bob-sid', given);
+    inbox.deliver({ ...draft(2), seq: stored.seq }, [bobs], bob.id);
+    await inbox.catchUp(bobs, { [conversation]: 1 });
+    expect(given.map((dm) => dm.seq)).toEqual([2]);
+  });
+
+  // Found by the chaos soak: a client that resumed before its DM's ack came back was sent
+  // its own DM by the catch-up.
+  it('never gives a session its own DM back when it catches up', async () => {
+    const store = new MemoryDms(new MemoryBroker());
+    const inbox = new DmInbox(store, createLogger('test', 'silent'));
+    await store.append(draft(1), {});
+    await store.append({ ...draft(2), from: bob, to: alice, sid: 'bob-sid' }, {});
+    const given: DirectMessage[] = [];
+    await inbox.catchUp(session(bob, 'bob-sid', given), { [conversation]: 0 });
+    expect(given.map((dm) => dm.seq)).toEqual([1]);
   });
 });

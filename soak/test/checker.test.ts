@@ -1,0 +1,240 @@
+import { describe, expect, it } from 'vitest';
+import { check } from '../src/checker/check';
+import { describeViolation } from '../src/checker/format';
+import type { Draft, Entry } from '../src/history';
+
+// Small hand-made histories: a clean one, and each kind of violation planted in it.
+
+const A = { id: 1, name: 'ann' };
+const B = { id: 2, name: 'bob' };
+const C = { id: 3, name: 'cat' };
+const E = 'epoch1';
+
+/** Entries 10 ms apart, in the order given. */
+function history(...drafts: Draft[]): Entry[] {
+  return drafts.map((draft, i) => ({ t: i * 10, ...draft }) as Entry);
+}
+
+const start: Draft[] = [
+  { c: 'c1', k: 'welcome', node: 'n1', user: A, room: 'lobby', again: false },
+  { c: 'c1', k: 'synced', node: 'n1', room: 'lobby', seq: 0, lost: 0, epoch: E },
+  { c: 'c2', k: 'welcome', node: 'n2', user: B, room: 'lobby', again: false },
+  { c: 'c2', k: 'synced', node: 'n2', room: 'lobby', seq: 0, lost: 0, epoch: E },
+];
+
+function send(c: string, n: number, seq: number, id = `${c}-${n}`): Draft[] {
+  const text = `${c}#${n}`;
+  return [
+    { c, k: 'op', n, op: 'send', room: 'lobby', text },
+    { c, k: 'ok', n, op: 'send', room: 'lobby', seq, id, epoch: E },
+  ];
+}
+
+function msg(c: string, seq: number, text: string, from = A, id = `c1-${text.split('#')[1]}`) {
+  return { c, k: 'msg', node: 'n2', room: 'lobby', seq, id, from, text } as const;
+}
+
+const kinds = (entries: Entry[]) => check(entries).map((v) => v.kind);
+
+describe('the history checker', () => {
+  it('finds nothing wrong in a clean history', () => {
+    const clean = history(...start, ...send('c1', 1, 1), msg('c2', 1, 'c1#1'));
+    expect(check(clean)).toEqual([]);
+  });
+
+  it('names two messages at one position', () => {
+    const entries = history(
+      ...start,
+      ...send('c1', 1, 1),
+      { c: 'c1', k: 'op', n: 2, op: 'send', room: 'lobby', text: 'c1#2' },
+      msg('c2', 1, 'c1#2', A, 'other-id'),
+    );
+    expect(kinds(entries)).toContain('position-conflict');
+  });
+
+  it('names one send stored twice (a lost cid dedupe)', () => {
+    const entries = history(...start, ...send('c1', 1, 1), msg('c2', 2, 'c1#1', A, 'second-id'));
+    expect(kinds(entries)).toEqual(['stored-twice']);
+  });
+
+  it('names a duplicate delivery', () => {
+    const entries = history(
+      ...start,
+      ...send('c1', 1, 1),
+      msg('c2', 1, 'c1#1'),
+      msg('c2', 1, 'c1#1'),
+    );
+    expect(kinds(entries)).toEqual(['duplicate']);
+  });
+
+  it('names a view that goes backwards', () => {
+    const entries = history(
+      ...start,
+      ...send('c1', 1, 1),
+      ...send('c1', 2, 2),
+      msg('c2', 2, 'c1#2'),
+      msg('c2', 1, 'c1#1'),
+    );
+    expect(kinds(entries)).toEqual(['reorder']);
+  });
+
+  it('names a message nobody sent', () => {
+    expect(kinds(history(...start, msg('c2', 1, 'c9#1')))).toEqual(['phantom']);
+  });
+
+  it('names a self-echo', () => {
+    const entries = history(...start, ...send('c1', 1, 1), msg('c2', 1, 'c1#1'), {
+      ...msg('c1', 1, 'c1#1'),
+    });
+    expect(kinds(entries)).toEqual(['self-echo']);
+  });
+
+  it("names a sender's messages stored out of order", () => {
+    const entries = history(...start, ...send('c1', 1, 2), ...send('c1', 2, 1));
+    expect(kinds(entries)).toContain('sender-order');
+  });
+
+  it('names a member that went past an acked message it never got and was not told of', () => {
+    const entries = history(
+      ...start,
+      ...send('c1', 1, 1),
+      ...send('c1', 2, 2),
+      msg('c2', 2, 'c1#2'),
+    );
+    expect(kinds(entries)).toEqual(['missed']);
+  });
+
+  it('accepts a message that the member was told it lost (gap, or a lost count)', () => {
+    const told = history(
+      ...start,
+      ...send('c1', 1, 1),
+      ...send('c1', 2, 2),
+      { c: 'c2', k: 'gap', node: 'n2', room: 'lobby', from: 1, to: 1 },
+      msg('c2', 2, 'c1#2'),
+    );
+    expect(check(told)).toEqual([]);
+    const counted = history(
+      ...start,
+      ...send('c1', 1, 1),
+      { c: 'c2', k: 'lost', node: 'n2', reason: 'transport close' },
+      ...send('c1', 2, 2),
+      { c: 'c2', k: 'welcome', node: 'n1', user: B, room: 'lobby', again: true },
+      msg('c2', 2, 'c1#2'),
+      { c: 'c2', k: 'synced', node: 'n1', room: 'lobby', seq: 2, lost: 1, epoch: E },
+    );
+    expect(check(counted)).toEqual([]);
+  });
+
+  const dm: Draft[] = [
+    { c: 'c1', k: 'op', n: 1, op: 'dm', to: 'bob', text: 'c1#1 dm' },
+    { c: 'c1', k: 'ok', n: 1, op: 'dm', seq: 1, id: 'd1', conversation: '1-2' },
+  ];
+  const dmTo = (c: string) =>
+    ({
+      c,
+      k: 'dm',
+      node: 'n2',
+      conversation: '1-2',
+      seq: 1,
+      id: 'd1',
+      from: A,
+      to: B,
+      text: 'c1#1 dm',
+    }) as const;
+  const third: Draft = { c: 'c3', k: 'welcome', node: 'n1', user: C, room: 'lobby', again: false };
+
+  it('names a DM that reaches a session other than its recipient', () => {
+    expect(kinds(history(...start, third, ...dm, dmTo('c2')))).toEqual([]);
+    expect(kinds(history(...start, third, ...dm, dmTo('c3')))).toEqual(['dm-misdelivered']);
+    expect(kinds(history(...start, ...dm, dmTo('c1')))).toEqual(['dm-misdelivered']);
+  });
+
+  it('names a DM received twice', () => {
+    expect(kinds(history(...start, ...dm, dmTo('c2'), dmTo('c2')))).toEqual(['dm-duplicate']);
+  });
+
+  it('names one name held by two online users', () => {
+    const twin: Draft = {
+      c: 'c3',
+      k: 'welcome',
+      node: 'n1',
+      user: { id: 9, name: 'BOB' },
+      room: 'lobby',
+      again: false,
+    };
+    expect(kinds(history(...start, twin))).toEqual(['name-twice']);
+    const afterLoss = history(...start, { c: 'c2', k: 'end', how: 'quit', detail: '' }, twin);
+    expect(check(afterLoss)).toEqual([]);
+    const who: Draft = {
+      c: 'c1',
+      k: 'ok',
+      n: 1,
+      op: 'who',
+      room: 'lobby',
+      members: [A, B, { id: 4, name: 'Bob' }],
+    };
+    expect(kinds(history(...start, who))).toEqual(['name-twice']);
+  });
+
+  it('names a `left` for a user who did not quit, move, drop or lose its node', () => {
+    const left = (reason: string): Draft => ({
+      c: 'c1',
+      k: 'left',
+      node: 'n1',
+      room: 'lobby',
+      user: B,
+      reason,
+    });
+    expect(kinds(history(...start, left('quit')))).toEqual(['bad-left']);
+    expect(kinds(history(...start, left('node-failure')))).toEqual(['bad-left']);
+    const quit: Draft = { c: 'c2', k: 'op', n: 1, op: 'quit' };
+    expect(check(history(...start, quit, left('quit')))).toEqual([]);
+    const killed: Draft = {
+      c: 'h',
+      k: 'fault',
+      id: 1,
+      kind: 'gw-kill',
+      target: 'g1',
+      node: 'n2',
+      phase: 'start',
+    };
+    expect(check(history(...start, killed, left('node-failure')))).toEqual([]);
+  });
+
+  it('names a client that did not converge within the bound once the faults stopped', () => {
+    const quiet: Draft = { c: 'h', k: 'quiet', boundMs: 50 };
+    const final: Draft[] = [
+      { c: 'c1', k: 'op', n: 1, op: 'send', room: 'lobby', text: 'c1#1', final: true },
+      { c: 'c1', k: 'ok', n: 1, op: 'send', room: 'lobby', seq: 1, id: 'c1-1', epoch: E },
+    ];
+    expect(check(history(...start, quiet, ...final, msg('c2', 1, 'c1#1')))).toEqual([]);
+    const late = history(
+      ...start,
+      quiet,
+      ...final,
+      ...Array(5).fill({ c: 'h', k: 'finish' }),
+      msg('c2', 1, 'c1#1'),
+    );
+    expect(kinds(late)).toEqual(['no-convergence']);
+    expect(kinds(history(...start, quiet, ...final, { c: 'h', k: 'finish' }))).toEqual([
+      'no-convergence',
+    ]);
+  });
+
+  it('prints a violation with the operations around it', () => {
+    const entries = history(
+      ...start,
+      ...send('c1', 1, 1),
+      msg('c2', 1, 'c1#1'),
+      msg('c2', 1, 'c1#1'),
+    );
+    const [violation] = check(entries);
+    if (violation === undefined) throw new Error('no violation');
+    const text = describeViolation(violation, entries);
+    expect(text.split('\n')[0]).toBe(
+      "VIOLATION duplicate (a client received the same message twice): c2 got 'c1#1' twice (now at seq 1)",
+    );
+    expect(text).toContain('>> #7 0.070s c2 msg');
+    expect(text).toContain('#5 0.050s c1 ok');
+  });
+});
