@@ -1,5 +1,5 @@
 import type { Bus, BusHandler } from '../broker/bus';
-import type { Envelope } from '../broker/envelope';
+import type { Envelope, MessageEnvelope } from '../broker/envelope';
 import type { DmInbox } from './dm-inbox';
 import type { Topic } from '../broker/topics';
 import type { Logger } from '../logger';
@@ -31,6 +31,8 @@ export interface RelayDeps {
   onCanary(nonce: string): void;
   /** The bus is back (or up for the first time). */
   onResumed(): void;
+  /** See FeedDeps.stored: the archive's feed, when there is an archive. */
+  stored?(envelope: MessageEnvelope, epoch: string | undefined): void;
 }
 
 /**
@@ -57,6 +59,7 @@ export class Relay implements BusHandler {
           logger: deps.logger,
           fetch: (after, limit) => bus.range(room, after, limit, deps.pageBytes),
           raise: (atLeast, epoch) => bus.raise(room, atLeast, epoch),
+          ...(deps.stored === undefined ? {} : { stored: deps.stored }),
         });
         return { value: feed, ready: this.open(room, feed) };
       },

@@ -6,6 +6,7 @@ import {
   type DmsResult,
   type HistoryResult,
   type Result,
+  type RoomHistoryResult,
   type UserRef,
 } from '@chat/protocol';
 import { conversationId } from '../broker/dm-store';
@@ -14,6 +15,7 @@ import { type GatewayContext, userRateLimit } from '../context';
 import { toDirectMessage } from '../delivery/dm-inbox';
 import { ClientError, clientError, rethrowWriteFailure } from '../errors';
 import type { LocalSession } from './registry';
+import { roomHistoryHandler } from './archive-handlers';
 
 type Handler<T> = (ctx: GatewayContext, session: LocalSession, payload: unknown) => Promise<T>;
 
@@ -78,9 +80,15 @@ export const dm: Handler<DmResult> = async (ctx, session, payload) => {
 /**
  * A page of the caller's conversation with `with`. Only conversations that include the caller's
  * own user id can be named: there is no way to ask for another pair's. Reading marks it read.
+ * With `room` instead, a page of that room (see roomHistoryHandler).
  */
-export const history: Handler<HistoryResult> = async (ctx, session, payload) => {
+export const history: Handler<HistoryResult | RoomHistoryResult> = async (
+  ctx,
+  session,
+  payload,
+) => {
   const request = valid(parseHistory(payload));
+  if (request.kind === 'room') return roomHistoryHandler(ctx, session, request);
   const other = await resolve(ctx, request.with);
   const conversation = conversationId(session.user.id, other.id);
   const page = await ctx.dms.page(

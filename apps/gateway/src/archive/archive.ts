@@ -1,0 +1,47 @@
+import type { UserRef } from '@chat/protocol';
+
+/** One room message as the archive keeps it: (room, epoch, seq) names it, as in the room log. */
+export interface ArchivedMessage {
+  room: string;
+  /** The room log's epoch the seq belongs to (see StoredRange.epoch). */
+  epoch: string;
+  seq: number;
+  id: string;
+  from: UserRef;
+  text: string;
+  /** Milliseconds since the epoch, when the gateway accepted the message. */
+  ts: number;
+}
+
+/** The archive could not be reached or refused the operation; nothing was changed by it. */
+export class ArchiveUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`archive unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'ArchiveUnavailableError';
+  }
+}
+
+/**
+ * The durable record of room messages (PostgreSQL when DATABASE_URL is set). Writes are
+ * idempotent: a message written twice, by one node or several, is kept once under its
+ * (room, epoch, seq). Every operation rejects with ArchiveUnavailableError while the database
+ * is unreachable; callers keep what they meant to write and try again.
+ */
+export interface Archive {
+  /** Applies the schema migrations this version needs; resolves once the archive is usable. */
+  migrate(): Promise<void>;
+  /** Stores the messages not stored yet; resolves to how many were new. */
+  write(messages: readonly ArchivedMessage[]): Promise<number>;
+  /** The newest `limit` messages of `room` in `epoch` with seq below `before`, oldest first. */
+  page(room: string, epoch: string, before: number, limit: number): Promise<ArchivedMessage[]>;
+  /**
+   * The room's epoch that started before `epoch` (the newest one when `epoch` is undefined or
+   * unknown to the archive), or undefined when there is none.
+   */
+  previousEpoch(room: string, epoch?: string): Promise<string | undefined>;
+  /** Messages of `room` matching the words of `query` (full-text), newest first. */
+  search(room: string, query: string, limit: number): Promise<ArchivedMessage[]>;
+  /** Deletes messages older than `cutoffMs` (ms since the epoch); resolves to how many. */
+  prune(cutoffMs: number): Promise<number>;
+  close(): Promise<void>;
+}

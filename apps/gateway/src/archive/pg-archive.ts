@@ -1,0 +1,202 @@
+import pg from 'pg';
+import type { Logger } from '../logger';
+import { ArchiveUnavailableError, type Archive, type ArchivedMessage } from './archive';
+import { migrate } from './migrations';
+
+export interface PgArchiveOptions {
+  /** postgres://user:password@host:port/db (DATABASE_URL). */
+  url: string;
+  /** Connections in the pool. @default 4 */
+  poolSize?: number;
+  /** Waiting for a connection or a query longer than this fails it. @default 5_000 */
+  timeoutMs?: number;
+  logger: Logger;
+}
+
+interface Row {
+  room: string;
+  epoch: string;
+  seq: string;
+  id: string;
+  from_id: string;
+  from_name: string;
+  text: string;
+  ts: string;
+}
+
+const COLUMNS = 'room, epoch, seq, id, from_id, from_name, text, ts';
+
+function toMessage(row: Row): ArchivedMessage {
+  return {
+    room: row.room,
+    epoch: row.epoch,
+    seq: Number(row.seq),
+    id: row.id,
+    from: { id: Number(row.from_id), name: row.from_name },
+    text: row.text,
+    ts: Number(row.ts),
+  };
+}
+
+/** Any fixed number: the advisory lock that keeps two nodes from pruning at once. */
+const PRUNE_LOCK = 7_316_002;
+/** Rows one retention delete removes; small batches keep locks and WAL bursts short. */
+const PRUNE_BATCH = 10_000;
+
+/** The archive on PostgreSQL through node-postgres' pool (see Archive). */
+export class PgArchive implements Archive {
+  private readonly pool: pg.Pool;
+  /** (room, epoch) pairs this node has recorded in archive_epochs. */
+  private readonly knownEpochs = new Set<string>();
+
+  constructor(private readonly options: PgArchiveOptions) {
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 4,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      idleTimeoutMillis: 30_000,
+      application_name: 'chat-gateway',
+    });
+    // An idle connection that breaks (the server restarted) is dropped by the pool; without a
+    // listener its error would crash the process.
+    this.pool.on('error', (error) =>
+      options.logger.warn({ err: error.message }, 'archive connection lost'),
+    );
+  }
+
+  private async run<T extends object>(text: string, values: unknown[] = []): Promise<T[]> {
+    try {
+      return (await this.pool.query<T>(text, values)).rows;
+    } catch (error) {
+      throw new ArchiveUnavailableError(error);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw new ArchiveUnavailableError(error);
+    }
+    try {
+      const applied = await migrate(client);
+      if (applied.length > 0) this.options.logger.info({ applied }, 'archive schema migrated');
+    } catch (error) {
+      throw new ArchiveUnavailableError(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async write(messages: readonly ArchivedMessage[]): Promise<number> {
+    if (messages.length === 0) return 0;
+    // One order for every writer, so concurrent batches of the same rows never deadlock.
+    const sorted = [...messages].sort(
+      (a, b) => a.room.localeCompare(b.room) || a.epoch.localeCompare(b.epoch) || a.seq - b.seq,
+    );
+    const column = <T>(pick: (m: ArchivedMessage) => T) => sorted.map(pick);
+    const inserted = await this.run<{ n: string }>(
+      `WITH rows AS (
+         INSERT INTO archive_messages (${COLUMNS})
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[],
+                              $6::text[], $7::text[], $8::bigint[])
+         ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT count(*) AS n FROM rows`,
+      [
+        column((m) => m.room),
+        column((m) => m.epoch),
+        column((m) => m.seq),
+        column((m) => m.id),
+        column((m) => m.from.id),
+        column((m) => m.from.name),
+        column((m) => m.text),
+        column((m) => m.ts),
+      ],
+    );
+    await this.recordEpochs(sorted);
+    return Number(inserted[0]?.n ?? 0);
+  }
+
+  /** Records when each (room, epoch) started, once per node: the earliest message seen wins. */
+  private async recordEpochs(messages: readonly ArchivedMessage[]): Promise<void> {
+    const first = new Map<string, ArchivedMessage>();
+    for (const m of messages) {
+      const key = `${m.room} ${m.epoch}`;
+      if (this.knownEpochs.has(key)) continue;
+      const seen = first.get(key);
+      if (!seen || m.ts < seen.ts) first.set(key, m);
+    }
+    if (first.size === 0) return;
+    const rows = [...first.values()];
+    await this.run(
+      `INSERT INTO archive_epochs (room, epoch, first_ts)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+       ON CONFLICT (room, epoch) DO UPDATE SET first_ts = excluded.first_ts
+       WHERE excluded.first_ts < archive_epochs.first_ts`,
+      [rows.map((m) => m.room), rows.map((m) => m.epoch), rows.map((m) => m.ts)],
+    );
+    for (const key of first.keys()) this.knownEpochs.add(key);
+  }
+
+  async page(
+    room: string,
+    epoch: string,
+    before: number,
+    limit: number,
+  ): Promise<ArchivedMessage[]> {
+    const rows = await this.run<Row>(
+      `SELECT ${COLUMNS} FROM archive_messages
+       WHERE room = $1 AND epoch = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4`,
+      [room, epoch, before, limit],
+    );
+    return rows.map(toMessage).reverse();
+  }
+
+  async previousEpoch(room: string, epoch?: string): Promise<string | undefined> {
+    const rows = await this.run<{ epoch: string }>(
+      `SELECT epoch FROM archive_epochs
+       WHERE room = $1 AND epoch IS DISTINCT FROM $2
+         AND first_ts < coalesce(
+           (SELECT first_ts FROM archive_epochs WHERE room = $1 AND epoch = $2),
+           9223372036854775807)
+       ORDER BY first_ts DESC LIMIT 1`,
+      [room, epoch ?? null],
+    );
+    return rows[0]?.epoch;
+  }
+
+  async search(room: string, query: string, limit: number): Promise<ArchivedMessage[]> {
+    const rows = await this.run<Row>(
+      `SELECT ${COLUMNS} FROM archive_messages
+       WHERE room = $1 AND tsv @@ websearch_to_tsquery('simple', $2)
+       ORDER BY ts DESC, seq DESC LIMIT $3`,
+      [room, query, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  async prune(cutoffMs: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = await this.run<{ n: string; locked: boolean }>(
+        `WITH lock AS (SELECT pg_try_advisory_xact_lock($3) AS locked),
+         gone AS (
+           DELETE FROM archive_messages WHERE ctid IN (
+             SELECT ctid FROM archive_messages, lock WHERE lock.locked AND ts < $1 LIMIT $2)
+           RETURNING 1)
+         SELECT (SELECT count(*) FROM gone) AS n, (SELECT locked FROM lock) AS locked`,
+        [cutoffMs, PRUNE_BATCH, PRUNE_LOCK],
+      );
+      const n = Number(rows[0]?.n ?? 0);
+      total += n;
+      if (n < PRUNE_BATCH) return total;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+}
