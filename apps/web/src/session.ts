@@ -152,7 +152,10 @@ export class ChatSession {
   history(name: string): void {
     if (!this.connectedFor(true)) return;
     this.socket.emit('history', { with: name }, (ack) => {
-      this.settleRequest(ack, (result) => this.onEvent({ type: 'history', result }));
+      this.settleRequest(ack, (result) => {
+        // `{ with }` is always answered with a conversation's page.
+        if ('conversation' in result) this.onEvent({ type: 'history', result });
+      });
       this.conversations();
     });
   }

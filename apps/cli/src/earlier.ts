@@ -1,0 +1,40 @@
+import type { RoomHistoryRequest, RoomHistoryResult } from '@chat/protocol';
+
+/** Messages one `/more` asks for. */
+export const MORE_PAGE = 20;
+
+interface Cursor {
+  /** The earliest seq shown in the room; `/more` asks for what came before it. */
+  before: number;
+  epoch: string | undefined;
+}
+
+/**
+ * Where `/more` goes on in each room: before the earliest message seen there (live, history on
+ * joining, or an earlier `/more` page), in that message's epoch.
+ */
+export class EarlierPages {
+  private readonly cursors = new Map<string, Cursor>();
+
+  /** A message shown in `room` (at `seq` of the room log's `epoch`, when known). */
+  seen(room: string, seq: number, epoch: string | undefined): void {
+    const cursor = this.cursors.get(room);
+    if (cursor === undefined || seq < cursor.before) this.cursors.set(room, { before: seq, epoch });
+  }
+
+  /** The next `/more` request for `room`. */
+  request(room: string): RoomHistoryRequest {
+    const cursor = this.cursors.get(room);
+    const request: RoomHistoryRequest = { room, limit: MORE_PAGE };
+    if (cursor === undefined) return request;
+    request.before = cursor.before;
+    if (cursor.epoch !== undefined) request.epoch = cursor.epoch;
+    return request;
+  }
+
+  /** A page arrived: the next one goes on before its first message (or its epoch's start). */
+  paged(result: RoomHistoryResult): void {
+    const first = result.messages[0];
+    this.cursors.set(result.room, { before: first?.seq ?? 0, epoch: result.epoch });
+  }
+}
