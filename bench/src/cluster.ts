@@ -86,6 +86,8 @@ export interface ClusterEnv {
   runId: string;
   /** `--cpu-prof` for the first server of this system, written here. */
   profile?: { system: SystemName; dir: string };
+  /** More settings for our gateways (the archive scenario's DATABASE_URL). */
+  gatewayEnv?: Record<string, string>;
 }
 
 async function waitReady(server: ServerProc, timeoutMs: number): Promise<void> {
@@ -161,6 +163,7 @@ export async function startCluster(
             HISTORY_ON_JOIN: '0',
             LEAVE_GRACE_MS: '0',
             DRAIN_TIMEOUT_MS: '2000',
+            ...env.gatewayEnv,
           },
         })
       : spawnProc(name, process.execPath, [...execArgv, env.bundles.baseline], {

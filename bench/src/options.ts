@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isSystemName, SYSTEM_NAMES, type SystemName } from './cluster';
 
-export const SCENARIOS = ['s1', 's2', 's3', 's4'] as const;
+export const SCENARIOS = ['s1', 's2', 's3', 's4', 'archive'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Everything a run can be told, with each mode's defaults filled in. */
@@ -170,7 +170,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       noiseRetries: 1,
     },
     full: {
-      scenarios: [...SCENARIOS],
+      // The archive scenario needs Docker and fills PostgreSQL with 10M rows: asked for by name.
+      scenarios: SCENARIOS.filter((s) => s !== 'archive'),
       warmupS: 2,
       durationS: 5,
       bisections: 3,

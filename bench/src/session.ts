@@ -79,6 +79,11 @@ export class Session {
     return this.ctx.cluster.servers.length;
   }
 
+  /** The servers' base URLs, node 0 first. */
+  get urls(): string[] {
+    return this.ctx.cluster.servers.map((s) => s.url);
+  }
+
   get plan(): StepContext['plan'] {
     return this.ctx.plan;
   }

@@ -35,14 +35,17 @@ const DB = 'chat';
 
 /**
  * PostgreSQL in Docker on a fixed free host port (so a stop and start keep the URL), fsync off
- * (tests do not need durability across host crashes). Resolves once it answers a query.
+ * unless `durable` (tests do not need durability across host crashes; the bench measures with
+ * the server's defaults). Resolves once it answers a query.
  */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres({ durable = false } = {}): Promise<TestPostgres> {
   await requireDocker();
   const port = await freePort();
   const container = await new GenericContainer(postgresImage())
     .withEnvironment({ POSTGRES_USER: USER, POSTGRES_PASSWORD: PASSWORD, POSTGRES_DB: DB })
-    .withCommand(['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off'])
+    .withCommand(
+      durable ? ['postgres'] : ['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    )
     .withExposedPorts({ container: 5432, host: port })
     .withHealthCheck({
       test: [
