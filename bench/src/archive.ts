@@ -33,11 +33,15 @@ const WORDS = 1_000;
 const FILL_CHUNK = 250_000;
 
 export interface ArchiveStepResult {
+  /** Rows in the archive before the step. */
+  size: number;
   archivedRows: number;
   rate: number;
   sent: number;
   deliveryP99Ms: number;
   backlogMax: number;
+  /** Summed over the nodes, half-way through the step and at its end: equal when it keeps up. */
+  backlogMid: number;
   backlogEnd: number;
   drainMs: number;
   /** Rows the gateways wrote per second over the step and its drain. */
@@ -50,7 +54,13 @@ export interface ArchiveSizeResult {
   bulkRowsPerSec: number;
   pageMs: { p50: number; p99: number };
   searchMs: Record<string, { p50: number; p99: number; hits: number }>;
-  keepUp: ArchiveStepResult;
+}
+
+export interface ArchiveRun {
+  sizes: ArchiveSizeResult[];
+  keepUp: ArchiveStepResult[];
+  /** The same steps without DATABASE_URL, same run: what the archive costs the chat. */
+  withoutArchive: { rate: number; sent: number; deliveryP99Ms: number }[];
 }
 
 async function metricSum(url: string, name: string): Promise<number> {
@@ -103,7 +113,9 @@ async function keepUp(
     rate,
     sent: step.sent,
     deliveryP99Ms: step.latency.p99,
+    size: before,
     backlogMax: Math.max(0, ...samples),
+    backlogMid: samples[Math.floor(samples.length / 2)] ?? 0,
     backlogEnd,
     drainMs: Math.round(drainMs),
     writtenPerSec: Math.round(written / ((nowMs() - started) / 1000)),
@@ -216,8 +228,8 @@ function usePostgresImageOf(root: string): void {
 export async function scenarioArchive(
   env: BenchEnv,
   settings: ScenarioSettings,
-  options: { smoke: boolean; rate: number; resultsDir: string },
-): Promise<ArchiveSizeResult[]> {
+  options: { smoke: boolean; rates: number[]; rows: number[]; resultsDir: string },
+): Promise<ArchiveRun> {
   usePostgresImageOf(env.root);
   const pg = await startPostgres({ durable: true });
   const layout = {
@@ -226,32 +238,41 @@ export async function scenarioArchive(
     nodes: 3,
     placement: 'spread' as const,
   };
-  const session = await Session.open('ours', 'archive', layout, settings.timing, {
-    ...env,
-    gatewayEnv: { DATABASE_URL: pg.url },
-  } as BenchEnv);
-  const results: ArchiveSizeResult[] = [];
+  const open = (gatewayEnv: Record<string, string>) =>
+    Session.open('ours', 'archive', layout, settings.timing, { ...env, gatewayEnv });
+  const run: ArchiveRun = { sizes: [], keepUp: [], withoutArchive: [] };
+  let session = await open({ DATABASE_URL: pg.url });
   try {
     // The gateways migrate at start; wait for the table.
-    while (
-      (await pg.query<{ t: string | null }>("SELECT to_regclass('archive_messages') AS t"))[0]
-        ?.t === null
-    ) {
-      await sleep(200);
+    const table = () =>
+      pg.query<{ t: string | null }>("SELECT to_regclass('archive_messages') AS t");
+    while ((await table())[0]?.t === null) await sleep(200);
+    for (const rows of options.rows) {
+      if (rows > 0) {
+        say(`  archive: filling to ${rows.toLocaleString('en')} rows`);
+        const bulkRowsPerSec = await fill(pg, rows);
+        const { pageMs, searchMs } = await reads(
+          session.urls[0] ?? '',
+          rows / FILL_ROOMS,
+          options.smoke ? 20 : 400,
+        );
+        const size = { rows: await rowCount(pg), bulkRowsPerSec, pageMs, searchMs };
+        run.sizes.push(size);
+        say(`  archive at ${size.rows.toLocaleString('en')} rows: ${JSON.stringify(size)}`);
+      }
+      for (const rate of options.rates) {
+        const step = await keepUp(session, pg, rate);
+        run.keepUp.push(step);
+        say(`  archive keep-up: ${JSON.stringify(step)}`);
+      }
     }
-    const sizes = options.smoke ? [20_000] : [1_000_000, 10_000_000];
-    for (const rows of sizes) {
-      say(`  archive: filling to ${rows.toLocaleString('en')} rows`);
-      const bulkRowsPerSec = await fill(pg, rows);
-      const { pageMs, searchMs } = await reads(
-        session.urls[0] ?? '',
-        rows / FILL_ROOMS,
-        options.smoke ? 20 : 400,
-      );
-      const step = await keepUp(session, pg, options.rate);
-      const result = { rows: await rowCount(pg), bulkRowsPerSec, pageMs, searchMs, keepUp: step };
-      results.push(result);
-      say(`  archive at ${result.rows.toLocaleString('en')} rows: ${JSON.stringify(result)}`);
+    await session.close();
+    session = await open({});
+    for (const rate of options.rates) {
+      const step = await session.step(rate);
+      const result = { rate, sent: step.sent, deliveryP99Ms: step.latency.p99 };
+      run.withoutArchive.push(result);
+      say(`  without archive: ${JSON.stringify(result)}`);
     }
   } finally {
     await session.close();
@@ -260,8 +281,8 @@ export async function scenarioArchive(
   if (!options.smoke) {
     writeFileSync(
       join(options.resultsDir, 'archive.json'),
-      `${JSON.stringify({ at: new Date().toISOString(), results }, null, 1)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), ...run }, null, 1)}\n`,
     );
   }
-  return results;
+  return run;
 }

@@ -167,7 +167,8 @@ async function scenarios(
   if (scenarioList.includes('archive')) {
     await scenarioArchive(env, settings, {
       smoke,
-      rate: options.rates?.[0] ?? (smoke ? 100 : 3_600),
+      rates: options.rates ?? [3_600],
+      rows: options.archiveRows ?? (smoke ? [20_000] : [1_000_000, 10_000_000]),
       resultsDir: RESULTS,
     });
   }

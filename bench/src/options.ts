@@ -34,6 +34,8 @@ export interface BenchOptions {
   noiseCores: number;
   noiseRetries: number;
   brokerCeiling: boolean;
+  /** Archive scenario: sizes (rows) to fill the archive to; 0 measures an empty archive. */
+  archiveRows: number[] | undefined;
 }
 
 function list<T extends string>(allowed: readonly T[], what: string) {
@@ -84,6 +86,7 @@ interface Raw {
   budget?: number;
   noiseCores?: number;
   noiseRetries?: number;
+  archiveRows?: number[];
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -136,6 +139,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--budget <s>', 'time budget of the whole run, seconds', positive)
     .option('--noise-cores <n>', 'other processes above this many cores make a step noisy', Number)
     .option('--noise-retries <n>', 'reruns of a failed noisy step', Number)
+    .option(
+      '--archive-rows <list>',
+      'archive scenario: rows to fill the archive to, in turn (default 1000000,10000000; 0: empty)',
+      (value: string) => value.split(',').map((s) => Number(s.trim())),
+    )
     .allowExcessArguments(false);
   program.parse(argv, { from: 'user' });
   const raw = program.opts<Raw>();
@@ -212,5 +220,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     noiseCores: raw.noiseCores ?? 0.25,
     noiseRetries: raw.noiseRetries ?? defaults.noiseRetries,
     brokerCeiling: mode !== 'smoke' && raw.profile === undefined,
+    archiveRows: raw.archiveRows,
   };
 }

@@ -18,6 +18,7 @@ export interface BenchEnv {
   /** Client implementation in the generators. */
   client: 'raw' | 'socket.io';
   profile?: ClusterEnv['profile'];
+  gatewayEnv?: ClusterEnv['gatewayEnv'];
 }
 
 export type Layout = Omit<PlanOptions, 'generators'>;
