@@ -14,9 +14,8 @@ import type {
   WhoResult,
 } from '@chat/protocol';
 import { randomBytes } from 'node:crypto';
-import { chatError } from '@chat/protocol';
+import { chatError, EarlierPages } from '@chat/protocol';
 import { Backoff, sleep, type BackoffOptions } from './backoff';
-import { EarlierPages } from './earlier';
 import type { ClientEventHandler } from './events';
 import { Outbox } from './outbox';
 import { requestJob, type Call, type Outcome } from './requests';

@@ -40,6 +40,7 @@ export {
   logLines,
   openPage,
   say,
+  scrollLogToTop,
   see,
   SEE_MS,
 } from './browser';

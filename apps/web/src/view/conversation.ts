@@ -1,4 +1,10 @@
-import { sanitize, type ChatMessage, type HistoryResult, type UserRef } from '@chat/protocol';
+import {
+  sanitize,
+  type ChatMessage,
+  type HistoryResult,
+  type RoomHistoryResult,
+  type UserRef,
+} from '@chat/protocol';
 import { el, type Child } from './dom';
 
 /**
@@ -25,6 +31,32 @@ export class Conversation {
       el('span', { class: 'text' }, sanitize(message.text)),
     ]);
     if (message.history === true) item.append(el('span', { class: 'pending' }, ' (earlier)'));
+  }
+
+  /**
+   * A page of the room from before everything shown, put on top (the view stays where it was):
+   * each line as history reads, marked `(earlier)`; at the room's start a notice says so.
+   */
+  earlier(result: RoomHistoryResult): void {
+    const items = result.messages.map((message) => {
+      const item = el(
+        'li',
+        { class: 'history' },
+        el('span', { class: 'from' }, sanitize(message.from.name)),
+        ': ',
+        el('span', { class: 'text' }, sanitize(message.text)),
+      );
+      item.append(el('span', { class: 'pending' }, ' (earlier)'));
+      return item;
+    });
+    if (!result.more) {
+      items.unshift(
+        el('li', { class: 'notice' }, `No earlier messages in #${sanitize(result.room)}`),
+      );
+    }
+    const below = this.element.scrollHeight - this.element.scrollTop;
+    this.element.prepend(...items);
+    this.element.scrollTop = this.element.scrollHeight - below;
   }
 
   /** The room's history (if any) is over: what follows is live. */

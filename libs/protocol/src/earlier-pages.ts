@@ -1,17 +1,18 @@
-import type { RoomHistoryRequest, RoomHistoryResult } from '@chat/protocol';
+import type { RoomHistoryRequest, RoomHistoryResult } from './events';
 
-/** Messages one `/more` asks for. */
-export const MORE_PAGE = 20;
+/** Messages one "earlier messages" page asks for. */
+export const EARLIER_PAGE = 20;
 
 interface Cursor {
-  /** The earliest seq shown in the room; `/more` asks for what came before it. */
+  /** The earliest seq shown in the room; the next page is what came before it. */
   before: number;
   epoch: string | undefined;
 }
 
 /**
- * Where `/more` goes on in each room: before the earliest message seen there (live, history on
- * joining, or an earlier `/more` page), in that message's epoch.
+ * A client's bookkeeping for paging a room back (`history { room }`: the CLI's `/more`, the web
+ * page's "earlier messages"): before the earliest message seen there (live, history on joining,
+ * or an earlier page), in that message's epoch.
  */
 export class EarlierPages {
   private readonly cursors = new Map<string, Cursor>();
@@ -22,10 +23,10 @@ export class EarlierPages {
     if (cursor === undefined || seq < cursor.before) this.cursors.set(room, { before: seq, epoch });
   }
 
-  /** The next `/more` request for `room`. */
+  /** The next page's request for `room`. */
   request(room: string): RoomHistoryRequest {
     const cursor = this.cursors.get(room);
-    const request: RoomHistoryRequest = { room, limit: MORE_PAGE };
+    const request: RoomHistoryRequest = { room, limit: EARLIER_PAGE };
     if (cursor === undefined) return request;
     request.before = cursor.before;
     if (cursor.epoch !== undefined) request.epoch = cursor.epoch;
