@@ -122,8 +122,10 @@ export class ArchiveWriter {
   private take(now: number): Pending[] {
     const batch: Pending[] = [];
     for (const queue of [this.own, this.others]) {
-      while (batch.length < this.options.batchSize && (queue.peek()?.due ?? Infinity) <= now) {
-        batch.push(queue.shift() as Pending);
+      for (let next = queue.peek(); next !== undefined && next.due <= now; next = queue.peek()) {
+        if (batch.length >= this.options.batchSize) break;
+        batch.push(next);
+        queue.shift();
       }
     }
     this.inFlight = batch.length;
