@@ -37,6 +37,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX archive_epochs_order ON archive_epochs (room, first_ts);
     `,
   },
+  {
+    version: 2,
+    name: 'newest-first index for searches of common words',
+    // A word in most of a room's messages matches thousands of rows that the GIN index returns
+    // unordered, to be sorted for the newest 20 (137 ms at 10M rows in the bench); walking the
+    // room's messages newest first and stopping at 20 matches is cheap exactly then. The
+    // planner picks between the two from the word's frequency (PostgreSQL keeps tsvector
+    // statistics).
+    sql: `CREATE INDEX archive_messages_newest ON archive_messages (room, ts DESC, seq DESC);`,
+  },
 ];
 
 /** Any fixed number: the advisory lock that makes concurrently starting gateways migrate once. */
