@@ -14,11 +14,16 @@ import type { LocalSession } from './registry';
 /** Search answers when the client names no limit. */
 const DEFAULT_SEARCH_RESULTS = 20;
 
-/** History and search of a room are for its members: a session reads the room it is in. */
-function requireMember(session: LocalSession, room: string): void {
+/**
+ * History and search of a room are for its members: a session reads the room it is in. Each
+ * read takes from the address' replay budget (REPLAY_RATE_PER_IP), before any work is done.
+ */
+function admitRead(ctx: GatewayContext, session: LocalSession, room: string): void {
   if (session.room !== room) {
     throw clientError('NOT_JOINED', `only members of #${room} can read its history; join it first`);
   }
+  const refused = ctx.joins.takeRead(session.socket);
+  if (refused) throw new ClientError(refused);
 }
 
 /** What clients are told while PostgreSQL fails: the messages are there, retrying helps. */
@@ -37,7 +42,7 @@ export async function roomHistoryHandler(
   session: LocalSession,
   request: RoomHistoryRequest,
 ): Promise<RoomHistoryResult> {
-  requireMember(session, request.room);
+  admitRead(ctx, session, request.room);
   const pageBytes = Math.min(ctx.config.historyPageKb, ctx.config.maxBufferedKb / 4) * 1024;
   return roomHistory({ bus: ctx.bus, archive: ctx.archive?.archive, pageBytes }, request).catch(
     (error: unknown) => archiveFailure(ctx, error, 'history'),
@@ -58,7 +63,7 @@ export async function search(
   const request = valid(parseSearch(payload));
   const room = request.room ?? session.room;
   if (room === undefined) throw clientError('NOT_JOINED', 'not in a room; name one');
-  requireMember(session, room);
+  admitRead(ctx, session, room);
   const archive = ctx.archive?.archive;
   if (archive === undefined) {
     throw clientError(

@@ -111,7 +111,8 @@ describe('the message archive (PostgreSQL) under three gateways', () => {
   });
 
   it('finds messages by their words, newest first, for members of the room only', async () => {
-    const [a, b] = await cluster();
+    // Reads take from the address' replay budget: a burst of 6, then 1 a second.
+    const [a, b] = await cluster({ REPLAY_RATE_PER_IP: '1', REPLAY_BURST_PER_IP: '6' });
     const ann = await join(a, 'ann', 'plans');
     const ben = await join(b, 'ben', 'elsewhere');
     await ann.send('the launch is on Tuesday');
@@ -136,6 +137,13 @@ describe('the message archive (PostgreSQL) under three gateways', () => {
       error: { code: 'NOT_JOINED' },
     });
     expect(await ben.request('search', { q: 'launch' })).toMatchObject({ ok: true, messages: [] });
+    // A client searching without pause is refused (retryable) before PostgreSQL is asked.
+    const answers = [];
+    for (let i = 0; i < 8; i++) answers.push(await ann.request('search', { q: 'launch' }));
+    expect(answers).toContainEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'RATE_LIMITED', retryable: true }),
+    });
   });
 
   it('Redis emptied: earlier history still pages back from the archive', async () => {
