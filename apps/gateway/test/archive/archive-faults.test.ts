@@ -61,6 +61,29 @@ describe('archive faults', () => {
     });
   });
 
+  describe('a gateway drained (SIGTERM)', () => {
+    const processes = useGatewayCluster({ env: { ARCHIVE_FOLLOWER_DELAY_MS: '600000' } });
+    const clients: TestClient[] = [];
+    afterEach(() => clients.splice(0).forEach((c) => c.close()));
+
+    it('writes its archive backlog before it exits', async () => {
+      const nowhere = `postgres://chat:chat@127.0.0.1:${await freePort()}/chat`;
+      const sender = await processes.start('drain-a', { DATABASE_URL: nowhere });
+      const holder = await processes.start('drain-b', { DATABASE_URL: postgres().url });
+      const ann = await connect(sender.url, { name: 'ann', room: 'farewell' });
+      const ben = await connect(holder.url, { name: 'ben', room: 'farewell' });
+      clients.push(ann, ben);
+      const ack = await ann.send('held by the other node');
+      // ben's node holds it for 10 minutes (another node appended it); its drain writes it now.
+      await eventually(() =>
+        expect(ben.messages.map((m) => m.text)).toContain('held by the other node'),
+      );
+      expect(await archived('farewell')).toEqual([]);
+      expect(await holder.stop()).toEqual({ code: 0, signal: null });
+      expect(await archived('farewell')).toEqual([{ seq: String(ack.seq), id: ack.id }]);
+    });
+  });
+
   describe('PostgreSQL stopped for 30 s under load', () => {
     const redis = useRedis();
     const clients: TestClient[] = [];
