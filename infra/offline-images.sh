@@ -163,7 +163,7 @@ MIRROR=$(mirror); [[ -n $MIRROR ]] || { log "no Debian mirror found in apt sourc
 command -v node >/dev/null || { log "node is not installed on this machine"; exit 1; }
 
 declare -A PKGS=([node]="ca-certificates,tini" [redis]="redis-server,redis-sentinel,redis-tools" [haproxy]=haproxy
-  [postgres]="postgresql-15,postgresql-client-15,locales-all")
+  [postgres]="postgresql-15,postgresql-client-15")
 declare -A IMAGE=([node]=$NODE_IMAGE [redis]=$REDIS_IMAGE [haproxy]=$HAPROXY_IMAGE [postgres]=$POSTGRES_IMAGE)
 todo=(); for n in node redis haproxy postgres; do have_image "${IMAGE[$n]}" "${PKGS[$n]}" || todo+=("$n"); done
 
