@@ -137,19 +137,20 @@ export class ArchiveWriter {
     const epochs = new Map<string, string | undefined>();
     const messages: ArchivedMessage[] = [];
     const later: Pending[] = [];
-    try {
-      for (const pending of batch) {
-        const { envelope } = pending;
-        let epoch = pending.epoch;
-        if (epoch === undefined) {
-          if (!epochs.has(envelope.room)) {
-            epochs.set(envelope.room, await this.deps.epochOf(envelope.room));
-          }
-          epoch = pending.epoch = epochs.get(envelope.room);
+    for (const pending of batch) {
+      const { envelope } = pending;
+      let epoch = pending.epoch;
+      if (epoch === undefined) {
+        // Redis away: the epoch stays unknown this round (the message is retried later).
+        if (!epochs.has(envelope.room)) {
+          epochs.set(envelope.room, await this.deps.epochOf(envelope.room).catch(() => undefined));
         }
-        if (epoch === undefined) later.push(pending);
-        else messages.push(archived(envelope, epoch));
+        epoch = pending.epoch = epochs.get(envelope.room);
       }
+      if (epoch === undefined) later.push(pending);
+      else messages.push(archived(envelope, epoch));
+    }
+    try {
       const written = await this.deps.archive.write(messages);
       this.deps.metrics.written.inc(written);
       this.wentUp();
