@@ -102,7 +102,11 @@ export class PgArchive implements Archive {
       `WITH rows AS (
          INSERT INTO archive_messages (${COLUMNS})
          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[],
-                              $6::text[], $7::text[], $8::bigint[])
+                              $6::text[], $7::text[], $8::bigint[]) AS m (${COLUMNS})
+         -- Rows already there (another node wrote them) are skipped before their words are
+         -- computed; ON CONFLICT still settles a race between two writers.
+         WHERE NOT EXISTS (SELECT 1 FROM archive_messages a
+                           WHERE a.room = m.room AND a.epoch = m.epoch AND a.seq = m.seq)
          ON CONFLICT DO NOTHING RETURNING 1)
        SELECT count(*) AS n FROM rows`,
       [
