@@ -18,6 +18,11 @@ export interface ArchiveSettings {
    * normally has; ARCHIVE_FOLLOWER_DELAY_MS). @default 2_000
    */
   archiveFollowerDelayMs: number;
+  /**
+   * How often the recovery sweep (one node at a time) writes what the room logs hold and the
+   * archive lacks (ARCHIVE_SWEEP_MS). @default 2_000
+   */
+  archiveSweepMs: number;
 }
 
 function databaseUrl(env: Env): string | undefined {
@@ -43,5 +48,6 @@ export function archiveSettings(env: Env): ArchiveSettings {
     archiveBacklogMax: integer(env, 'ARCHIVE_BACKLOG_MAX', 200_000, 1_000, 100_000_000),
     archiveBatch: integer(env, 'ARCHIVE_BATCH', 500, 1, 10_000),
     archiveFollowerDelayMs: integer(env, 'ARCHIVE_FOLLOWER_DELAY_MS', 2_000, 0, 600_000),
+    archiveSweepMs: integer(env, 'ARCHIVE_SWEEP_MS', 2_000, 100, 600_000),
   };
 }

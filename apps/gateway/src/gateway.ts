@@ -135,12 +135,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
         registry: metrics.registry,
         epochOf: async (room): Promise<string | undefined> =>
           relay.epoch(room) ?? (await bus.range(room, 0, 0)).epoch,
+        rooms: async () => (await state.rooms()).map((r) => r.room),
+        range: (room, after, limit) => bus.range(room, after, limit, pageBytes),
       },
       {
         batchSize: config.archiveBatch,
         backlogMax: config.archiveBacklogMax,
         followerDelayMs: config.archiveFollowerDelayMs,
         retentionDays: config.archiveRetentionDays,
+        sweepMs: config.archiveSweepMs,
       },
     );
   const relay = new Relay({

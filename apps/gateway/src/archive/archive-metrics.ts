@@ -6,6 +6,7 @@ export class ArchiveMetrics {
   readonly backlogAge: Gauge;
   readonly written: Counter;
   readonly dropped: Counter;
+  readonly swept: Counter;
   readonly failures: Counter;
   readonly up: Gauge;
 
@@ -39,6 +40,11 @@ export class ArchiveMetrics {
     this.dropped = new Counter({
       name: 'chat_archive_dropped_total',
       help: 'Messages dropped from the backlog because it passed ARCHIVE_BACKLOG_MAX',
+      registers,
+    });
+    this.swept = new Counter({
+      name: 'chat_archive_swept_total',
+      help: 'Room messages the recovery sweep found missing from the archive and wrote',
       registers,
     });
     this.failures = new Counter({

@@ -1,8 +1,10 @@
 import type { Registry } from 'prom-client';
+import type { StoredRange } from '../broker/bus';
 import type { MessageEnvelope } from '../broker/envelope';
 import type { Logger } from '../logger';
 import type { Archive } from './archive';
 import { ArchiveMetrics } from './archive-metrics';
+import { ArchiveSweeper } from './archive-sweeper';
 import { ArchiveWriter, type ArchiveWriterOptions } from './archive-writer';
 
 export interface ArchiveServiceOptions extends ArchiveWriterOptions {
@@ -10,6 +12,8 @@ export interface ArchiveServiceOptions extends ArchiveWriterOptions {
   retentionDays: number | undefined;
   /** How often the writer looks for due messages. @default 100 */
   pumpMs?: number;
+  /** How often the recovery sweep runs (ARCHIVE_SWEEP_MS). @default 2_000 */
+  sweepMs: number;
 }
 
 export interface ArchiveServiceDeps {
@@ -18,6 +22,10 @@ export interface ArchiveServiceDeps {
   logger: Logger;
   registry: Registry;
   epochOf(room: string): Promise<string | undefined>;
+  /** Rooms with members online, for the recovery sweep. */
+  rooms(): Promise<string[]>;
+  /** The room log (Bus.range), read by the recovery sweep. */
+  range(room: string, after: number, limit: number): Promise<StoredRange>;
 }
 
 /** How often retention runs. */
@@ -27,10 +35,12 @@ const MIGRATE_RETRY_MS = 2_000;
 
 /**
  * A gateway's archive: schema migrated at start (retried in the background while PostgreSQL is
- * away, so the chat starts regardless), the writer fed by the room feeds, retention.
+ * away, so the chat starts regardless), the writer fed by the room feeds, the recovery sweep
+ * fed by the room logs (on one node at a time), retention.
  */
 export class ArchiveService {
   readonly writer: ArchiveWriter;
+  private readonly sweeper: ArchiveSweeper;
   private readonly metrics: ArchiveMetrics;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -45,6 +55,16 @@ export class ArchiveService {
     this.writer = new ArchiveWriter(
       { archive, nodeId, logger, metrics: this.metrics, epochOf },
       options,
+    );
+    this.sweeper = new ArchiveSweeper(
+      {
+        archive,
+        logger,
+        rooms: deps.rooms,
+        range: deps.range,
+        swept: (count) => this.metrics.swept.inc(count),
+      },
+      { batchSize: options.batchSize },
     );
   }
 
@@ -74,8 +94,12 @@ export class ArchiveService {
     for (let attempt = 1; !this.closed; attempt++) {
       try {
         await this.deps.archive.migrate();
+        if (this.closed) return;
         this.metrics.up.set(1);
         this.writer.start();
+        const sweep = setInterval(() => void this.sweeper.round(), this.options.sweepMs);
+        sweep.unref();
+        this.timers.push(sweep);
         this.deps.logger.info('archive ready');
         await this.prune();
         return;

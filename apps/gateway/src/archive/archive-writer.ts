@@ -1,6 +1,6 @@
 import type { MessageEnvelope } from '../broker/envelope';
 import type { Logger } from '../logger';
-import type { Archive, ArchivedMessage } from './archive';
+import { toArchived, type Archive, type ArchivedMessage } from './archive';
 import type { ArchiveMetrics } from './archive-metrics';
 import { Fifo } from './fifo';
 
@@ -148,7 +148,7 @@ export class ArchiveWriter {
         epoch = pending.epoch = epochs.get(envelope.room);
       }
       if (epoch === undefined) later.push(pending);
-      else messages.push(archived(envelope, epoch));
+      else messages.push(toArchived(envelope, epoch));
     }
     try {
       const written = await this.deps.archive.write(messages);
@@ -220,9 +220,4 @@ export class ArchiveWriter {
       );
     }
   }
-}
-
-function archived(envelope: MessageEnvelope, epoch: string): ArchivedMessage {
-  const { room, seq, id, from, text, ts } = envelope;
-  return { room, epoch, seq, id, from, text, ts };
 }

@@ -1,4 +1,5 @@
 import type { UserRef } from '@chat/protocol';
+import type { MessageEnvelope } from '../broker/envelope';
 
 /** One room message as the archive keeps it: (room, epoch, seq) names it, as in the room log. */
 export interface ArchivedMessage {
@@ -11,6 +12,12 @@ export interface ArchivedMessage {
   text: string;
   /** Milliseconds since the epoch, when the gateway accepted the message. */
   ts: number;
+}
+
+/** A stored room message as the archive keeps it, under its log's `epoch`. */
+export function toArchived(envelope: MessageEnvelope, epoch: string): ArchivedMessage {
+  const { room, seq, id, from, text, ts } = envelope;
+  return { room, epoch, seq, id, from, text, ts };
 }
 
 /** The archive could not be reached or refused the operation; nothing was changed by it. */
@@ -39,6 +46,13 @@ export interface Archive {
    * unknown to the archive), or undefined when there is none.
    */
   previousEpoch(room: string, epoch?: string): Promise<string | undefined>;
+  /** The highest seq archived of `room` in `epoch` (0: none). */
+  highWater(room: string, epoch: string): Promise<number>;
+  /**
+   * True while this node holds the cluster's sweeper lease (taken here when free): one node at
+   * a time runs the recovery pass. The lease ends with this node's connection to the archive.
+   */
+  sweepLease(): Promise<boolean>;
   /** Messages of `room` matching the words of `query` (full-text), newest first. */
   search(room: string, query: string, limit: number): Promise<ArchivedMessage[]>;
   /** Deletes messages older than `cutoffMs` (ms since the epoch); resolves to how many. */

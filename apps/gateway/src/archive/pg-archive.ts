@@ -40,6 +40,8 @@ function toMessage(row: Row): ArchivedMessage {
 
 /** Any fixed number: the advisory lock that keeps two nodes from pruning at once. */
 const PRUNE_LOCK = 7_316_002;
+/** Any fixed number: the advisory lock held by the one node running the recovery sweep. */
+const SWEEP_LOCK = 7_316_003;
 /** Rows one retention delete removes; small batches keep locks and WAL bursts short. */
 const PRUNE_BATCH = 10_000;
 
@@ -48,6 +50,8 @@ export class PgArchive implements Archive {
   private readonly pool: pg.Pool;
   /** (room, epoch) pairs this node has recorded in archive_epochs. */
   private readonly knownEpochs = new Set<string>();
+  /** The session holding SWEEP_LOCK while this node is the sweeper. */
+  private sweeper: pg.PoolClient | undefined;
 
   constructor(private readonly options: PgArchiveOptions) {
     const timeoutMs = options.timeoutMs ?? 5_000;
@@ -74,13 +78,17 @@ export class PgArchive implements Archive {
     }
   }
 
-  async migrate(): Promise<void> {
-    let client: pg.PoolClient;
+  /** A connection of the pool for several statements (release it). */
+  private async connect(): Promise<pg.PoolClient> {
     try {
-      client = await this.pool.connect();
+      return await this.pool.connect();
     } catch (error) {
       throw new ArchiveUnavailableError(error);
     }
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.connect();
     try {
       const applied = await migrate(client);
       if (applied.length > 0) this.options.logger.info({ applied }, 'archive schema migrated');
@@ -172,6 +180,43 @@ export class PgArchive implements Archive {
     return rows[0]?.epoch;
   }
 
+  async highWater(room: string, epoch: string): Promise<number> {
+    const rows = await this.run<{ seq: string | null }>(
+      'SELECT max(seq) AS seq FROM archive_messages WHERE room = $1 AND epoch = $2',
+      [room, epoch],
+    );
+    return Number(rows[0]?.seq ?? 0);
+  }
+
+  async sweepLease(): Promise<boolean> {
+    if (this.sweeper) {
+      try {
+        // The lock lives as long as this session: a session that still answers still holds it.
+        await this.sweeper.query('SELECT 1');
+        return true;
+      } catch {
+        this.sweeper.release(true);
+        this.sweeper = undefined;
+      }
+    }
+    const client = await this.connect();
+    try {
+      const rows = await client.query<{ held: boolean }>(
+        'SELECT pg_try_advisory_lock($1) AS held',
+        [SWEEP_LOCK],
+      );
+      if (rows.rows[0]?.held === true) {
+        this.sweeper = client;
+        return true;
+      }
+      client.release();
+      return false;
+    } catch (error) {
+      client.release(true);
+      throw new ArchiveUnavailableError(error);
+    }
+  }
+
   async search(room: string, query: string, limit: number): Promise<ArchivedMessage[]> {
     const rows = await this.run<Row>(
       `SELECT ${COLUMNS} FROM archive_messages
@@ -201,6 +246,8 @@ export class PgArchive implements Archive {
   }
 
   async close(): Promise<void> {
+    this.sweeper?.release(true);
+    this.sweeper = undefined;
     await this.pool.end().catch(() => undefined);
   }
 }

@@ -61,6 +61,41 @@ describe('archive faults', () => {
     });
   });
 
+  describe('the only gateway with members in a room SIGKILLed right after an ack', () => {
+    const processes = useGatewayCluster({ env: { ARCHIVE_SWEEP_MS: '2000' } });
+    const clients: TestClient[] = [];
+    afterEach(() => clients.splice(0).forEach((c) => c.close()));
+
+    it('its message is archived from the room log by the recovery sweep, within 6 s', async ({
+      annotate,
+    }) => {
+      // No other node delivered the message, and the doomed node's own archive is unreachable:
+      // only the sweep, reading the room log in Redis, can archive it.
+      const nowhere = `postgres://chat:chat@127.0.0.1:${await freePort()}/chat`;
+      const doomed = await processes.start('alone-a', { DATABASE_URL: nowhere });
+      await processes.start('alone-b', { DATABASE_URL: postgres().url });
+      const ann = await connect(doomed.url, { name: 'ann', room: 'nobodyelse' });
+      const cat = await connect(doomed.url, { name: 'cat', room: 'nobodyelse' });
+      clients.push(ann, cat);
+      const first = await ann.send('said before anyone could archive it');
+      const ack = await cat.send('and the last word');
+      const acked = Date.now();
+      await doomed.crash();
+      await eventually(
+        async () =>
+          expect(await archived('nobodyelse')).toEqual([
+            { seq: String(first.seq), id: first.id },
+            { seq: String(ack.seq), id: ack.id },
+          ]),
+        20_000,
+      );
+      // Two sweep rounds (ARCHIVE_SWEEP_MS, 2 s): one sees the head, the next writes up to it.
+      const delay = Date.now() - acked;
+      await annotate(`archived by the sweep ${delay} ms after its ack`);
+      expect(delay).toBeLessThan(6_000);
+    });
+  });
+
   describe('a gateway drained (SIGTERM)', () => {
     const processes = useGatewayCluster({ env: { ARCHIVE_FOLLOWER_DELAY_MS: '600000' } });
     const clients: TestClient[] = [];

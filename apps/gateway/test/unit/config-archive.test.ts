@@ -9,6 +9,7 @@ describe('archive settings', () => {
       archiveBacklogMax: 200_000,
       archiveBatch: 500,
       archiveFollowerDelayMs: 2_000,
+      archiveSweepMs: 2_000,
     });
   });
 
