@@ -167,7 +167,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       readiness.nudge();
       void leases.brokerReturned();
     },
-    ...(archive && { stored: (envelope, epoch) => archive.offer(envelope, epoch) }),
+    ...(archive && {
+      stored: (envelope, epoch) => archive.offer(envelope, epoch),
+      storedDm: (envelope) => archive.offer(envelope, undefined),
+    }),
   });
   const ctx: GatewayContext = {
     config,

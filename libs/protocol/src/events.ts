@@ -193,6 +193,12 @@ export interface HistoryRequest {
   with: string;
   /** Only messages with a lower seq (page backwards). @default the newest */
   before?: number;
+  /**
+   * With `before`: the `ts` of the message at `before` (the first of the previous page). Pages
+   * from the archive need it once they reach a conversation that started over (Redis forgot
+   * it: its seqs began again at 1). @default the newest archived message at `before`
+   */
+  beforeTs?: number;
   /** @default 50, at most 200 */
   limit?: number;
 }
@@ -205,6 +211,12 @@ export interface HistoryResult {
   first: number;
   /** Highest seq of the conversation (0: none). */
   head: number;
+  /**
+   * Present when the cluster keeps an archive (DATABASE_URL): true when earlier messages exist,
+   * from the Redis window or the archive: ask again with `before` and `beforeTs` = the first
+   * message's seq and ts. Archived pages are in send time order (ts, then seq).
+   */
+  more?: boolean;
 }
 
 /**

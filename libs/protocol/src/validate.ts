@@ -169,7 +169,17 @@ export function parseHistory(
   if (typeof payload.with !== 'string' || payload.with.length === 0) {
     return bad('with must be a name (or give room)');
   }
-  return ok({ kind: 'dm', with: payload.with, ...page });
+  const beforeTs = optional(payload, 'beforeTs', (v) => validateSeq(v, 'beforeTs'));
+  if (!beforeTs.ok) return beforeTs;
+  if (beforeTs.value !== undefined && before.value === undefined) {
+    return bad('beforeTs goes with before (the seq and ts of the first message of the last page)');
+  }
+  return ok({
+    kind: 'dm',
+    with: payload.with,
+    ...page,
+    ...(beforeTs.value === undefined ? {} : { beforeTs: beforeTs.value }),
+  });
 }
 
 /** Most messages one `search` answer holds. */

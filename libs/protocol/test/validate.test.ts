@@ -161,6 +161,14 @@ describe('request parsers', () => {
     expect(errorCode(parseHistory({ with: 'alice', limit: 0 }))).toBe('BAD_REQUEST');
     expect(errorCode(parseHistory({ with: 'alice', limit: 201 }))).toBe('BAD_REQUEST');
     expect(errorCode(parseHistory({ with: 'alice', before: -1 }))).toBe('BAD_REQUEST');
+    expect(parseHistory({ with: 'alice', before: 3, beforeTs: 1_700_000_000_000 })).toEqual({
+      ok: true,
+      value: { kind: 'dm', with: 'alice', before: 3, beforeTs: 1_700_000_000_000 },
+    });
+    expect(errorCode(parseHistory({ with: 'alice', beforeTs: 5 }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseHistory({ with: 'alice', before: 3, beforeTs: 'x' }))).toBe(
+      'BAD_REQUEST',
+    );
     expect(parseHistory({ room: 'Dev', before: 900, epoch: 'e_1', limit: 5 })).toEqual({
       ok: true,
       value: { kind: 'room', room: 'dev', before: 900, epoch: 'e_1', limit: 5 },

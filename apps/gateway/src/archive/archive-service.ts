@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { StoredRange } from '../broker/bus';
-import type { MessageEnvelope } from '../broker/envelope';
+import type { DmEnvelope, MessageEnvelope } from '../broker/envelope';
 import type { Logger } from '../logger';
 import type { Archive } from './archive';
 import { ArchiveMetrics } from './archive-metrics';
@@ -72,7 +72,7 @@ export class ArchiveService {
     return this.deps.archive;
   }
 
-  offer(envelope: MessageEnvelope, epoch: string | undefined): void {
+  offer(envelope: MessageEnvelope | DmEnvelope, epoch: string | undefined): void {
     this.writer.offer(envelope, epoch);
   }
 

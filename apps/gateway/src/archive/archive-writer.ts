@@ -1,6 +1,12 @@
-import type { MessageEnvelope } from '../broker/envelope';
+import type { DmEnvelope, MessageEnvelope } from '../broker/envelope';
 import type { Logger } from '../logger';
-import { toArchived, type Archive, type ArchivedMessage } from './archive';
+import {
+  toArchived,
+  toArchivedDm,
+  type Archive,
+  type ArchivedDm,
+  type ArchivedMessage,
+} from './archive';
 import type { ArchiveMetrics } from './archive-metrics';
 import { Fifo } from './fifo';
 
@@ -17,7 +23,8 @@ export interface ArchiveWriterOptions {
 }
 
 interface Pending {
-  envelope: MessageEnvelope;
+  envelope: MessageEnvelope | DmEnvelope;
+  /** A room message's log epoch (unused for DMs). */
   epoch: string | undefined;
   /** Not written before this time (ms). */
   due: number;
@@ -74,8 +81,11 @@ export class ArchiveWriter {
     return { size, ageSeconds: oldest === Infinity ? 0 : Math.max(0, now - oldest) / 1000 };
   }
 
-  /** A stored message this node delivered, with its log's epoch when known. */
-  offer(envelope: MessageEnvelope, epoch: string | undefined, now = Date.now()): void {
+  /**
+   * A stored message this node delivered: a room message with its log's epoch when known, or
+   * a private message.
+   */
+  offer(envelope: MessageEnvelope | DmEnvelope, epoch: string | undefined, now = Date.now()): void {
     const mine = envelope.origin === this.deps.nodeId;
     const due = mine ? now : now + this.options.followerDelayMs;
     (mine ? this.own : this.others).push({ envelope, epoch, due, tries: 0 });
@@ -136,9 +146,14 @@ export class ArchiveWriter {
   private async write(batch: Pending[]): Promise<boolean> {
     const epochs = new Map<string, string | undefined>();
     const messages: ArchivedMessage[] = [];
+    const dms: ArchivedDm[] = [];
     const later: Pending[] = [];
     for (const pending of batch) {
       const { envelope } = pending;
+      if (envelope.type === 'dm') {
+        dms.push(toArchivedDm(envelope));
+        continue;
+      }
       let epoch = pending.epoch;
       if (epoch === undefined) {
         // Redis away: the epoch stays unknown this round (the message is retried later).
@@ -151,7 +166,8 @@ export class ArchiveWriter {
       else messages.push(toArchived(envelope, epoch));
     }
     try {
-      const written = await this.deps.archive.write(messages);
+      const written =
+        (await this.deps.archive.write(messages)) + (await this.deps.archive.writeDms(dms));
       this.deps.metrics.written.inc(written);
       this.wentUp();
     } catch (error) {
@@ -172,7 +188,10 @@ export class ArchiveWriter {
       if (++pending.tries > MAX_EPOCH_TRIES) {
         this.deps.metrics.dropped.inc();
         this.deps.logger.warn(
-          { room: pending.envelope.room, seq: pending.envelope.seq },
+          {
+            room: 'room' in pending.envelope ? pending.envelope.room : undefined,
+            seq: pending.envelope.seq,
+          },
           'archive: the room log has no epoch for this message; not archived',
         );
         continue;

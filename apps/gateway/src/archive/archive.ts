@@ -1,5 +1,5 @@
 import type { UserRef } from '@chat/protocol';
-import type { MessageEnvelope } from '../broker/envelope';
+import type { DmEnvelope, MessageEnvelope } from '../broker/envelope';
 
 /** One room message as the archive keeps it: (room, epoch, seq) names it, as in the room log. */
 export interface ArchivedMessage {
@@ -12,6 +12,31 @@ export interface ArchivedMessage {
   text: string;
   /** Milliseconds since the epoch, when the gateway accepted the message. */
   ts: number;
+}
+
+/**
+ * One private message as the archive keeps it: (conversation, seq, id) names it, the id telling
+ * apart the lives of a conversation whose seq started over after Redis forgot it.
+ */
+export interface ArchivedDm {
+  conversation: string;
+  seq: number;
+  id: string;
+  from: UserRef;
+  to: UserRef;
+  text: string;
+  ts: number;
+}
+
+/** Where a page of a conversation's archive ends: messages before (ts, seq) in that order. */
+export interface DmCursor {
+  ts: number;
+  seq: number;
+}
+
+export function toArchivedDm(envelope: DmEnvelope): ArchivedDm {
+  const { conversation, seq, id, from, to, text, ts } = envelope;
+  return { conversation, seq, id, from, to, text, ts };
 }
 
 /** A stored room message as the archive keeps it, under its log's `epoch`. */
@@ -46,6 +71,12 @@ export interface Archive {
    * unknown to the archive), or undefined when there is none.
    */
   previousEpoch(room: string, epoch?: string): Promise<string | undefined>;
+  /** Stores the private messages not stored yet; resolves to how many were new. */
+  writeDms(messages: readonly ArchivedDm[]): Promise<number>;
+  /** The newest `limit` messages of `conversation` before `cursor`, oldest first. */
+  dmPage(conversation: string, cursor: DmCursor, limit: number): Promise<ArchivedDm[]>;
+  /** The ts of the newest archived message of `conversation` at `seq` (its latest life's). */
+  dmTs(conversation: string, seq: number): Promise<number | undefined>;
   /** The highest seq archived of `room` in `epoch` (0: none). */
   highWater(room: string, epoch: string): Promise<number>;
   /**
@@ -55,7 +86,7 @@ export interface Archive {
   sweepLease(): Promise<boolean>;
   /** Messages of `room` matching the words of `query` (full-text), newest first. */
   search(room: string, query: string, limit: number): Promise<ArchivedMessage[]>;
-  /** Deletes messages older than `cutoffMs` (ms since the epoch); resolves to how many. */
+  /** Deletes messages (rooms' and private) older than `cutoffMs` (ms since the epoch); resolves to how many. */
   prune(cutoffMs: number): Promise<number>;
   close(): Promise<void>;
 }

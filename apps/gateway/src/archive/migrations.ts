@@ -47,6 +47,30 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     // statistics).
     sql: `CREATE INDEX archive_messages_newest ON archive_messages (room, ts DESC, seq DESC);`,
   },
+  {
+    version: 3,
+    name: 'private messages',
+    // A conversation's seq starts over when Redis forgot it (expired after its TTL, or lost);
+    // the message id (unique per message, the same in every copy) tells the lives apart, so a
+    // second write of a message is a no-op and an earlier life's seq 5 is kept beside a later
+    // life's. Lives follow each other in time: pages go back by (ts, seq).
+    sql: `
+      CREATE TABLE archive_dms (
+        conversation text   NOT NULL,
+        seq          bigint NOT NULL,
+        id           text   NOT NULL,
+        from_id      bigint NOT NULL,
+        from_name    text   NOT NULL,
+        to_id        bigint NOT NULL,
+        to_name      text   NOT NULL,
+        text         text   NOT NULL,
+        ts           bigint NOT NULL,
+        PRIMARY KEY (conversation, seq, id)
+      );
+      CREATE INDEX archive_dms_newest ON archive_dms (conversation, ts DESC, seq DESC);
+      CREATE INDEX archive_dms_ts ON archive_dms USING brin (ts);
+    `,
+  },
 ];
 
 /** Any fixed number: the advisory lock that makes concurrently starting gateways migrate once. */

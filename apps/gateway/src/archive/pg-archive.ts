@@ -1,6 +1,12 @@
 import pg from 'pg';
 import type { Logger } from '../logger';
-import { ArchiveUnavailableError, type Archive, type ArchivedMessage } from './archive';
+import {
+  ArchiveUnavailableError,
+  type Archive,
+  type ArchivedDm,
+  type ArchivedMessage,
+  type DmCursor,
+} from './archive';
 import { migrate } from './migrations';
 
 export interface PgArchiveOptions {
@@ -25,6 +31,31 @@ interface Row {
 }
 
 const COLUMNS = 'room, epoch, seq, id, from_id, from_name, text, ts';
+const DM_COLUMNS = 'conversation, seq, id, from_id, from_name, to_id, to_name, text, ts';
+
+interface DmRow {
+  conversation: string;
+  seq: string;
+  id: string;
+  from_id: string;
+  from_name: string;
+  to_id: string;
+  to_name: string;
+  text: string;
+  ts: string;
+}
+
+function toDm(row: DmRow): ArchivedDm {
+  return {
+    conversation: row.conversation,
+    seq: Number(row.seq),
+    id: row.id,
+    from: { id: Number(row.from_id), name: row.from_name },
+    to: { id: Number(row.to_id), name: row.to_name },
+    text: row.text,
+    ts: Number(row.ts),
+  };
+}
 
 function toMessage(row: Row): ArchivedMessage {
   return {
@@ -132,6 +163,52 @@ export class PgArchive implements Archive {
     return Number(inserted[0]?.n ?? 0);
   }
 
+  async writeDms(messages: readonly ArchivedDm[]): Promise<number> {
+    if (messages.length === 0) return 0;
+    const sorted = [...messages].sort(
+      (a, b) =>
+        a.conversation.localeCompare(b.conversation) || a.seq - b.seq || a.id.localeCompare(b.id),
+    );
+    const column = <T>(pick: (m: ArchivedDm) => T) => sorted.map(pick);
+    const inserted = await this.run<{ n: string }>(
+      `WITH rows AS (
+         INSERT INTO archive_dms (${DM_COLUMNS})
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[],
+                              $6::bigint[], $7::text[], $8::text[], $9::bigint[])
+         ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT count(*) AS n FROM rows`,
+      [
+        column((m) => m.conversation),
+        column((m) => m.seq),
+        column((m) => m.id),
+        column((m) => m.from.id),
+        column((m) => m.from.name),
+        column((m) => m.to.id),
+        column((m) => m.to.name),
+        column((m) => m.text),
+        column((m) => m.ts),
+      ],
+    );
+    return Number(inserted[0]?.n ?? 0);
+  }
+
+  async dmPage(conversation: string, cursor: DmCursor, limit: number): Promise<ArchivedDm[]> {
+    const rows = await this.run<DmRow>(
+      `SELECT ${DM_COLUMNS} FROM archive_dms
+       WHERE conversation = $1 AND (ts, seq) < ($2, $3) ORDER BY ts DESC, seq DESC LIMIT $4`,
+      [conversation, cursor.ts, cursor.seq, limit],
+    );
+    return rows.map(toDm).reverse();
+  }
+
+  async dmTs(conversation: string, seq: number): Promise<number | undefined> {
+    const rows = await this.run<{ ts: string }>(
+      `SELECT ts FROM archive_dms WHERE conversation = $1 AND seq = $2 ORDER BY ts DESC LIMIT 1`,
+      [conversation, seq],
+    );
+    return rows[0] === undefined ? undefined : Number(rows[0].ts);
+  }
+
   /** Records when each (room, epoch) started, once per node: the earliest message seen wins. */
   private async recordEpochs(messages: readonly ArchivedMessage[]): Promise<void> {
     const first = new Map<string, ArchivedMessage>();
@@ -228,13 +305,20 @@ export class PgArchive implements Archive {
   }
 
   async prune(cutoffMs: number): Promise<number> {
+    return (
+      (await this.pruneTable('archive_messages', cutoffMs)) +
+      (await this.pruneTable('archive_dms', cutoffMs))
+    );
+  }
+
+  private async pruneTable(table: string, cutoffMs: number): Promise<number> {
     let total = 0;
     for (;;) {
       const rows = await this.run<{ n: string; locked: boolean }>(
         `WITH lock AS (SELECT pg_try_advisory_xact_lock($3) AS locked),
          gone AS (
-           DELETE FROM archive_messages WHERE ctid IN (
-             SELECT ctid FROM archive_messages, lock WHERE lock.locked AND ts < $1 LIMIT $2)
+           DELETE FROM ${table} WHERE ctid IN (
+             SELECT ctid FROM ${table}, lock WHERE lock.locked AND ts < $1 LIMIT $2)
            RETURNING 1)
          SELECT (SELECT count(*) FROM gone) AS n, (SELECT locked FROM lock) AS locked`,
         [cutoffMs, PRUNE_BATCH, PRUNE_LOCK],

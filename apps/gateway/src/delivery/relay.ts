@@ -1,5 +1,5 @@
 import type { Bus, BusHandler } from '../broker/bus';
-import type { Envelope, MessageEnvelope } from '../broker/envelope';
+import type { DmEnvelope, Envelope, MessageEnvelope } from '../broker/envelope';
 import type { DmInbox } from './dm-inbox';
 import type { Topic } from '../broker/topics';
 import type { Logger } from '../logger';
@@ -33,6 +33,8 @@ export interface RelayDeps {
   onResumed(): void;
   /** See FeedDeps.stored: the archive's feed, when there is an archive. */
   stored?(envelope: MessageEnvelope, epoch: string | undefined): void;
+  /** A stored DM, once per node: the archive's feed of private messages. */
+  storedDm?(envelope: DmEnvelope): void;
 }
 
 /**
@@ -139,6 +141,10 @@ export class Relay implements BusHandler {
       case 'dm':
         if (topic.kind === 'user') {
           this.deps.inbox.deliver(envelope, this.deps.registry.ofUser(topic.userId), topic.userId);
+          // Both participants' topics may bring it here: the archive takes the sender's copy,
+          // or the recipient's when the sender has no session on this node.
+          const senderHere = this.deps.registry.ofUser(envelope.from.id).size > 0;
+          if (topic.userId === envelope.from.id || !senderHere) this.deps.storedDm?.(envelope);
         }
         return;
       case 'canary':

@@ -1,11 +1,13 @@
 import {
   parseSearch,
+  type DirectMessage,
   type Result,
   type RoomHistoryRequest,
   type RoomHistoryResult,
   type SearchResult,
 } from '@chat/protocol';
-import { ArchiveUnavailableError } from '../archive/archive';
+import { ArchiveUnavailableError, type Archive } from '../archive/archive';
+import { earlierDms, type DmPageRequest } from '../archive/dm-history';
 import { roomHistory } from '../archive/room-history';
 import type { GatewayContext } from '../context';
 import { ClientError, clientError } from '../errors';
@@ -34,6 +36,28 @@ function archiveFailure(ctx: GatewayContext, error: unknown, event: string): nev
   if (!(error instanceof ArchiveUnavailableError)) throw error;
   ctx.logger.warn({ event, err: error.message }, 'request failed: archive unavailable');
   throw clientError('UNAVAILABLE', ARCHIVE_UNAVAILABLE);
+}
+
+/**
+ * A conversation's page completed from the archive beyond the Redis window (see earlierDms).
+ * Only a page the window cannot fill reads the archive, and takes from the replay budget.
+ */
+export async function earlierDmsHandler(
+  ctx: GatewayContext,
+  archive: Archive,
+  session: LocalSession,
+  conversation: string,
+  request: DmPageRequest,
+  window: DirectMessage[],
+  first: number,
+): Promise<{ messages: DirectMessage[]; more: boolean }> {
+  if (window.length < request.limit) {
+    const refused = ctx.joins.takeRead(session.socket);
+    if (refused) throw new ClientError(refused);
+  }
+  return earlierDms(archive, conversation, request, window, first).catch((error: unknown) =>
+    archiveFailure(ctx, error, 'history'),
+  );
 }
 
 /** `history { room, before?, epoch?, limit? }`: see roomHistory. */

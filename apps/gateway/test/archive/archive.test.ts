@@ -1,4 +1,4 @@
-import type { ChatMessage, RoomHistoryResult } from '@chat/protocol';
+import type { ChatMessage, DirectMessage, HistoryResult, RoomHistoryResult } from '@chat/protocol';
 import { adminClient, useRedis, usePostgres } from '@chat/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, type TestClient } from '../support/client';
@@ -172,5 +172,105 @@ describe('the message archive (PostgreSQL) under three gateways', () => {
     const texts = (await pageAll(ann, 'memory', 8)).map((m) => m.text);
     expect(texts.slice(0, 30)).toEqual(before);
     expect(texts.filter((t) => after.includes(t))).toEqual(after);
+  });
+
+  const archivedDms = (conversation: string) =>
+    postgres().query<{ seq: string; id: string }>(
+      'SELECT seq, id FROM archive_dms WHERE conversation = $1 ORDER BY ts, seq',
+      [conversation],
+    );
+
+  /** Pages a conversation back from the newest message until nothing is earlier. */
+  async function dmPageAll(client: TestClient, other: string, limit: number) {
+    const all: DirectMessage[] = [];
+    let request: Record<string, unknown> = { with: other, limit };
+    for (let i = 0; i < 1_000; i++) {
+      const ack = await client.request('history', request);
+      if (!ack.ok) throw new Error(`history refused: ${JSON.stringify(ack)}`);
+      const result = ack as unknown as HistoryResult;
+      all.unshift(...result.messages);
+      const first = result.messages[0];
+      if (!result.more || first === undefined) return all;
+      request = { with: other, limit, before: first.seq, beforeTs: first.ts };
+    }
+    throw new Error('history never ended');
+  }
+
+  async function dm(client: TestClient, to: string, text: string) {
+    const ack = await client.request('dm', { to, text });
+    if (!ack.ok) throw new Error(`dm refused: ${JSON.stringify(ack)}`);
+    return ack as unknown as { id: string; conversation: string; seq: number };
+  }
+
+  it('keeps private messages once each, paged back past the Redis window by the two only', async () => {
+    const [a, b, c] = await cluster({ DM_HISTORY_LIMIT: '10' });
+    // User ids start over with each test's Redis: forget the earlier tests' conversations.
+    await postgres().query('DELETE FROM archive_dms');
+    const ann = await join(a, 'ann', 'lobby');
+    const ben = await join(b, 'ben', 'lobby');
+    const cat = await join(c, 'cat', 'lobby');
+    const sent: string[] = [];
+    let conversation = '';
+    for (let i = 0; i < 25; i++) {
+      const text = `secret ${i}`;
+      sent.push(text);
+      conversation = (await dm(i % 2 === 0 ? ann : ben, i % 2 === 0 ? 'ben' : 'ann', text))
+        .conversation;
+    }
+    // Each message once, whichever of the two nodes that delivered it wrote it first.
+    await eventually(async () => expect(await archivedDms(conversation)).toHaveLength(25), 20_000);
+    expect(new Set((await archivedDms(conversation)).map((r) => r.id)).size).toBe(25);
+    const paged = await dmPageAll(ben, 'ann', 7);
+    expect(paged.map((m) => m.text)).toEqual(sent);
+    expect(paged.map((m) => m.seq)).toEqual(sent.map((_, i) => i + 1));
+    // Redis keeps the newest 10: the page that crosses its window still has every message once.
+    const newest = await ben.request('history', { with: 'ann', limit: 12 });
+    expect(newest).toMatchObject({ ok: true, first: 16, head: 25, more: true });
+    expect((newest as unknown as HistoryResult).messages.map((m) => m.seq)).toEqual(
+      Array.from({ length: 12 }, (_, i) => 14 + i),
+    );
+    // A third user names ann and gets their own (empty) conversation, never ann and ben's.
+    expect(await cat.request('history', { with: 'ann' })).toMatchObject({
+      ok: true,
+      messages: [],
+      more: false,
+    });
+    expect(await cat.request('history', { with: 'ben', before: 20 })).toMatchObject({
+      ok: true,
+      messages: [],
+      more: false,
+    });
+  });
+
+  it('a conversation Redis forgot starts over at seq 1: paging goes back through both lives, even after Redis lost everything', async () => {
+    const [a, b] = await cluster({ NODE_TTL_MS: '2000' });
+    await postgres().query('DELETE FROM archive_dms');
+    const ann = await join(a, 'ann', 'lobby');
+    const ben = await join(b, 'ben', 'lobby');
+    const sent: string[] = [];
+    let conversation = '';
+    for (let i = 0; i < 12; i++) {
+      sent.push(`first life ${i}`);
+      conversation = (await dm(ann, 'ben', `first life ${i}`)).conversation;
+    }
+    await eventually(async () => expect(await archivedDms(conversation)).toHaveLength(12), 20_000);
+    // The conversation's keys expire (ROOM_TTL_S after its last message): its seq starts over.
+    const admin = adminClient(redis.url);
+    const keys = await admin.keys('*dm-*');
+    await admin.del(...keys.filter((k) => k.includes('dm-seq') || k.includes('dm-log')));
+    for (let i = 0; i < 4; i++) {
+      sent.push(`second life ${i}`);
+      expect(
+        await dm(i % 2 === 0 ? ben : ann, i % 2 === 0 ? 'ann' : 'ben', `second life ${i}`),
+      ).toMatchObject({ seq: i + 1 });
+    }
+    await eventually(async () => expect(await archivedDms(conversation)).toHaveLength(16), 20_000);
+    expect((await dmPageAll(ann, 'ben', 5)).map((m) => m.text)).toEqual(sent);
+    // Redis loses everything: the conversation is still there, from the archive.
+    await admin.flushall();
+    admin.disconnect();
+    await eventually(async () => {
+      expect((await dmPageAll(ben, 'ann', 5)).map((m) => m.text)).toEqual(sent);
+    }, 15_000);
   });
 });

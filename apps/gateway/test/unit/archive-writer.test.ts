@@ -11,7 +11,7 @@ import type { MessageEnvelope } from '../../src/broker/envelope';
 import { createLogger } from '../../src/logger';
 
 /** An archive in memory that can be made to fail, keyed like the real one. */
-class FakeArchive implements Pick<Archive, 'write'> {
+class FakeArchive implements Pick<Archive, 'write' | 'writeDms'> {
   readonly rows = new Map<string, ArchivedMessage>();
   down = false;
   async write(messages: readonly ArchivedMessage[]): Promise<number> {
@@ -23,6 +23,9 @@ class FakeArchive implements Pick<Archive, 'write'> {
       this.rows.set(key, m);
     }
     return added;
+  }
+  async writeDms(): Promise<number> {
+    return 0;
   }
 }
 
