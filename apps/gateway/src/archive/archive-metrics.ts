@@ -18,7 +18,7 @@ export class ArchiveMetrics {
     const registers = [registry];
     this.backlog = new Gauge({
       name: 'chat_archive_backlog_messages',
-      help: 'Room messages delivered on this node and not yet confirmed in the archive',
+      help: 'Room and private messages delivered on this node and not yet confirmed in the archive',
       registers,
       collect() {
         this.set(state().size);
@@ -34,7 +34,7 @@ export class ArchiveMetrics {
     });
     this.written = new Counter({
       name: 'chat_archive_written_total',
-      help: 'Room messages this node stored in the archive (not counting ones already there)',
+      help: 'Room and private messages this node stored in the archive (not counting ones already there)',
       registers,
     });
     this.dropped = new Counter({
