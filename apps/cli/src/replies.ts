@@ -67,25 +67,30 @@ export function renderDms(result: DmsResult, style: Style): Line[] {
   }));
 }
 
-/** The page oldest first, as the DMs looked live; first a note if earlier ones are gone. */
+/** The page oldest first, as the DMs looked live; first a note if earlier ones are gone or archived. */
 export function renderHistory(
   result: HistoryResult,
   self: UserRef | undefined,
   style: Style,
 ): Line[] {
   const lines: Line[] = [];
-  if (result.first > 1) {
+  const name = sanitize(result.with.name);
+  // With an archive (`more` present) nothing is gone: the page just does not reach back further.
+  if (result.more === true) {
     lines.push({
       stream: 'out',
-      text: style.notice(
-        `! ${result.first - 1} earlier messages with ${sanitize(result.with.name)} are no longer kept`,
-      ),
+      text: style.notice(`! earlier messages with ${name} are kept in the archive (not shown)`),
+    });
+  } else if (result.more === undefined && result.first > 1) {
+    lines.push({
+      stream: 'out',
+      text: style.notice(`! ${result.first - 1} earlier messages with ${name} are no longer kept`),
     });
   }
   if (result.messages.length === 0) {
     lines.push({
       stream: 'out',
-      text: style.notice(`No messages with ${sanitize(result.with.name)}`),
+      text: style.notice(`No messages with ${name}`),
     });
   }
   for (const m of result.messages) {
