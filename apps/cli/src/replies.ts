@@ -1,4 +1,5 @@
 import {
+  dmPageNotice,
   sanitize,
   type DmResult,
   type DmsResult,
@@ -75,18 +76,8 @@ export function renderHistory(
 ): Line[] {
   const lines: Line[] = [];
   const name = sanitize(result.with.name);
-  // With an archive (`more` present) nothing is gone: the page just does not reach back further.
-  if (result.more === true) {
-    lines.push({
-      stream: 'out',
-      text: style.notice(`! earlier messages with ${name} are kept in the archive (not shown)`),
-    });
-  } else if (result.more === undefined && result.first > 1) {
-    lines.push({
-      stream: 'out',
-      text: style.notice(`! ${result.first - 1} earlier messages with ${name} are no longer kept`),
-    });
-  }
+  const notice = dmPageNotice(result, name);
+  if (notice !== undefined) lines.push({ stream: 'out', text: style.notice(notice) });
   if (result.messages.length === 0) {
     lines.push({
       stream: 'out',

@@ -1,4 +1,4 @@
-import type { RoomHistoryRequest, RoomHistoryResult } from './events';
+import type { HistoryResult, RoomHistoryRequest, RoomHistoryResult } from './events';
 
 /** Messages one "earlier messages" page asks for. */
 export const EARLIER_PAGE = 20;
@@ -38,4 +38,18 @@ export class EarlierPages {
     const first = result.messages[0];
     this.cursors.set(result.room, { before: first?.seq ?? 0, epoch: result.epoch });
   }
+}
+
+/**
+ * What a client says above a page of a conversation (the CLI's `/history`, the web page's):
+ * with an archive (`more` present) nothing is gone, earlier messages are only not shown; without
+ * one, how many the Redis window no longer keeps. `peer` is the other user's (sanitized) name.
+ */
+export function dmPageNotice(result: HistoryResult, peer: string): string | undefined {
+  if (result.more === true)
+    return `! earlier messages with ${peer} are kept in the archive (not shown)`;
+  if (result.more === undefined && result.first > 1) {
+    return `! ${result.first - 1} earlier messages with ${peer} are no longer kept`;
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import {
+  dmPageNotice,
   sanitize,
   type ChatMessage,
   type HistoryResult,
@@ -78,13 +79,13 @@ export class Conversation {
   /**
    * A page of a private conversation (clicking it in `Conversations`), between dividers: each
    * line as a live DM reads, `[DM from bob] text` or `[DM to bob] text`, marked `(earlier)`;
-   * first a note if the cluster no longer keeps some (as the CLI's `/history`).
+   * first a note if the cluster no longer keeps some or has more in its archive (as the CLI's
+   * `/history`).
    */
   dmHistory(result: HistoryResult, myId: number | undefined): void {
     const peer = sanitize(result.with.name);
-    if (result.first > 1) {
-      this.notice(`! ${result.first - 1} earlier messages with ${peer} are no longer kept`);
-    }
+    const notice = dmPageNotice(result, peer);
+    if (notice !== undefined) this.notice(notice);
     if (result.messages.length === 0) {
       this.notice(`No messages with ${peer}`);
       return;
