@@ -41,6 +41,7 @@ export class ArchiveSweeper {
   /** How far each room's log is known to be archived. */
   private readonly covered = new Map<string, Mark>();
   private busy = false;
+  private failing = false;
 
   constructor(
     private readonly deps: ArchiveSweeperDeps,
@@ -56,17 +57,23 @@ export class ArchiveSweeper {
         // Another node sweeps; what this node saw would be stale when it takes over.
         this.seen.clear();
         this.covered.clear();
+        this.failing = false;
         return;
       }
       const listed = new Set(await this.deps.rooms());
       for (const room of new Set([...listed, ...this.seen.keys()])) {
         await this.sweep(room, listed.has(room));
       }
+      this.failing = false;
     } catch (error) {
-      this.deps.logger.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        'archive sweep failed; the next round retries',
-      );
+      // Once per outage: Redis or PostgreSQL away fails every round until it is back.
+      if (!this.failing) {
+        this.deps.logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'archive sweep failed; the next rounds retry',
+        );
+      }
+      this.failing = true;
     } finally {
       this.busy = false;
     }
