@@ -26,14 +26,15 @@ interface Mark {
 /**
  * The recovery pass that makes the archive complete whatever happened to the nodes that
  * delivered a message: one node at a time (Archive.sweepLease) compares each room log's head in
- * Redis with the archive's high-water mark and writes what is missing, read from the log.
+ * Redis with what the archive holds of it and writes what is missing, read from the log.
  *
  * A round only looks at a message once it has been in the log for a whole round (the head seen
  * the round before), so the live writers, not the sweep, write what they can. A room is swept
  * while it has members and afterwards until its log is archived to its head, so a room whose
  * every member was on a node that died is still covered after that node's sessions are reaped.
- * Cost per round: one head read per room; one archive query per room whose head moved; log
- * reads only for what is missing, `batchSize` at a time.
+ * Cost per round: one head read per room; one archive count per room whose head moved (over
+ * the positions added since the last round; the whole window after taking over the lease); log
+ * reads only where some are missing, `batchSize` at a time.
  */
 export class ArchiveSweeper {
   /** The head each room's log had at the previous round. */
@@ -97,9 +98,14 @@ export class ArchiveSweeper {
     if (!listed && now?.epoch === epoch && now.seq >= log.head) this.forget(room);
   }
 
-  /** Writes what the archive lacks of `room`'s log in (after, target]. */
+  /**
+   * Writes what the archive lacks of `room`'s log in (after, target]: counted first (an index
+   * range of about one round's messages), read from the log and written only when some are
+   * missing (a hole below newer rows too: rows already there are skipped by the write).
+   */
   private async fill(room: string, epoch: string, after: number, target: number): Promise<void> {
-    let next = Math.max(after, await this.deps.archive.highWater(room, epoch));
+    const archived = await this.deps.archive.archivedCount(room, epoch, after, target);
+    let next = archived >= target - after ? target : after;
     while (next < target) {
       const page = await this.deps.range(
         room,

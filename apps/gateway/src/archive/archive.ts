@@ -77,8 +77,8 @@ export interface Archive {
   dmPage(conversation: string, cursor: DmCursor, limit: number): Promise<ArchivedDm[]>;
   /** The ts of the newest archived message of `conversation` at `seq` (its latest life's). */
   dmTs(conversation: string, seq: number): Promise<number | undefined>;
-  /** The highest seq archived of `room` in `epoch` (0: none). */
-  highWater(room: string, epoch: string): Promise<number>;
+  /** How many messages of `room` in `epoch` with seq in (after, upTo] are archived. */
+  archivedCount(room: string, epoch: string, after: number, upTo: number): Promise<number>;
   /**
    * True while this node holds the cluster's sweeper lease (taken here when free): one node at
    * a time runs the recovery pass. The lease ends with this node's connection to the archive.

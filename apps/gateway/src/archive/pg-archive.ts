@@ -257,12 +257,13 @@ export class PgArchive implements Archive {
     return rows[0]?.epoch;
   }
 
-  async highWater(room: string, epoch: string): Promise<number> {
-    const rows = await this.run<{ seq: string | null }>(
-      'SELECT max(seq) AS seq FROM archive_messages WHERE room = $1 AND epoch = $2',
-      [room, epoch],
+  async archivedCount(room: string, epoch: string, after: number, upTo: number): Promise<number> {
+    const rows = await this.run<{ n: string }>(
+      `SELECT count(*) AS n FROM archive_messages
+       WHERE room = $1 AND epoch = $2 AND seq > $3 AND seq <= $4`,
+      [room, epoch, after, upTo],
     );
-    return Number(rows[0]?.seq ?? 0);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async sweepLease(): Promise<boolean> {
