@@ -267,14 +267,14 @@ export class PgArchive implements Archive {
   }
 
   async sweepLease(): Promise<boolean> {
-    if (this.sweeper) {
+    const held = this.sweeper;
+    if (held) {
       try {
         // The lock lives as long as this session: a session that still answers still holds it.
-        await this.sweeper.query('SELECT 1');
-        return true;
-      } catch {
-        this.sweeper.release(true);
-        this.sweeper = undefined;
+        await held.query('SELECT 1');
+        if (this.sweeper === held) return true;
+      } catch (error) {
+        this.lostSweeper(held, error instanceof Error ? error : new Error(String(error)));
       }
     }
     const client = await this.connect();
@@ -284,6 +284,10 @@ export class PgArchive implements Archive {
         [SWEEP_LOCK],
       );
       if (rows.rows[0]?.held === true) {
+        // A held connection's errors (the server restarting) are not the pool's to catch:
+        // unhandled, they would crash the process. The lease is lost with it; another round
+        // (here or on another node) takes it again.
+        client.on('error', (error) => this.lostSweeper(client, error));
         this.sweeper = client;
         return true;
       }
@@ -293,6 +297,16 @@ export class PgArchive implements Archive {
       client.release(true);
       throw new ArchiveUnavailableError(error);
     }
+  }
+
+  private lostSweeper(client: pg.PoolClient, error: Error): void {
+    if (this.sweeper !== client) return;
+    this.options.logger.warn(
+      { err: error.message },
+      'archive sweep lease lost with its connection',
+    );
+    this.sweeper = undefined;
+    client.release(true);
   }
 
   async search(room: string, query: string, limit: number): Promise<ArchivedMessage[]> {
