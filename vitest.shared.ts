@@ -36,6 +36,7 @@ export default defineConfig({
       REDIS_IMAGE: process.env.REDIS_IMAGE ?? images.REDIS_IMAGE ?? 'redis:7',
       NODE_IMAGE: process.env.NODE_IMAGE ?? images.NODE_IMAGE ?? 'node:20-bookworm-slim',
       HAPROXY_IMAGE: process.env.HAPROXY_IMAGE ?? images.HAPROXY_IMAGE ?? 'haproxy:2.6',
+      POSTGRES_IMAGE: process.env.POSTGRES_IMAGE ?? images.POSTGRES_IMAGE ?? 'postgres:15',
       TESTCONTAINERS_RYUK_DISABLED: process.env.TESTCONTAINERS_RYUK_DISABLED ?? 'true',
     },
   },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds local stand-ins for the official node:20-bookworm-slim, redis:7 (with redis-sentinel,
-# as the official image has) and haproxy:2.6 images, for machines that have a Docker engine
+# as the official image has), haproxy:2.6 and postgres:15 images, for machines that have a Docker engine
 # but cannot reach a container registry.
 # Each image is a Debian bookworm root made by debootstrap (minbase, mirror taken from
 # apt's own sources) and loaded with `docker import`. Rootfs trees are cached under
@@ -14,6 +14,7 @@ FORCE=0; [[ ${1:-} == --force ]] && FORCE=1
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${CHAT_OFFLINE_CACHE:-/var/cache/chat-offline}
 NODE_IMAGE=chat-offline/node:20 REDIS_IMAGE=chat-offline/redis:7 HAPROXY_IMAGE=chat-offline/haproxy:2.6
+POSTGRES_IMAGE=chat-offline/postgres:15
 PATH_ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { echo "offline-images: $*" >&2; }
@@ -73,6 +74,48 @@ exec "$@"
 EOF
 }
 
+# What the official postgres image does for the settings compose and the tests use: on first
+# start (empty PGDATA) initdb with POSTGRES_USER (default postgres) as superuser and
+# POSTGRES_PASSWORD, create POSTGRES_DB (default: the user's name), accept password logins from
+# anywhere; then run the server as the postgres user on 5432. Arguments starting with `-` go to
+# postgres (`-c fsync=off`).
+postgres_entrypoint() {
+  cat <<'EOF'
+#!/bin/bash
+set -euo pipefail
+case "${1:-}" in -*|'') set -- postgres "$@" ;; esac
+[[ $1 == postgres ]] || exec "$@"
+shift
+bin=/usr/lib/postgresql/15/bin
+export PGDATA=${PGDATA:-/var/lib/postgresql/data}
+user=${POSTGRES_USER:-postgres} db=${POSTGRES_DB:-${POSTGRES_USER:-postgres}}
+as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+mkdir -p "$PGDATA" /var/run/postgresql
+chown postgres:postgres "$PGDATA" /var/run/postgresql; chmod 700 "$PGDATA"
+if [[ ! -s $PGDATA/PG_VERSION ]]; then
+  [[ -n ${POSTGRES_PASSWORD:-} ]] || { echo 'postgres: POSTGRES_PASSWORD is not set' >&2; exit 1; }
+  pw=$(mktemp); printf '%s\n' "$POSTGRES_PASSWORD" >"$pw"; chown postgres "$pw"
+  as_pg "$bin/initdb" -D "$PGDATA" -U "$user" --pwfile="$pw" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pw"
+  printf "listen_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
+  printf 'host all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
+  if [[ $db != postgres ]]; then
+    echo "CREATE DATABASE \"$db\" OWNER \"$user\";" | as_pg "$bin/postgres" --single -D "$PGDATA" postgres >/dev/null
+  fi
+  echo 'PostgreSQL init process complete; ready for start up.'
+fi
+exec setpriv --reuid=postgres --regid=postgres --init-groups "$bin/postgres" -D "$PGDATA" "$@"
+EOF
+}
+
+build_postgres() {
+  local r=$CACHE/rootfs/postgres
+  postgres_entrypoint >"$r/usr/local/bin/docker-entrypoint.sh"; chmod 755 "$r/usr/local/bin/docker-entrypoint.sh"
+  mkdir -p "$r/var/lib/postgresql/data"
+  import postgres "$POSTGRES_IMAGE" 'ENV PGDATA=/var/lib/postgresql/data' 'VOLUME /var/lib/postgresql/data' \
+    'EXPOSE 5432' 'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["postgres"]'
+}
+
 build_node() {
   local r=$CACHE/rootfs/node node npm out extra=
   node=$(readlink -f "$(command -v node)")
@@ -119,9 +162,10 @@ timed engine "$HERE/docker-engine.sh"
 MIRROR=$(mirror); [[ -n $MIRROR ]] || { log "no Debian mirror found in apt sources"; exit 1; }
 command -v node >/dev/null || { log "node is not installed on this machine"; exit 1; }
 
-declare -A PKGS=([node]="ca-certificates,tini" [redis]="redis-server,redis-sentinel,redis-tools" [haproxy]=haproxy)
-declare -A IMAGE=([node]=$NODE_IMAGE [redis]=$REDIS_IMAGE [haproxy]=$HAPROXY_IMAGE)
-todo=(); for n in node redis haproxy; do have_image "${IMAGE[$n]}" "${PKGS[$n]}" || todo+=("$n"); done
+declare -A PKGS=([node]="ca-certificates,tini" [redis]="redis-server,redis-sentinel,redis-tools" [haproxy]=haproxy
+  [postgres]="postgresql-15,postgresql-client-15")
+declare -A IMAGE=([node]=$NODE_IMAGE [redis]=$REDIS_IMAGE [haproxy]=$HAPROXY_IMAGE [postgres]=$POSTGRES_IMAGE)
+todo=(); for n in node redis haproxy postgres; do have_image "${IMAGE[$n]}" "${PKGS[$n]}" || todo+=("$n"); done
 
 # Bootstrap the missing trees in parallel (separate package caches, so no races).
 pids=()
@@ -129,10 +173,11 @@ for n in "${todo[@]}"; do timed "debootstrap $n" rootfs "$n" "${PKGS[$n]}" & pid
 for p in "${pids[@]}"; do wait "$p"; done
 for n in "${todo[@]}"; do timed "image ${IMAGE[$n]}" "build_$n"; done
 
-# infra/.env: replace our three lines, keep everything else (e.g. CHAT_PORT).
-env=$HERE/.env; others=$(grep -vE '^(NODE|REDIS|HAPROXY)_IMAGE=' "$env" 2>/dev/null || true)
+# infra/.env: replace our four lines, keep everything else (e.g. CHAT_PORT).
+env=$HERE/.env; others=$(grep -vE '^(NODE|REDIS|HAPROXY|POSTGRES)_IMAGE=' "$env" 2>/dev/null || true)
 { [[ -n $others ]] && printf '%s\n' "$others"
-  printf 'NODE_IMAGE=%s\nREDIS_IMAGE=%s\nHAPROXY_IMAGE=%s\n' "$NODE_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE"
+  printf 'NODE_IMAGE=%s\nREDIS_IMAGE=%s\nHAPROXY_IMAGE=%s\nPOSTGRES_IMAGE=%s\n' \
+    "$NODE_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE" "$POSTGRES_IMAGE"
 } >"$env.tmp" && cat "$env.tmp" >"$env" && rm -f "$env.tmp"
 log "total: ${SECONDS}s"
-printf '%s\n' "$NODE_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE"
+printf '%s\n' "$NODE_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE" "$POSTGRES_IMAGE"

@@ -110,6 +110,8 @@ export interface ClusterEnv {
   profile?: { system: SystemName; dir: string };
   /** The Redis Cluster of the `*-cluster` systems (S5 only). */
   redisCluster?: RedisClusterGroup;
+  /** More settings for our gateways (the archive scenario's DATABASE_URL). */
+  gatewayEnv?: Record<string, string>;
 }
 
 /** Where a system's servers find Redis: the one Redis, or the cluster's seeds; and its pids. */
@@ -208,6 +210,7 @@ export async function startCluster(
             HISTORY_ON_JOIN: '0',
             LEAVE_GRACE_MS: '0',
             DRAIN_TIMEOUT_MS: '2000',
+            ...env.gatewayEnv,
           },
         })
       : spawnProc(name, process.execPath, [...execArgv, env.bundles.baseline], {

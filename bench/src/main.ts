@@ -27,6 +27,7 @@ import {
 } from './redis';
 import { computeRatio, ratioLine, type RunResult } from './report';
 import { saveRun, smokeVerdict } from './save';
+import { scenarioArchive } from './archive';
 import { scenarioS3 } from './s3-locality';
 import { scenarioS4 } from './s4-slow';
 import { sweepScenario, type ScenarioSettings } from './scenarios';
@@ -162,6 +163,14 @@ async function scenarios(
       measureMs: Math.max(settings.timing.measureMs, smoke ? 2_000 : 25_000),
     };
     run.s4 = await scenarioS4(servers, env, settings, halfAdapter, slowTiming);
+  }
+  if (scenarioList.includes('archive')) {
+    await scenarioArchive(env, settings, {
+      smoke,
+      rates: options.rates ?? [3_600],
+      rows: options.archiveRows ?? (smoke ? [20_000] : [1_000_000, 10_000_000]),
+      resultsDir: RESULTS,
+    });
   }
 }
 

@@ -25,6 +25,7 @@ export interface BenchEnv {
   /** Client implementation in the generators. */
   client: 'raw' | 'socket.io';
   profile?: ClusterEnv['profile'];
+  gatewayEnv?: ClusterEnv['gatewayEnv'];
 }
 
 export type Layout = Omit<PlanOptions, 'generators'>;
@@ -118,6 +119,11 @@ export class Session {
 
   get nodes(): number {
     return this.ctx.cluster.servers.length;
+  }
+
+  /** The servers' base URLs, node 0 first. */
+  get urls(): string[] {
+    return this.ctx.cluster.servers.map((s) => s.url);
   }
 
   get plan(): StepContext['plan'] {

@@ -128,6 +128,14 @@ describe(`compose stack: ${GATEWAYS} gateways behind the balancer`, () => {
     }
     await say(cliUser, 'hello from the terminal');
     await eventually(assertEveryoneHasEverything);
+    // The compose stack keeps them in its archive (PostgreSQL): a search finds them.
+    const searcher = chatters[0];
+    if (searcher === undefined) throw new Error('no chatter');
+    await eventually(async () =>
+      expect((await searcher.search('hello')).sort()).toEqual(
+        [...NAMES.map((name) => `${name} says hello`), 'hello from the terminal'].sort(),
+      ),
+    );
   });
 
   it('moves the clients of a killed gateway to the others and the conversation goes on', async () => {

@@ -6,12 +6,15 @@ import type {
   DmsResult,
   HistoryResult,
   JoinResult,
+  RoomHistoryResult,
   RoomsResult,
+  SearchResult,
   SendResult,
   UserRef,
   WhoResult,
 } from '@chat/protocol';
 import { randomBytes } from 'node:crypto';
+import { chatError, EarlierPages } from '@chat/protocol';
 import { Backoff, sleep, type BackoffOptions } from './backoff';
 import type { ClientEventHandler } from './events';
 import { Outbox } from './outbox';
@@ -63,6 +66,7 @@ export class ChatClient {
   private readonly backoff: Backoff;
   private readonly outbox = new Outbox<ChatSocket>();
   private readonly state: ResumeState;
+  private readonly earlier = new EarlierPages();
   private readonly stop = new AbortController();
   private readonly cidPrefix = randomBytes(6).toString('base64url');
   private cidCounter = 0;
@@ -168,7 +172,29 @@ export class ChatClient {
   }
 
   history(name: string): Promise<Outcome<HistoryResult>> {
-    return this.request((socket, ms) => socket.timeout(ms).emitWithAck('history', { with: name }));
+    return this.request(async (socket, ms) => {
+      const ack = await socket.timeout(ms).emitWithAck('history', { with: name });
+      return !ack.ok || 'conversation' in ack ? ack : wrongHistory();
+    });
+  }
+
+  /** The page of the current room before the earliest message shown there (`/more`). */
+  more(): Promise<Outcome<RoomHistoryResult>> {
+    return this.request(async (socket, ms) => {
+      const request = this.earlier.request(this.state.room);
+      const ack = await socket.timeout(ms).emitWithAck('history', request);
+      if (!ack.ok) return ack;
+      if (!('room' in ack)) return wrongHistory();
+      this.earlier.paged(ack);
+      return ack;
+    });
+  }
+
+  /** Archived messages of the current room with these words, newest first (`/search`). */
+  search(q: string): Promise<Outcome<SearchResult>> {
+    return this.request((socket, ms) =>
+      socket.timeout(ms).emitWithAck('search', { q, room: this.state.room }),
+    );
   }
 
   rooms(): Promise<Outcome<RoomsResult>> {
@@ -260,6 +286,7 @@ export class ChatClient {
       // (e.g. our own send whose ack the failed node never gave us): shown once, not twice.
       if (message.history === true && this.state.seqs.has(message.room, message.seq)) return;
       this.state.seqs.seen(message.room, message.seq);
+      this.earlier.seen(message.room, message.seq, this.state.seqs.epoch(message.room));
       this.onEvent({ type: 'message', message });
     };
     socket.on('message', (message) => {
@@ -320,4 +347,12 @@ export class ChatClient {
     socket?.disconnect();
     this.resolveEnd(end);
   }
+}
+
+/** A gateway that answers one kind of `history` with the other breaks the protocol. */
+function wrongHistory(): { ok: false; error: ChatError } {
+  return {
+    ok: false,
+    error: chatError('INTERNAL', 'the gateway answered another kind of history'),
+  };
 }

@@ -20,6 +20,10 @@ export type Command =
   | { kind: 'dms' }
   /** The newest messages of our conversation with `with`. */
   | { kind: 'history'; with: string }
+  /** The current room's messages before the earliest one shown (from the archive beyond the window). */
+  | { kind: 'more' }
+  /** The current room's archived messages with these words. */
+  | { kind: 'search'; q: string }
   /** A mistyped command: `hint` says what was expected. Nothing is sent. */
   | { kind: 'invalid'; hint: string }
   /**
@@ -36,6 +40,8 @@ export const HELP: readonly string[] = [
   '  /msg NAME TEXT   send a direct message to NAME',
   '  /dms             list your private conversations and what you have not read',
   '  /history NAME    show your conversation with NAME (marks it read)',
+  '  /more            show earlier messages of the current room',
+  '  /search WORDS    find messages of the current room with these words',
   '  /help            show this help',
   '  /quit or exit    leave the chat (Ctrl-C and Ctrl-D too)',
   'Anything else is sent to the current room; start a line with // to send one beginning with /.',
@@ -46,6 +52,8 @@ const USAGE: Readonly<Record<string, string>> = {
   msg: 'usage: /msg NAME TEXT',
   dms: 'usage: /dms',
   history: 'usage: /history NAME',
+  more: 'usage: /more',
+  search: 'usage: /search WORDS',
   rooms: 'usage: /rooms',
   who: 'usage: /who',
   help: 'usage: /help',
@@ -70,6 +78,7 @@ export function parseLine(raw: string): Command {
     case 'rooms':
     case 'who':
     case 'dms':
+    case 'more':
       if (rest !== '') return invalid(verb);
       return verb === 'exit' ? { kind: 'quit' } : { kind: verb };
     case 'join': {
@@ -77,6 +86,8 @@ export function parseLine(raw: string): Command {
       const room = validateRoom(rest);
       return room.ok ? { kind: 'join', room: room.value } : { kind: 'refused', error: room.error };
     }
+    case 'search':
+      return rest.trim() === '' ? invalid(verb) : { kind: 'search', q: rest.trim() };
     case 'history':
       if (!/^\S+$/.test(rest)) return invalid(verb);
       return { kind: 'history', with: rest };

@@ -5,6 +5,8 @@ import { renderError } from './render';
 import {
   renderDmSent,
   renderDms,
+  renderEarlier,
+  renderFound,
   renderHistory,
   renderHelp,
   renderHint,
@@ -87,6 +89,14 @@ export function dispatch(command: Command, session: Session): Dispatched {
     case 'history':
       return settle(client.history(command.with), (result) =>
         renderHistory(result, client.user, style).forEach((line) => output.write(line)),
+      );
+    case 'more':
+      return settle(client.more(), (result) =>
+        renderEarlier(result, style).forEach((line) => output.write(line)),
+      );
+    case 'search':
+      return settle(client.search(command.q), (result) =>
+        renderFound(result, command.q, style).forEach((line) => output.write(line)),
       );
     case 'who':
       return settle(client.who(), (result) => output.write(renderWho(result, client.user, style)));

@@ -1,10 +1,14 @@
 import {
+  dmPageNotice,
   sanitize,
   type DmResult,
   type DmsResult,
   type HistoryResult,
+  type ChatMessage,
   type JoinResult,
+  type RoomHistoryResult,
   type RoomsResult,
+  type SearchResult,
   type UserRef,
   type WhoResult,
 } from '@chat/protocol';
@@ -64,25 +68,20 @@ export function renderDms(result: DmsResult, style: Style): Line[] {
   }));
 }
 
-/** The page oldest first, as the DMs looked live; first a note if earlier ones are gone. */
+/** The page oldest first, as the DMs looked live; first a note if earlier ones are gone or archived. */
 export function renderHistory(
   result: HistoryResult,
   self: UserRef | undefined,
   style: Style,
 ): Line[] {
   const lines: Line[] = [];
-  if (result.first > 1) {
-    lines.push({
-      stream: 'out',
-      text: style.notice(
-        `! ${result.first - 1} earlier messages with ${sanitize(result.with.name)} are no longer kept`,
-      ),
-    });
-  }
+  const name = sanitize(result.with.name);
+  const notice = dmPageNotice(result, name);
+  if (notice !== undefined) lines.push({ stream: 'out', text: style.notice(notice) });
   if (result.messages.length === 0) {
     lines.push({
       stream: 'out',
-      text: style.notice(`No messages with ${sanitize(result.with.name)}`),
+      text: style.notice(`No messages with ${name}`),
     });
   }
   for (const m of result.messages) {
@@ -114,4 +113,36 @@ export function renderGoodbye(style: Style): Line {
 /** A mistyped command; on stderr, since nothing was sent. */
 export function renderHint(hint: string, style: Style): Line {
   return { stream: 'err', text: style.error(sanitize(hint)) };
+}
+
+/** `[<name>] <text>`, as a room message reads live. */
+function messageLine(message: ChatMessage, style: Style): Line {
+  const from = style.name(`[${sanitize(message.from.name)}]`, message.from.id);
+  return { stream: 'out', text: `${from} ${sanitize(message.text)}` };
+}
+
+/** `/more`: the page oldest first, then a note when nothing earlier is kept. */
+export function renderEarlier(result: RoomHistoryResult, style: Style): Line[] {
+  const lines = result.messages.map((m) => messageLine(m, style));
+  if (!result.more) {
+    lines.push({
+      stream: 'out',
+      text: style.notice(`No earlier messages in #${sanitize(result.room)}`),
+    });
+  }
+  return lines;
+}
+
+/** `/search`: a count, then the matches newest first. */
+export function renderFound(result: SearchResult, q: string, style: Style): Line[] {
+  const n = result.messages.length;
+  return [
+    {
+      stream: 'out',
+      text: style.notice(
+        `${n} ${n === 1 ? 'message' : 'messages'} in #${sanitize(result.room)} match "${sanitize(q)}"`,
+      ),
+    },
+    ...result.messages.map((m) => messageLine(m, style)),
+  ];
 }

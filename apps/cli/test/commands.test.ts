@@ -26,6 +26,8 @@ describe('parseLine', () => {
     ['/who', { kind: 'who' }],
     ['/dms', { kind: 'dms' }],
     ['/history alice', { kind: 'history', with: 'alice' }],
+    ['/more', { kind: 'more' }],
+    ['/search  launch plan ', { kind: 'search', q: 'launch plan' }],
     ['/who  ', { kind: 'who' }],
   ])('parses %j', (line, command) => {
     expect(parseLine(line)).toEqual(command);

@@ -57,6 +57,14 @@ describe('replies to commands', () => {
       '[DM from alice] hi',
       '[DM to alice] hello',
     ]);
+    // With an archive nothing is gone: earlier messages are there, beyond this page, or not.
+    expect(texts(renderHistory({ ...page, more: true }, bob, plainStyle))[0]).toBe(
+      '! earlier messages with alice are kept in the archive (not shown)',
+    );
+    expect(texts(renderHistory({ ...page, more: false }, bob, plainStyle))).toEqual([
+      '[DM from alice] hi',
+      '[DM to alice] hello',
+    ]);
   });
 
   it('lists rooms one per line with their member counts', () => {

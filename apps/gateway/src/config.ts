@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NODE_ID_PATTERN } from './broker/topics';
+import { archiveSettings, type ArchiveSettings } from './config-archive';
 import { redisSettings, type RedisSettings } from './config-redis';
 import { ConfigError, flag, integer, optional, optionalInteger, type Env } from './config-values';
 
@@ -12,7 +13,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every setting of a gateway, read from the environment by {@link loadConfig}. */
-export interface GatewayConfig extends RedisSettings {
+export interface GatewayConfig extends RedisSettings, ArchiveSettings {
   /** HTTP and Socket.IO port. @default 3000 */
   port: number;
   /** Interface to listen on. @default '0.0.0.0' */
@@ -182,6 +183,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     port: integer(env, 'PORT', 3000, 0, 65_535),
     host: env.HOST || '0.0.0.0',
     ...redisSettings(env),
+    ...archiveSettings(env),
     redisPrefix,
     nodeId,
     logLevel: logLevel as LogLevel,

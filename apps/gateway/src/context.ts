@@ -1,4 +1,5 @@
 import type { LeaveReason, UserRef } from '@chat/protocol';
+import type { ArchiveService } from './archive/archive-service';
 import type { Bus, RateLimit } from './broker/bus';
 import type { DmStore } from './broker/dm-store';
 import type { DmInbox } from './delivery/dm-inbox';
@@ -21,6 +22,8 @@ export interface GatewayContext {
   bus: Bus;
   state: ClusterState;
   dms: DmStore;
+  /** The message archive (PostgreSQL), when DATABASE_URL is set. */
+  archive: ArchiveService | undefined;
   inbox: DmInbox;
   relay: Relay;
   registry: Registry;

@@ -3,6 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { LIMITS } from '@chat/protocol';
 import { Server } from 'socket.io';
+import type { Archive } from './archive/archive';
+import { ArchiveService } from './archive/archive-service';
+import { PgArchive } from './archive/pg-archive';
 import type { Broker } from './broker/create-broker';
 import { NodeLeases } from './cluster/node-leases';
 import { Readiness } from './cluster/readiness';
@@ -31,6 +34,15 @@ export interface GatewayDeps extends Broker {
   logger: Logger;
   /** Overrides the JWT authentication that AUTH_SECRET / AUTH_JWKS_URL configure. */
   authenticate?: Authenticate;
+  /** Overrides the PostgreSQL archive that DATABASE_URL configures. */
+  archive?: Archive;
+}
+
+function archiveOf(deps: GatewayDeps): Archive | undefined {
+  const { config, logger } = deps;
+  if (deps.archive) return deps.archive;
+  if (config.databaseUrl === undefined) return undefined;
+  return new PgArchive({ url: config.databaseUrl, logger: logger.child({ component: 'archive' }) });
 }
 
 function authenticator(deps: GatewayDeps): Authenticate | undefined {
@@ -112,6 +124,28 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // under the slow-consumer cut-off.
   const pageBytes = Math.min(config.historyPageKb, config.maxBufferedKb / 4) * 1024;
   const inbox = new DmInbox(dms, logger);
+  const archiveStore = archiveOf(deps);
+  const archive: ArchiveService | undefined =
+    archiveStore &&
+    new ArchiveService(
+      {
+        archive: archiveStore,
+        nodeId: config.nodeId,
+        logger: logger.child({ component: 'archive' }),
+        registry: metrics.registry,
+        epochOf: async (room): Promise<string | undefined> =>
+          relay.epoch(room) ?? (await bus.range(room, 0, 0)).epoch,
+        rooms: async () => (await state.rooms()).map((r) => r.room),
+        range: (room, after, limit) => bus.range(room, after, limit, pageBytes),
+      },
+      {
+        batchSize: config.archiveBatch,
+        backlogMax: config.archiveBacklogMax,
+        followerDelayMs: config.archiveFollowerDelayMs,
+        retentionDays: config.archiveRetentionDays,
+        sweepMs: config.archiveSweepMs,
+      },
+    );
   const relay = new Relay({
     batchWindowMs: config.batchWindowMs,
     presence: { perSecond: config.presenceRatePerSecond, burst: config.presenceBurst },
@@ -133,6 +167,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       readiness.nudge();
       void leases.brokerReturned();
     },
+    ...(archive && {
+      stored: (envelope, epoch) => archive.offer(envelope, epoch),
+      storedDm: (envelope) => archive.offer(envelope, undefined),
+    }),
   });
   const ctx: GatewayContext = {
     config,
@@ -140,6 +178,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     bus,
     state,
     dms,
+    archive,
     inbox,
     relay,
     registry,
@@ -208,6 +247,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     );
     await bus.close();
     await state.close();
+    await archive?.close();
   }
 
   return {
@@ -221,6 +261,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async listen() {
       readiness.start();
       slowConsumers.start();
+      // Not awaited: the chat does not wait for PostgreSQL (the backlog holds messages meanwhile).
+      void archive?.start();
       await leases.start();
       await listenOn(http, config.port, config.host);
       const port = (http.address() as AddressInfo).port;
@@ -255,6 +297,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ]);
       clearTimeout(timer);
       await connections.flush();
+      await archive?.flush(deadline);
       await state
         .leaveCluster(config.nodeId)
         .catch((error: unknown) =>

@@ -6,6 +6,7 @@ import type {
   HistoryResult,
   LeftNotice,
   PresenceNotice,
+  RoomHistoryResult,
   RoomsResult,
   Synced,
   UserRef,
@@ -34,7 +35,9 @@ export type SessionEvent =
   /** The user's private conversations (`dms`), most recent first. */
   | { type: 'conversations'; conversations: ConversationSummary[] }
   /** A page of one conversation (`history`), asked for by clicking it. */
-  | { type: 'history'; result: HistoryResult };
+  | { type: 'history'; result: HistoryResult }
+  /** A page of the current room before what the log shows (scrolled to the top). */
+  | { type: 'earlier'; result: RoomHistoryResult };
 
 export interface SessionOptions {
   /** The gateway (or balancer) to talk to: the page's own origin. */

@@ -12,6 +12,7 @@ import {
   type UserRef,
 } from '@chat/protocol';
 import { io, type Socket } from 'socket.io-client';
+import { EarlierLoader } from './earlier';
 import { Outbox, type OutgoingLine } from './outbox';
 import type { SessionEvent, SessionOptions } from './session-event';
 
@@ -48,6 +49,14 @@ export class ChatSession {
   /** A `dms` request is out; `conversationsAgain`: another was asked for meanwhile. */
   private conversationsAsked = false;
   private conversationsAgain = false;
+  private readonly earlierPages = new EarlierLoader(
+    (request, then) =>
+      this.socket.timeout(10_000).emit('history', request, (err, ack) => {
+        then(err ? { ok: false, error: notConnected() } : ack);
+      }),
+    (result) => this.onEvent({ type: 'earlier', result }),
+    (error) => this.onEvent({ type: 'error', error }),
+  );
 
   constructor(
     private readonly options: SessionOptions,
@@ -152,9 +161,17 @@ export class ChatSession {
   history(name: string): void {
     if (!this.connectedFor(true)) return;
     this.socket.emit('history', { with: name }, (ack) => {
-      this.settleRequest(ack, (result) => this.onEvent({ type: 'history', result }));
+      this.settleRequest(ack, (result) => {
+        // `{ with }` is always answered with a conversation's page.
+        if ('conversation' in result) this.onEvent({ type: 'history', result });
+      });
       this.conversations();
     });
+  }
+
+  /** The page of the current room before the earliest message shown (scrolled to the top). */
+  earlier(): void {
+    if (this.connectedFor(true)) this.earlierPages.load(this.room);
   }
 
   /** Whether a request can go out now; if the user asked for it, says why not. */
@@ -241,6 +258,7 @@ export class ChatSession {
     if (message.room !== this.room && message.room !== this.joining) return;
     if (this.seqs.has(message.room, message.seq)) return;
     this.seqs.seen(message.room, message.seq);
+    this.earlierPages.seen(message);
     this.onEvent({ type: 'message', message });
   }
 

@@ -110,6 +110,13 @@ export class Chatter {
     }
   }
 
+  /** Texts of the room's archived messages with these words (`search`), newest first. */
+  async search(q: string): Promise<string[]> {
+    const ack = await this.socket.timeout(10_000).emitWithAck('search', { q });
+    if (!ack.ok) throw new Error(`${this.name} search refused: ${ack.error.message}`);
+    return ack.messages.map((m: ChatMessage) => m.text);
+  }
+
   /** Texts received from others, in order. */
   texts(): string[] {
     return this.messages.filter((m) => m.from.name !== this.name).map((m) => m.text);

@@ -193,6 +193,12 @@ export interface HistoryRequest {
   with: string;
   /** Only messages with a lower seq (page backwards). @default the newest */
   before?: number;
+  /**
+   * With `before`: the `ts` of the message at `before` (the first of the previous page). Pages
+   * from the archive need it once they reach a conversation that started over (Redis forgot
+   * it: its seqs began again at 1). @default the newest archived message at `before`
+   */
+  beforeTs?: number;
   /** @default 50, at most 200 */
   limit?: number;
 }
@@ -205,7 +211,62 @@ export interface HistoryResult {
   first: number;
   /** Highest seq of the conversation (0: none). */
   head: number;
+  /**
+   * Present when the cluster keeps an archive (DATABASE_URL): true when earlier messages exist,
+   * from the Redis window or the archive: ask again with `before` and `beforeTs` = the first
+   * message's seq and ts. Archived pages are in send time order (ts, then seq).
+   */
+  more?: boolean;
 }
+
+/**
+ * A page of a room's messages before a position, oldest first: from the room's log in Redis
+ * while it still holds them, from the archive (PostgreSQL, when the cluster has one) beyond it,
+ * with the same shape and positions as live messages. Members of the room only.
+ */
+export interface RoomHistoryRequest {
+  room: string;
+  /** Only messages with a lower seq (page backwards). @default the newest */
+  before?: number;
+  /**
+   * The epoch `before` belongs to (`RoomHistoryResult.epoch`, `synced.epoch`). @default the
+   * room's current log
+   */
+  epoch?: string;
+  /** @default 50, at most 200 */
+  limit?: number;
+}
+export interface RoomHistoryResult {
+  room: string;
+  /**
+   * The epoch of every message of this page (a page never spans two). Absent when the room has
+   * neither a log nor archived messages.
+   */
+  epoch?: string;
+  /** Ascending by seq, each with `history: true`. */
+  messages: ChatMessage[];
+  /**
+   * True when earlier messages exist: ask again with `before` = the first message's seq and this
+   * `epoch` (an empty page with `more` moves on to the room's previous epoch).
+   */
+  more: boolean;
+}
+
+/** The room's archived messages that match words, newest first. Members of the room only. */
+export interface SearchRequest {
+  /** @default the current room */
+  room?: string;
+  /** Words to find (PostgreSQL web-search syntax: `"a phrase"`, `-word`, `or`); 1-200 characters. */
+  q: string;
+  /** @default 20, at most 100 */
+  limit?: number;
+}
+export interface SearchResult {
+  room: string;
+  /** Newest first, each with `history: true`. */
+  messages: ChatMessage[];
+}
+
 export type DmsRequest = Record<string, never>;
 export interface ConversationSummary {
   conversation: string;
@@ -242,7 +303,12 @@ export interface ClientToServerEvents {
   dm: (req: DmRequest, ack: (res: Ack<DmResult>) => void) => void;
   who: (req: WhoRequest, ack: (res: Ack<WhoResult>) => void) => void;
   rooms: (req: RoomsRequest, ack: (res: Ack<RoomsResult>) => void) => void;
-  history: (req: HistoryRequest, ack: (res: Ack<HistoryResult>) => void) => void;
+  /** `{ with }`: a conversation's page (HistoryResult); `{ room }`: a room's (RoomHistoryResult). */
+  history: (
+    req: HistoryRequest | RoomHistoryRequest,
+    ack: (res: Ack<HistoryResult | RoomHistoryResult>) => void,
+  ) => void;
+  search: (req: SearchRequest, ack: (res: Ack<SearchResult>) => void) => void;
   dms: (req: DmsRequest, ack: (res: Ack<DmsResult>) => void) => void;
 }
 
@@ -270,4 +336,5 @@ export const CLIENT_EVENTS: readonly ClientEventName[] = [
   'rooms',
   'history',
   'dms',
+  'search',
 ];

@@ -1,3 +1,4 @@
+export { dmPageNotice, EARLIER_PAGE, EarlierPages } from './earlier-pages';
 export * from './errors';
 export * from './events';
 export { INVISIBLE, isBlank } from './invisible';

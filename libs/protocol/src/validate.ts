@@ -4,6 +4,8 @@ import type {
   Handshake,
   HistoryRequest,
   JoinRequest,
+  RoomHistoryRequest,
+  SearchRequest,
   SendRequest,
   WhoRequest,
 } from './events';
@@ -129,22 +131,77 @@ function validatePositions(value: unknown): Result<Record<string, number>> {
 /** Most messages one `history` page holds. */
 export const MAX_HISTORY_PAGE = 200;
 
-export function parseHistory(payload: unknown): Result<HistoryRequest> {
-  if (!isObject(payload)) return bad('history expects { with, before?, limit? }');
-  if (typeof payload.with !== 'string' || payload.with.length === 0) {
-    return bad('with must be a name');
+function validateLimit(value: unknown, max: number): Result<number> {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    return bad(`limit must be an integer from 1 to ${max}`);
+  }
+  return ok(value);
+}
+
+/** `history` names a conversation (`with`) or a room (`room`), never both. */
+export function parseHistory(
+  payload: unknown,
+): Result<({ kind: 'dm' } & HistoryRequest) | ({ kind: 'room' } & RoomHistoryRequest)> {
+  if (!isObject(payload)) return bad('history expects { with } or { room }, before?, limit?');
+  if (payload.with !== undefined && payload.room !== undefined) {
+    return bad('history takes either with (a conversation) or room, not both');
   }
   const before = optional(payload, 'before', (v) => validateSeq(v, 'before'));
   if (!before.ok) return before;
-  const limit = optional(payload, 'limit', (v) => validateSeq(v, 'limit'));
+  const limit = optional(payload, 'limit', (v) => validateLimit(v, MAX_HISTORY_PAGE));
   if (!limit.ok) return limit;
-  if (limit.value !== undefined && (limit.value < 1 || limit.value > MAX_HISTORY_PAGE)) {
-    return bad(`limit must be 1-${MAX_HISTORY_PAGE}`);
+  const page = {
+    ...(before.value === undefined ? {} : { before: before.value }),
+    ...(limit.value === undefined ? {} : { limit: limit.value }),
+  };
+  if (payload.room !== undefined) {
+    const room = validateRoom(payload.room);
+    if (!room.ok) return room;
+    const epoch = optional(payload, 'epoch', validateEpoch);
+    if (!epoch.ok) return epoch;
+    return ok({
+      kind: 'room',
+      room: room.value,
+      ...page,
+      ...(epoch.value === undefined ? {} : { epoch: epoch.value }),
+    });
   }
-  const request: HistoryRequest = { with: payload.with };
-  if (before.value !== undefined) request.before = before.value;
-  if (limit.value !== undefined) request.limit = limit.value;
-  return ok(request);
+  if (typeof payload.with !== 'string' || payload.with.length === 0) {
+    return bad('with must be a name (or give room)');
+  }
+  const beforeTs = optional(payload, 'beforeTs', (v) => validateSeq(v, 'beforeTs'));
+  if (!beforeTs.ok) return beforeTs;
+  if (beforeTs.value !== undefined && before.value === undefined) {
+    return bad('beforeTs goes with before (the seq and ts of the first message of the last page)');
+  }
+  return ok({
+    kind: 'dm',
+    with: payload.with,
+    ...page,
+    ...(beforeTs.value === undefined ? {} : { beforeTs: beforeTs.value }),
+  });
+}
+
+/** Most messages one `search` answer holds. */
+export const MAX_SEARCH_RESULTS = 100;
+/** Longest `search` query, in characters. */
+export const MAX_SEARCH_QUERY = 200;
+
+export function parseSearch(payload: unknown): Result<SearchRequest> {
+  if (!isObject(payload)) return bad('search expects { q, room?, limit? }');
+  const { q } = payload;
+  if (typeof q !== 'string' || q.trim().length === 0 || q.length > MAX_SEARCH_QUERY) {
+    return bad(`q must be 1-${MAX_SEARCH_QUERY} characters of words to find`);
+  }
+  const room = optional(payload, 'room', validateRoom);
+  if (!room.ok) return room;
+  const limit = optional(payload, 'limit', (v) => validateLimit(v, MAX_SEARCH_RESULTS));
+  if (!limit.ok) return limit;
+  return ok({
+    q: q.trim(),
+    ...(room.value === undefined ? {} : { room: room.value }),
+    ...(limit.value === undefined ? {} : { limit: limit.value }),
+  });
 }
 
 export function parseDms(payload: unknown): Result<Record<string, never>> {

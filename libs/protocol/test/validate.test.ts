@@ -11,6 +11,7 @@ import {
   parseHistory,
   parseJoin,
   parseRooms,
+  parseSearch,
   parseSend,
   parseWho,
   validateName,
@@ -150,15 +151,46 @@ describe('request parsers', () => {
   it('validates history pages and the dms list', () => {
     expect(parseHistory({ with: 'alice', before: 7, limit: 20 })).toEqual({
       ok: true,
-      value: { with: 'alice', before: 7, limit: 20 },
+      value: { kind: 'dm', with: 'alice', before: 7, limit: 20 },
     });
-    expect(parseHistory({ with: 'alice' })).toEqual({ ok: true, value: { with: 'alice' } });
+    expect(parseHistory({ with: 'alice' })).toEqual({
+      ok: true,
+      value: { kind: 'dm', with: 'alice' },
+    });
     expect(errorCode(parseHistory({}))).toBe('BAD_REQUEST');
     expect(errorCode(parseHistory({ with: 'alice', limit: 0 }))).toBe('BAD_REQUEST');
     expect(errorCode(parseHistory({ with: 'alice', limit: 201 }))).toBe('BAD_REQUEST');
     expect(errorCode(parseHistory({ with: 'alice', before: -1 }))).toBe('BAD_REQUEST');
+    expect(parseHistory({ with: 'alice', before: 3, beforeTs: 1_700_000_000_000 })).toEqual({
+      ok: true,
+      value: { kind: 'dm', with: 'alice', before: 3, beforeTs: 1_700_000_000_000 },
+    });
+    expect(errorCode(parseHistory({ with: 'alice', beforeTs: 5 }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseHistory({ with: 'alice', before: 3, beforeTs: 'x' }))).toBe(
+      'BAD_REQUEST',
+    );
+    expect(parseHistory({ room: 'Dev', before: 900, epoch: 'e_1', limit: 5 })).toEqual({
+      ok: true,
+      value: { kind: 'room', room: 'dev', before: 900, epoch: 'e_1', limit: 5 },
+    });
+    expect(errorCode(parseHistory({ room: 'dev', with: 'alice' }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseHistory({ room: 'no rooms' }))).toBe('INVALID_ROOM');
+    expect(errorCode(parseHistory({ room: 'dev', epoch: 'x y' }))).toBe('BAD_REQUEST');
     expect(parseDms({})).toEqual({ ok: true, value: {} });
     expect(errorCode(parseDms('x'))).toBe('BAD_REQUEST');
+  });
+
+  it('validates search: words, an optional room and a bounded limit', () => {
+    expect(parseSearch({ q: '  launch plan ', room: 'dev', limit: 5 })).toEqual({
+      ok: true,
+      value: { q: 'launch plan', room: 'dev', limit: 5 },
+    });
+    expect(parseSearch({ q: 'x' })).toEqual({ ok: true, value: { q: 'x' } });
+    expect(errorCode(parseSearch({ q: '   ' }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseSearch({ q: 'x'.repeat(201) }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseSearch({ q: 'x', limit: 101 }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseSearch({ q: 'x', room: '#' }))).toBe('INVALID_ROOM');
+    expect(errorCode(parseSearch('x'))).toBe('BAD_REQUEST');
   });
 
   it('accepts DM positions in the handshake, and only conversation ids with seqs', () => {

@@ -64,3 +64,14 @@ export async function see(page: Page, text: string | RegExp, timeout = SEE_MS): 
 export async function logLines(page: Page): Promise<string[]> {
   return page.getByRole('log').getByRole('listitem').allTextContents();
 }
+
+/**
+ * Scrolls the conversation to its top, as a user does to read earlier messages (a `scroll`
+ * event is sent even when the log is too short to move).
+ */
+export async function scrollLogToTop(page: Page): Promise<void> {
+  await page.getByRole('log').evaluate((log) => {
+    log.scrollTop = 0;
+    log.dispatchEvent(new Event('scroll'));
+  });
+}

@@ -3,6 +3,7 @@
 export { freePort } from './free-port';
 export { NO_DOCKER_MESSAGE, requireDocker } from './docker';
 export { adminClient, redisImage, startRedis, startRestartableRedis } from './redis';
+export { postgresImage, startPostgres, usePostgres, type TestPostgres } from './postgres';
 export {
   CONTAINER_HOOK_TIMEOUT_MS,
   useRedis,
@@ -40,6 +41,7 @@ export {
   logLines,
   openPage,
   say,
+  scrollLogToTop,
   see,
   SEE_MS,
 } from './browser';

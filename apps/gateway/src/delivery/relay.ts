@@ -1,5 +1,5 @@
 import type { Bus, BusHandler } from '../broker/bus';
-import type { Envelope } from '../broker/envelope';
+import type { DmEnvelope, Envelope, MessageEnvelope } from '../broker/envelope';
 import type { DmInbox } from './dm-inbox';
 import type { Topic } from '../broker/topics';
 import type { Logger } from '../logger';
@@ -32,6 +32,10 @@ export interface RelayDeps {
   onCanary(nonce: string): void;
   /** The bus is back (or up for the first time). */
   onResumed(): void;
+  /** See FeedDeps.stored: the archive's feed, when there is an archive. */
+  stored?(envelope: MessageEnvelope, epoch: string | undefined): void;
+  /** A stored DM, once per node: the archive's feed of private messages. */
+  storedDm?(envelope: DmEnvelope): void;
 }
 
 /**
@@ -61,6 +65,7 @@ export class Relay implements BusHandler {
           logger: deps.logger,
           fetch: (after, limit) => bus.range(room, after, limit, deps.pageBytes),
           raise: (atLeast, epoch) => bus.raise(room, atLeast, epoch),
+          ...(deps.stored === undefined ? {} : { stored: deps.stored }),
         });
         return { value: feed, ready: this.open(room, feed) };
       },
@@ -140,6 +145,10 @@ export class Relay implements BusHandler {
       case 'dm':
         if (topic.kind === 'user') {
           this.deps.inbox.deliver(envelope, this.deps.registry.ofUser(topic.userId), topic.userId);
+          // Both participants' topics may bring it here: the archive takes the sender's copy,
+          // or the recipient's when the sender has no session on this node.
+          const senderHere = this.deps.registry.ofUser(envelope.from.id).size > 0;
+          if (topic.userId === envelope.from.id || !senderHere) this.deps.storedDm?.(envelope);
         }
         return;
       case 'canary':

@@ -45,6 +45,8 @@ export interface FeedDeps {
   fetch(after: number, limit: number): Promise<StoredRange>;
   /** See Bus.raise. */
   raise(atLeast: number, epoch: string): Promise<number>;
+  /** Every stored message, once and in seq order, with the log's epoch when known (the archive). */
+  stored?(envelope: MessageEnvelope, epoch: string | undefined): void;
 }
 
 interface Outgoing {
@@ -257,6 +259,7 @@ export class RoomFeed {
   private deliver(envelope: MessageEnvelope): void {
     const { io, registry, metrics } = this.deps;
     this.learnEpochSoon();
+    this.deps.stored?.(envelope, this.epoch);
     const message = toChatMessage(envelope);
     this.recent.add(envelope);
     const own = registry.ofSid(envelope.sid);

@@ -6,6 +6,7 @@ import {
   type DmsResult,
   type HistoryResult,
   type Result,
+  type RoomHistoryResult,
   type UserRef,
 } from '@chat/protocol';
 import { conversationId } from '../broker/dm-store';
@@ -14,6 +15,7 @@ import { type GatewayContext, userRateLimit } from '../context';
 import { toDirectMessage } from '../delivery/dm-inbox';
 import { ClientError, clientError, rethrowWriteFailure } from '../errors';
 import type { LocalSession } from './registry';
+import { earlierDmsHandler, roomHistoryHandler } from './archive-handlers';
 
 type Handler<T> = (ctx: GatewayContext, session: LocalSession, payload: unknown) => Promise<T>;
 
@@ -78,26 +80,53 @@ export const dm: Handler<DmResult> = async (ctx, session, payload) => {
 /**
  * A page of the caller's conversation with `with`. Only conversations that include the caller's
  * own user id can be named: there is no way to ask for another pair's. Reading marks it read.
+ * With `room` instead, a page of that room (see roomHistoryHandler).
  */
-export const history: Handler<HistoryResult> = async (ctx, session, payload) => {
+export const history: Handler<HistoryResult | RoomHistoryResult> = async (
+  ctx,
+  session,
+  payload,
+) => {
   const request = valid(parseHistory(payload));
+  if (request.kind === 'room') return roomHistoryHandler(ctx, session, request);
   const other = await resolve(ctx, request.with);
   const conversation = conversationId(session.user.id, other.id);
-  const page = await ctx.dms.page(
-    conversation,
-    request.before ?? 0,
-    request.limit ?? DEFAULT_HISTORY_PAGE,
-  );
+  const limit = request.limit ?? DEFAULT_HISTORY_PAGE;
+  const page = await ctx.dms.page(conversation, request.before ?? 0, limit);
+  // A position from an earlier life of the conversation (Redis forgot it and it started over):
+  // nothing in the window is before it, the archive has the rest.
+  if (!(await inWindow(ctx, conversation, request))) page.messages = [];
   const newest = page.messages.at(-1)?.seq;
   if (newest !== undefined) await ctx.dms.mark(session.user.id, conversation, 'read', newest);
-  return {
+  const window = page.messages.map((m) => toDirectMessage(m));
+  const result = { conversation, with: other, first: page.first, head: page.head };
+  const archive = ctx.archive?.archive;
+  if (archive === undefined) return { ...result, messages: window };
+  const earlier = await earlierDmsHandler(
+    ctx,
+    archive,
+    session,
     conversation,
-    with: other,
-    messages: page.messages.map((m) => toDirectMessage(m)),
-    first: page.first,
-    head: page.head,
-  };
+    { ...request, limit },
+    window,
+    page.first,
+  );
+  return { ...result, ...earlier };
 };
+
+/**
+ * Whether the message a page goes back from (`before`, `beforeTs`) is the window's own (the
+ * conversation's current life in Redis), so the window's messages below it come before it.
+ */
+async function inWindow(
+  ctx: GatewayContext,
+  conversation: string,
+  { before, beforeTs }: { before?: number; beforeTs?: number },
+): Promise<boolean> {
+  if (before === undefined || beforeTs === undefined) return true;
+  const at = (await ctx.dms.page(conversation, before + 1, 1)).messages[0];
+  return at?.seq === before && at.ts === beforeTs;
+}
 
 /** The caller's conversations, most recent first, with what they have not read. */
 export const dms: Handler<DmsResult> = async (ctx, session, payload) => {

@@ -20,6 +20,7 @@ import { INJECTED_BUG } from '../injected-bug';
 import type { LocalSession } from './registry';
 import { joinRoom } from '../delivery/room-sync';
 import { dm, dms, history } from './dm-handlers';
+import { search } from './archive-handlers';
 
 /** Message ids: unique per node boot, so also across restarts of a node with a fixed NODE_ID. */
 export function messageIds(nodeId: string): () => string {
@@ -114,6 +115,7 @@ export const HANDLERS: { [E in ClientEventName]: Handler<AckPayload<E>> } = {
   rooms,
   history,
   dms,
+  search,
 };
 
 /** What the ack of client event E carries on success, read off the protocol's event types. */

@@ -62,7 +62,19 @@ export class JoinBudget {
     return since ? this.replay(socket, now) : undefined;
   }
 
-  private replay(socket: ChatSocket, now: number): ChatError | undefined {
+  /**
+   * A room `history` page or a `search` reads what a replay reads (the log, the archive): it
+   * takes from the same per-address budget.
+   */
+  takeRead(socket: ChatSocket, now = Date.now()): ChatError | undefined {
+    return this.replay(socket, now, 'history pages and searches');
+  }
+
+  private replay(
+    socket: ChatSocket,
+    now: number,
+    what = 'replays (joins with since)',
+  ): ChatError | undefined {
     this.forgetIdle(now);
     const { replaysPerSecond, replayBurst } = this.options;
     if (
@@ -78,7 +90,7 @@ export class JoinBudget {
     }
     return chatError(
       'RATE_LIMITED',
-      `too many replays (joins with since) from your address: at most ${replaysPerSecond} per second; retry in a moment`,
+      `too many ${what} from your address: at most ${replaysPerSecond} per second; retry in a moment`,
     );
   }
 

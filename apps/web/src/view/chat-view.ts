@@ -51,6 +51,13 @@ export class ChatView {
       this.submit(this.input.value);
       this.input.value = '';
     });
+    // Scrolling the log to its top loads the room's earlier messages; the button does it from
+    // the keyboard.
+    const earlier = el('button', { type: 'button', class: 'earlier' }, 'Earlier messages');
+    earlier.addEventListener('click', () => session.earlier());
+    this.conversation.element.addEventListener('scroll', () => {
+      if (this.conversation.element.scrollTop <= 0) session.earlier();
+    });
     this.element = el(
       'div',
       { class: 'chat' },
@@ -59,7 +66,7 @@ export class ChatView {
         'div',
         { class: 'layout' },
         this.sidebar.element,
-        el('section', { class: 'conversation' }, this.conversation.element, composer),
+        el('section', { class: 'conversation' }, earlier, this.conversation.element, composer),
       ),
     );
     this.element.style.display = 'contents';
@@ -157,6 +164,8 @@ export class ChatView {
         return this.sidebar.conversations(event.conversations);
       case 'history':
         return log.dmHistory(event.result, this.myId);
+      case 'earlier':
+        return log.earlier(event.result);
       case 'refused':
         // Handled by the page (back to the join form); shown here too if it comes later.
         return log.error(errorText(event.error));

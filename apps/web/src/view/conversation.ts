@@ -1,4 +1,11 @@
-import { sanitize, type ChatMessage, type HistoryResult, type UserRef } from '@chat/protocol';
+import {
+  dmPageNotice,
+  sanitize,
+  type ChatMessage,
+  type HistoryResult,
+  type RoomHistoryResult,
+  type UserRef,
+} from '@chat/protocol';
 import { el, type Child } from './dom';
 
 /**
@@ -27,6 +34,32 @@ export class Conversation {
     if (message.history === true) item.append(el('span', { class: 'pending' }, ' (earlier)'));
   }
 
+  /**
+   * A page of the room from before everything shown, put on top (the view stays where it was):
+   * each line as history reads, marked `(earlier)`; at the room's start a notice says so.
+   */
+  earlier(result: RoomHistoryResult): void {
+    const items = result.messages.map((message) => {
+      const item = el(
+        'li',
+        { class: 'history' },
+        el('span', { class: 'from' }, sanitize(message.from.name)),
+        ': ',
+        el('span', { class: 'text' }, sanitize(message.text)),
+      );
+      item.append(el('span', { class: 'pending' }, ' (earlier)'));
+      return item;
+    });
+    if (!result.more) {
+      items.unshift(
+        el('li', { class: 'notice' }, `No earlier messages in #${sanitize(result.room)}`),
+      );
+    }
+    const below = this.element.scrollHeight - this.element.scrollTop;
+    this.element.prepend(...items);
+    this.element.scrollTop = this.element.scrollHeight - below;
+  }
+
   /** The room's history (if any) is over: what follows is live. */
   synced(room: string, replayed: number): void {
     if (this.inHistory && replayed > 0) this.divider(`now in #${sanitize(room)}`);
@@ -46,13 +79,13 @@ export class Conversation {
   /**
    * A page of a private conversation (clicking it in `Conversations`), between dividers: each
    * line as a live DM reads, `[DM from bob] text` or `[DM to bob] text`, marked `(earlier)`;
-   * first a note if the cluster no longer keeps some (as the CLI's `/history`).
+   * first a note if the cluster no longer keeps some or has more in its archive (as the CLI's
+   * `/history`).
    */
   dmHistory(result: HistoryResult, myId: number | undefined): void {
     const peer = sanitize(result.with.name);
-    if (result.first > 1) {
-      this.notice(`! ${result.first - 1} earlier messages with ${peer} are no longer kept`);
-    }
+    const notice = dmPageNotice(result, peer);
+    if (notice !== undefined) this.notice(notice);
     if (result.messages.length === 0) {
       this.notice(`No messages with ${peer}`);
       return;
