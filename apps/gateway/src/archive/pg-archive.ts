@@ -83,6 +83,8 @@ export class PgArchive implements Archive {
   private readonly knownEpochs = new Set<string>();
   /** The session holding SWEEP_LOCK while this node is the sweeper. */
   private sweeper: pg.PoolClient | undefined;
+  /** Pool clients that have our error listener (clients are reused; one listener each). */
+  private readonly watched = new WeakSet<pg.PoolClient>();
 
   constructor(private readonly options: PgArchiveOptions) {
     const timeoutMs = options.timeoutMs ?? 5_000;
@@ -112,7 +114,17 @@ export class PgArchive implements Archive {
   /** A connection of the pool for several statements (release it). */
   private async connect(): Promise<pg.PoolClient> {
     try {
-      return await this.pool.connect();
+      const client = await this.pool.connect();
+      if (!this.watched.has(client)) {
+        // A checked-out connection that breaks between two statements (the server stopping in
+        // the middle of a transaction) emits 'error' on the client, not on the pool: unhandled,
+        // it would crash the process. The statement that follows fails by itself.
+        this.watched.add(client);
+        client.on('error', (error) =>
+          this.options.logger.warn({ err: error.message }, 'archive connection lost'),
+        );
+      }
+      return client;
     } catch (error) {
       throw new ArchiveUnavailableError(error);
     }
