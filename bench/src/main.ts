@@ -20,6 +20,7 @@ import { installCleanup } from './procs';
 import { summariseProfile } from './profile';
 import {
   brokerCeiling,
+  ceilingArgs,
   ensureRedisTools,
   startRedis,
   supportsSharded,
@@ -193,6 +194,10 @@ async function main(): Promise<number> {
   const tools = ensureRedisTools(join(logDir, 'apt.log'));
   const redis = await startRedis(tools, await freePort(), join(logDir, 'redis.log'));
   const bundles = await buildBundles(ROOT, options.gatewayRef, options.baselineRef);
+  // The gateway's APPEND is read for the broker ceiling by its declared names: check now, before
+  // any system runs (and in --smoke), that the bench still gives every one a value.
+  const appendSource = await appendScriptSource(bundles.scripts);
+  ceilingArgs(appendSource, '');
   const env: BenchEnv = {
     root: ROOT,
     bundles,
@@ -233,13 +238,7 @@ async function main(): Promise<number> {
     },
   };
   if (options.brokerCeiling) {
-    run.broker = await brokerCeiling(
-      tools,
-      redis.port,
-      300,
-      200_000,
-      await appendScriptSource(bundles.scripts),
-    );
+    run.broker = await brokerCeiling(tools, redis.port, 300, 200_000, appendSource);
     for (const b of run.broker)
       say(`broker ceiling: ${Math.round(b.requestsPerSec)} ${b.name}/s (${b.command})`);
   }

@@ -220,6 +220,46 @@ export function scriptArgs(
 }
 
 /**
+ * The broker-ceiling step's KEYS and ARGV for the gateway's APPEND (a user rate limit, no client
+ * id, `payload` as the draft). Throws when APPEND declares a name this does not give a value.
+ */
+export function ceilingArgs(
+  appendSource: string,
+  payload: string,
+): { keys: string[]; argv: string[] } {
+  return scriptArgs(appendSource, {
+    seq_counter: 'ceiling:seq',
+    log: 'ceiling:log',
+    log_bytes: 'ceiling:log-bytes',
+    room_index: 'ceiling:rooms',
+    cid_key: 'ceiling:cid',
+    bucket: 'ceiling:bucket',
+    address_bucket: 'ceiling:address',
+    epoch_key: 'ceiling:epoch',
+    channel: 'ceiling#room',
+    room: 'ceiling',
+    publish: 'PUBLISH',
+    use_room_index: '1',
+    draft: payload,
+    max_len: String(LOG_LIMIT),
+    max_bytes: String(LOG_BYTES),
+    max_rooms: '10000',
+    room_ttl_ms: String(ROOM_TTL_MS),
+    use_cid: '0',
+    message_id: 'id',
+    cid_ttl_ms: '60000',
+    use_limit: '1',
+    per_second: '1000000000',
+    burst: '1000000000',
+    use_address_limit: '0',
+    address_per_second: '0',
+    address_burst: '0',
+    floor: '0',
+    epoch: 'ceiling-epoch',
+  });
+}
+
+/**
  * The broker's ceiling for one room, pipelined 16 deep over 20 connections, nobody subscribed:
  * a bare `PUBLISH` of `payloadBytes`, a bare `XADD` to a stream capped at the gateway's default
  * history length, and our store-and-publish script (`appendSource`: the gateway's APPEND, with a
@@ -241,34 +281,7 @@ export async function brokerCeiling(
   } finally {
     redis.disconnect();
   }
-  const { keys, argv } = scriptArgs(appendSource, {
-    seq_counter: 'ceiling:seq',
-    log: 'ceiling:log',
-    log_bytes: 'ceiling:log-bytes',
-    room_index: 'ceiling:rooms',
-    cid_key: 'ceiling:cid',
-    bucket: 'ceiling:bucket',
-    address_bucket: 'ceiling:address',
-    epoch_key: 'ceiling:epoch',
-    channel: 'ceiling#room',
-    room: 'ceiling',
-    draft: payload,
-    max_len: String(LOG_LIMIT),
-    max_bytes: String(LOG_BYTES),
-    max_rooms: '10000',
-    room_ttl_ms: String(ROOM_TTL_MS),
-    use_cid: '0',
-    message_id: 'id',
-    cid_ttl_ms: '60000',
-    use_limit: '1',
-    per_second: '1000000000',
-    burst: '1000000000',
-    use_address_limit: '0',
-    address_per_second: '0',
-    address_burst: '0',
-    floor: '0',
-    epoch: 'ceiling-epoch',
-  });
+  const { keys, argv } = ceilingArgs(appendSource, payload);
   const commands: CeilingCommand[] = [
     {
       name: 'publish',
