@@ -37,7 +37,9 @@ export class NodeLeases {
   constructor(
     private readonly ctx: GatewayContext,
     private readonly hooks: NodeLeaseHooks,
-  ) {}
+  ) {
+    ctx.state.onBrokerForgot(() => void this.brokerForgot());
+  }
 
   /** Interval between rounds: a quarter of the lease, so a live node never lapses. */
   get intervalMs(): number {
@@ -54,6 +56,19 @@ export class NodeLeases {
   brokerReturned(): Promise<void> {
     this.pending ??= 'reconnected';
     return this.round();
+  }
+
+  /** A write found this node's mark gone (see BrokerFence): check in now, not next round. */
+  brokerForgot(): Promise<void> {
+    return this.round();
+  }
+
+  /**
+   * How long the settle window stays open after a loss (see BrokerFence): one round, in which
+   * every live node checks in and raises its rooms, and as much again for rounds that run late.
+   */
+  get settleMs(): number {
+    return 2 * this.intervalMs;
   }
 
   close(): void {
@@ -113,8 +128,9 @@ export class NodeLeases {
     const { ctx } = this;
     const mark = `${ctx.nodeId}:${++this.marks}`;
     const ttlMs = Math.max(60_000, 10 * ctx.config.nodeTtlMs);
-    const found = await ctx.state.checkIn(ctx.nodeId, mark, ttlMs);
     const { epoch, mark: expected } = this;
+    const settle = expected === undefined ? undefined : { expected, settleMs: this.settleMs };
+    const found = await ctx.state.checkIn(ctx.nodeId, mark, ttlMs, settle);
     this.epoch = found.epoch;
     this.mark = mark;
     if (epoch === undefined) return undefined;

@@ -43,6 +43,8 @@ export async function reassertOwnership(
   if (floor > 0) await ctx.state.raiseUserIds(floor);
   // Conversations, like rooms, never give a position twice: back to what our sessions were given.
   if (rolledBack) await ctx.inbox.reassert(sessions);
+  // Rooms first: the settle window (see BrokerFence) holds appends only about one lease round.
+  ctx.relay.repairRooms();
   let restored = 0;
   for (const session of sessions) {
     await ctx.lock.run(userLock(session.user), async () => {
@@ -72,6 +74,5 @@ export async function reassertOwnership(
       restored++;
     });
   }
-  ctx.relay.repairRooms();
   return restored;
 }

@@ -147,6 +147,9 @@ export class RedisBus implements Bus {
         bucket: sharded ? seqCounter : names.rateBucket(limit?.bucket ?? ''),
         address_bucket: sharded ? seqCounter : names.rateBucket(addressLimit?.bucket ?? ''),
         epoch_key: names.roomEpoch(draft.room),
+        // On a cluster these are in another slot: placeholders, and the fence is off.
+        node_mark: sharded ? seqCounter : names.nodeMark(this.redis.fence.node),
+        settle: sharded ? seqCounter : names.settle(),
       },
       argv: {
         publish: this.redis.publishCommand,
@@ -164,8 +167,11 @@ export class RedisBus implements Bus {
         address_burst: addressLimit?.burst ?? 0,
         floor,
         epoch,
+        use_fence: sharded ? '0' : '1',
+        mark: this.redis.fence.mark,
       },
     });
+    if (reply.status === 'fenced') return this.redis.fence.refused(reply.reason);
     if (reply.status !== 'rate-limited') return reply;
     if (limit) this.budget.refused(limit, reply.userTokens);
     if (addressLimit) this.budget.refused(addressLimit, reply.addressTokens);
