@@ -7,8 +7,8 @@ import { LuaScript, replyArray, replyNumber } from './lua-script';
  * answering the one found. A node that finds another epoch than it saw, or another mark than it
  * wrote, knows Redis lost or rolled back data and re-asserts what it owns.
  *
- * With `settle_ms` above 0, finding another mark than `expected` (the one this node wrote last;
- * '' at its first check-in) also opens, in the same step, the cluster's settle window (`settle`
+ * With `settle_ms` above 0, finding no mark or an older one than `expected` (the one this node
+ * wrote last; '' at its first check-in) also opens, in the same step, the cluster's settle window (`settle`
  * expires `settle_ms` from now; a later finding extends it), during which fenced room appends
  * are refused, and raises the user-id counter (`user_counter`) above Redis' time in ms, so no
  * id handed out before the loss comes back (see BrokerFence).
@@ -17,7 +17,7 @@ export const CHECK_IN = new LuaScript({
   name: 'check-in',
   keys: ['cluster_epoch', 'node_mark', 'settle', 'user_counter'],
   argv: ['candidate', 'mark', 'mark_ttl_ms', 'expected', 'settle_ms'],
-  body: `${NOW}
+  body: `${NOW}${FENCE}
 local epoch = redis.call('GET', cluster_epoch)
 if not epoch then
   epoch = candidate
@@ -25,7 +25,8 @@ if not epoch then
 end
 local previous = redis.call('GET', node_mark) or ''
 redis.call('SET', node_mark, mark, 'PX', mark_ttl_ms)
-if tonumber(settle_ms) > 0 and expected ~= '' and previous ~= expected then
+-- Numerically: a check-in of ours that timed out but ran (a higher mark) is no loss.
+if tonumber(settle_ms) > 0 and expected ~= '' and mark_number(previous) < mark_number(expected) then
   if redis.call('PTTL', settle) < tonumber(settle_ms) then
     redis.call('SET', settle, mark, 'PX', settle_ms)
   end
