@@ -43,8 +43,12 @@ export async function reassertOwnership(
   if (floor > 0) await ctx.state.raiseUserIds(floor);
   // Conversations, like rooms, never give a position twice: back to what our sessions were given.
   if (rolledBack) await ctx.inbox.reassert(sessions);
-  // Rooms first: the settle window (see BrokerFence) holds appends only about one lease round.
+  // Rooms and sends first: the settle window (see BrokerFence) holds appends for two rounds.
   ctx.relay.repairRooms();
+  if (rolledBack) {
+    const sends = await ctx.bus.restoreSends();
+    ctx.logger.info({ sends }, 'wrote back the cid records of our recent sends');
+  }
   let restored = 0;
   for (const session of sessions) {
     await ctx.lock.run(userLock(session.user), async () => {
