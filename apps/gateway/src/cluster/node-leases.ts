@@ -65,10 +65,11 @@ export class NodeLeases {
 
   /**
    * How long the settle window stays open after a loss (see BrokerFence): one round, in which
-   * every live node checks in and raises its rooms, and as much again for rounds that run late.
+   * every live node checks in (each one that finds the loss extends the window for its own
+   * repair), and a quarter round more for a round that runs late.
    */
   get settleMs(): number {
-    return 2 * this.intervalMs;
+    return this.intervalMs + Math.floor(this.intervalMs / 4);
   }
 
   close(): void {

@@ -24,6 +24,12 @@ export async function reassertOwnership(
   ctx: GatewayContext,
   { inGrace, rolledBack }: { inGrace: (key: string) => boolean; rolledBack: boolean },
 ): Promise<number> {
+  // Rooms and sends first: the settle window (see BrokerFence) holds appends only so long.
+  ctx.relay.repairRooms();
+  if (rolledBack) {
+    const sends = await ctx.bus.restoreSends();
+    ctx.logger.info({ sends }, 'wrote back the cid records of our recent sends');
+  }
   // Only after a detected loss or rollback: a handshake opens its session a moment before the
   // registry knows it, so this sweep is kept to the rare round that needs it.
   const recorded = rolledBack ? await ctx.state.sessionsOn(ctx.nodeId) : [];
@@ -43,12 +49,6 @@ export async function reassertOwnership(
   if (floor > 0) await ctx.state.raiseUserIds(floor);
   // Conversations, like rooms, never give a position twice: back to what our sessions were given.
   if (rolledBack) await ctx.inbox.reassert(sessions);
-  // Rooms and sends first: the settle window (see BrokerFence) holds appends for two rounds.
-  ctx.relay.repairRooms();
-  if (rolledBack) {
-    const sends = await ctx.bus.restoreSends();
-    ctx.logger.info({ sends }, 'wrote back the cid records of our recent sends');
-  }
   let restored = 0;
   for (const session of sessions) {
     await ctx.lock.run(userLock(session.user), async () => {

@@ -81,4 +81,21 @@ describe('writes right after Redis lost its data, before the nodes checked in', 
     expect(ids).not.toContain(carol.welcome.user.id);
     expect(carol.welcome.user.id).toBeGreaterThan(wipedAt);
   }, 60_000);
+
+  it('a send acked before FLUSHALL and retried after it with its cid is stored once', async () => {
+    nodes = await redisCluster(redis.url, 2, ENV);
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    admin = adminClient(redis.url);
+    const alice = await connectRetrying(n0.url, 'alice', 'lobby');
+    const dave = await connectRetrying(n1.url, 'dave', 'lobby');
+    const first = await sendRetrying(alice, 'hello');
+    await eventually(() => expect(texts(dave)).toEqual(['hello']));
+
+    // Redis forgets the send's cid record; alice, whose ack was lost, retries it.
+    await admin.flushall();
+    const retried = await sendRetrying(alice, 'hello');
+    expect(retried).toMatchObject({ id: first.id, seq: first.seq });
+    await sendRetrying(alice, 'after');
+    await eventually(() => expect(texts(dave)).toEqual(['hello', 'after']));
+  }, 60_000);
 });
