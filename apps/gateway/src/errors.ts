@@ -20,7 +20,8 @@ export const BROKER_UNAVAILABLE =
 
 /** What clients are told while the nodes restore what Redis lost (see BrokerFence). */
 export const BROKER_SETTLING =
-  'the message broker (Redis) lost or rolled back data moments ago and the cluster is restoring it; nothing was stored, retry';
+  'the message broker (Redis) lost or rolled back data moments ago and the cluster is ' +
+  'restoring it; nothing was stored, retry';
 
 /** Maps any failure to what the client is told: coded, never a stack trace. */
 export function toChatError(error: unknown, logger: Logger, context: object = {}): ChatError {

@@ -8,10 +8,10 @@ import { LuaScript, replyArray, replyNumber } from './lua-script';
  * wrote, knows Redis lost or rolled back data and re-asserts what it owns.
  *
  * With `settle_ms` above 0, finding no mark or an older one than `expected` (the one this node
- * wrote last; '' at its first check-in) also opens, in the same step, the cluster's settle window (`settle`
- * expires `settle_ms` from now; a later finding extends it), during which fenced room appends
- * are refused, and raises the user-id counter (`user_counter`) above Redis' time in ms, so no
- * id handed out before the loss comes back (see BrokerFence).
+ * wrote last; '' at its first check-in) also opens, in the same step, the cluster's settle
+ * window (`settle` expires `settle_ms` from now; a later finding extends it), during which
+ * fenced room appends are refused, and raises the user-id counter (`user_counter`) above Redis'
+ * time in ms, so no id handed out before the loss comes back (see BrokerFence).
  */
 export const CHECK_IN = new LuaScript({
   name: 'check-in',
