@@ -1,5 +1,5 @@
 import { chatError, type ChatError } from '@chat/protocol';
-import { BrokerUnavailableError } from './broker/errors';
+import { BrokerSettlingError, BrokerUnavailableError } from './broker/errors';
 import type { Logger } from './logger';
 
 /** An error meant for the client, with its code; anything else is logged and reported as INTERNAL. */
@@ -18,9 +18,18 @@ export function clientError(...args: Parameters<typeof chatError>): ClientError 
 export const BROKER_UNAVAILABLE =
   'this gateway cannot reach the message broker (Redis) right now; nothing was stored, retry';
 
+/** What clients are told while the nodes restore what Redis lost (see BrokerFence). */
+export const BROKER_SETTLING =
+  'the message broker (Redis) lost or rolled back data moments ago and the cluster is ' +
+  'restoring it; nothing was stored, retry';
+
 /** Maps any failure to what the client is told: coded, never a stack trace. */
 export function toChatError(error: unknown, logger: Logger, context: object = {}): ChatError {
   if (error instanceof ClientError) return error.error;
+  if (error instanceof BrokerSettlingError) {
+    logger.info({ ...context, why: error.why }, 'request refused: broker settling after a loss');
+    return chatError('UNAVAILABLE', BROKER_SETTLING);
+  }
   if (error instanceof BrokerUnavailableError) {
     logger.warn({ ...context, err: error.message }, 'request failed: broker unavailable');
     return chatError('UNAVAILABLE', BROKER_UNAVAILABLE);

@@ -138,6 +138,12 @@ export interface Bus {
    * holes: lost, never reused. Resolves to the room's head afterwards.
    */
   raise(room: string, atLeast: number, epoch: string): Promise<number>;
+  /**
+   * Writes back the `cid` records of the sends this node stored in the last CID_TTL_MS (never
+   * over one the broker has), after the broker lost or rolled back data, so a retry of such a
+   * send is still answered `duplicate`. Resolves to how many it wrote or found.
+   */
+  restoreSends(): Promise<number>;
   /** True while publishes and subscriptions work. */
   isUp(): boolean;
   /** While not up: where the broker is, since when it is unreachable, and why; else undefined. */

@@ -36,6 +36,14 @@ export interface NameHold {
 /** A `left` envelope before the room is known: the state completes it with the room left. */
 export type LeftTemplate = Omit<LeftEnvelope, 'room'>;
 
+/** A check-in that opens the settle window when it finds a loss (see BrokerFence). */
+export interface SettleOptions {
+  /** The mark this node wrote at its previous check-in. */
+  expected: string;
+  /** How long the window stays open. */
+  settleMs: number;
+}
+
 /** What a node's check-in found (see ClusterState.checkIn). */
 export interface BrokerIdentity {
   /** The cluster's epoch: the same for the life of the broker's data. */
@@ -59,8 +67,13 @@ export interface RoomCount {
  * wins `reapNode` and closes the dead node's sessions as if they had disconnected.
  */
 export interface ClusterState {
-  /** A cluster-wide unique user id. */
+  /**
+   * A cluster-wide unique user id. Refused (BrokerSettlingError, nothing changed) when the
+   * broker lost or rolled back data since this node last checked in.
+   */
   nextUserId(): Promise<number>;
+  /** `listener` runs when a write finds the broker lost data this node has not checked in since. */
+  onBrokerForgot(listener: () => void): void;
   /** No user id up to `atLeast` is handed out again (ids held by online users, after a reset). */
   raiseUserIds(atLeast: number): Promise<void>;
   /** Gives `subject` its user id back if the broker forgot it (never changes an existing one). */
@@ -68,9 +81,15 @@ export interface ClusterState {
   /**
    * The broker's identity: the cluster's epoch (created on first use), and this node's mark,
    * replaced by `mark` (kept `ttlMs`). Another epoch than before, or another mark than the node
-   * last wrote, means the broker lost or rolled back its data.
+   * last wrote, means the broker lost or rolled back its data; with `settle`, finding that also
+   * opens the settle window and raises the user-id counter (see BrokerFence).
    */
-  checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity>;
+  checkIn(
+    nodeId: string,
+    mark: string,
+    ttlMs: number,
+    settle?: SettleOptions,
+  ): Promise<BrokerIdentity>;
   /** The user id of an authenticated subject: the same for every session of that subject. */
   subjectUserId(subject: string): Promise<number>;
   /**

@@ -26,3 +26,19 @@ export class BrokerUnavailableError extends Error {
     this.reason = reason;
   }
 }
+
+/**
+ * A write refused by the broker fence (see BrokerFence), nothing stored: Redis lost or rolled
+ * back data moments ago and the nodes are restoring what they own. Retryable like any outage.
+ */
+export class BrokerSettlingError extends BrokerUnavailableError {
+  constructor(readonly why: 'forgot' | 'settling') {
+    super(
+      why === 'forgot'
+        ? 'Redis lost or rolled back data since this node last checked in'
+        : 'Redis lost or rolled back data; the nodes are restoring it',
+      'not-run',
+    );
+    this.name = 'BrokerSettlingError';
+  }
+}

@@ -37,7 +37,9 @@ export class NodeLeases {
   constructor(
     private readonly ctx: GatewayContext,
     private readonly hooks: NodeLeaseHooks,
-  ) {}
+  ) {
+    ctx.state.onBrokerForgot(() => void this.brokerForgot());
+  }
 
   /** Interval between rounds: a quarter of the lease, so a live node never lapses. */
   get intervalMs(): number {
@@ -54,6 +56,20 @@ export class NodeLeases {
   brokerReturned(): Promise<void> {
     this.pending ??= 'reconnected';
     return this.round();
+  }
+
+  /** A write found this node's mark gone (see BrokerFence): check in now, not next round. */
+  brokerForgot(): Promise<void> {
+    return this.round();
+  }
+
+  /**
+   * How long the settle window stays open after a loss (see BrokerFence): one round, in which
+   * every live node checks in (each one that finds the loss extends the window for its own
+   * repair), and a quarter round more for a round that runs late.
+   */
+  get settleMs(): number {
+    return this.intervalMs + Math.floor(this.intervalMs / 4);
   }
 
   close(): void {
@@ -113,8 +129,9 @@ export class NodeLeases {
     const { ctx } = this;
     const mark = `${ctx.nodeId}:${++this.marks}`;
     const ttlMs = Math.max(60_000, 10 * ctx.config.nodeTtlMs);
-    const found = await ctx.state.checkIn(ctx.nodeId, mark, ttlMs);
     const { epoch, mark: expected } = this;
+    const settle = expected === undefined ? undefined : { expected, settleMs: this.settleMs };
+    const found = await ctx.state.checkIn(ctx.nodeId, mark, ttlMs, settle);
     this.epoch = found.epoch;
     this.mark = mark;
     if (epoch === undefined) return undefined;

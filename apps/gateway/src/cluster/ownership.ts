@@ -24,6 +24,12 @@ export async function reassertOwnership(
   ctx: GatewayContext,
   { inGrace, rolledBack }: { inGrace: (key: string) => boolean; rolledBack: boolean },
 ): Promise<number> {
+  // Rooms and sends first: the settle window (see BrokerFence) holds appends only so long.
+  ctx.relay.repairRooms();
+  if (rolledBack) {
+    const sends = await ctx.bus.restoreSends();
+    ctx.logger.info({ sends }, 'wrote back the cid records of our recent sends');
+  }
   // Only after a detected loss or rollback: a handshake opens its session a moment before the
   // registry knows it, so this sweep is kept to the rare round that needs it.
   const recorded = rolledBack ? await ctx.state.sessionsOn(ctx.nodeId) : [];
@@ -72,6 +78,5 @@ export async function reassertOwnership(
       restored++;
     });
   }
-  ctx.relay.repairRooms();
   return restored;
 }

@@ -1,11 +1,12 @@
 import type { ChatMessage } from '@chat/protocol';
 import { expect } from 'vitest';
+import { eventually } from './client';
 import { at, type RunningGateway } from './cluster';
 
 /** What the broker-loss tests share: a conversation with a ledger, and what it must show. */
 
 export interface Sender {
-  send(text: string): Promise<unknown>;
+  send(text: string, extra?: { cid?: string }): Promise<unknown>;
 }
 
 /** The key prefix redisCluster gave the nodes (their ids are `<prefix>-n<i>`). */
@@ -13,7 +14,11 @@ export function prefixOf(node: RunningGateway): string {
   return node.nodeId.slice(0, node.nodeId.lastIndexOf('-'));
 }
 
-/** Sends `count` messages named `<tag><n>`, taking turns among `senders`; returns who sent what. */
+/**
+ * Sends `count` messages named `<tag><n>`, taking turns among `senders`; returns who sent what.
+ * A refused send is retried with its cid (the text), as the CLI does: right after a loss the
+ * cluster refuses sends (UNAVAILABLE, nothing stored) until every node has restored its rooms.
+ */
 export async function converse(
   senders: [string, Sender][],
   tag: string,
@@ -25,7 +30,9 @@ export async function converse(
   for (let i = 0; i < count; i++) {
     const [name, sender] = at(senders, i % senders.length);
     const text = `${tag}${from + i}`;
-    await sender.send(text);
+    await eventually(async () => {
+      await sender.send(text, { cid: text });
+    }, 15_000);
     sent.set(text, name);
     texts.push(text);
   }

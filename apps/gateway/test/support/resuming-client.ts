@@ -36,10 +36,10 @@ export class ResumingClient {
     return this.welcomes.at(-1)?.node;
   }
 
-  async send(text: string): Promise<void> {
+  async send(text: string, extra: { cid?: string } = {}): Promise<void> {
     const socket = this.socket;
     if (!socket) throw new Error('not connected');
-    const ack = await socket.timeout(10_000).emitWithAck('send', { text });
+    const ack = await socket.timeout(10_000).emitWithAck('send', { text, ...extra });
     if (!ack.ok) throw new Error(ack.error.code);
     this.seen(ack.seq);
   }

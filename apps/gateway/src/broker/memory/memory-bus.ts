@@ -71,6 +71,11 @@ export class MemoryBus implements Bus, MemorySubscriber {
 
   async probeWrite(): Promise<void> {}
 
+  /** The embedded broker never loses a live node's data: nothing to write back. */
+  async restoreSends(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.broker.detachAll(this);

@@ -55,6 +55,9 @@ export class MemoryState implements ClusterState {
     return ++this.lastUserId;
   }
 
+  /** The embedded broker never loses data under a live node: nothing to listen for. */
+  onBrokerForgot(): void {}
+
   async raiseUserIds(atLeast: number): Promise<void> {
     this.lastUserId = Math.max(this.lastUserId, atLeast);
   }

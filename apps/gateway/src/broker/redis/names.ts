@@ -152,6 +152,10 @@ export class RedisNames {
   nodeMark(nodeId: string): string {
     return this.key('mark', nodeId, this.stateTag());
   }
+  /** Exists while the cluster settles after a loss (see BrokerFence). */
+  settle(): string {
+    return this.key('settle', '', this.stateTag());
+  }
 
   // ---- a cluster's shards (see RedisState.checkIn) ----
   /** The epoch of the data on the shard serving `shard`'s slot. */

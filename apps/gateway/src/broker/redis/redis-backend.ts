@@ -1,6 +1,7 @@
 import type { Logger } from '../../logger';
 import { BrokerUnavailableError } from '../errors';
 import { ClusterLink } from './cluster-link';
+import { BrokerFence } from './fence';
 import type { RedisClient, RedisLink } from './link';
 import { RedisNames } from './names';
 import { redisOutcome } from './outcome';
@@ -35,6 +36,8 @@ export interface BackendListener {
  */
 export class RedisBackend {
   readonly names: RedisNames;
+  /** What this node's writes carry to be refused after a loss it has not seen (see BrokerFence). */
+  readonly fence = new BrokerFence();
   /** True on a Redis Cluster: scripts touch one slot each, channels are sharded. */
   readonly sharded: boolean;
   private readonly outage: RedisOutage;

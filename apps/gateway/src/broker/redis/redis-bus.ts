@@ -27,12 +27,15 @@ import { APPEND, PUBLISH_ONCE, RAISE, RANGE, type RangeReply } from './scripts/r
 import { sendOnceArgv } from './scripts/fragments';
 import { RANGE_PAGE } from './scripts/room-page';
 import { ADMIT_ROOM } from './scripts/cluster';
+import { SentCids } from './sent-cids';
 import { takeTokens } from './tokens';
 
 /** The readiness write probe's key expires on its own after this long. */
 const WRITE_PROBE_TTL_MS = 10_000;
 /** Cluster only: a node admits a room it sends to again after this long. @default 60_000 */
 const ADMIT_EVERY_MS = 60_000;
+/** `cid` records written back at once after a loss (see restoreSends). @default 100 */
+const RESTORE_CHUNK = 100;
 
 export interface RedisBusOptions extends RoomStorage {
   /** Messages kept per room. @default 1_000 */
@@ -50,6 +53,8 @@ export class RedisBus implements Bus {
   private readonly budget = new LocalBudget();
   /** Cluster only: rooms this node admitted into the index of stored rooms, and when. */
   private readonly admitted = new Map<string, number>();
+  /** The `cid` records this node wrote, to write back after a loss (see restoreSends). */
+  private readonly sent = new SentCids();
 
   constructor(
     private readonly redis: RedisBackend,
@@ -136,6 +141,7 @@ export class RedisBus implements Bus {
     }
     // On a cluster the index and the buckets are handled above: placeholders in the room's slot.
     const seqCounter = names.roomSeq(draft.room);
+    const cidKey = names.sendCid(draft.room, draft.from.id, cid ?? '');
     const inScript = sharded ? {} : { limit, addressLimit };
     const reply = await this.redis.run(APPEND, {
       keys: {
@@ -143,10 +149,13 @@ export class RedisBus implements Bus {
         log: names.roomLog(draft.room),
         log_bytes: names.roomLogBytes(draft.room),
         room_index: sharded ? seqCounter : names.roomsStored(),
-        cid_key: names.sendCid(draft.room, draft.from.id, cid ?? ''),
+        cid_key: cidKey,
         bucket: sharded ? seqCounter : names.rateBucket(limit?.bucket ?? ''),
         address_bucket: sharded ? seqCounter : names.rateBucket(addressLimit?.bucket ?? ''),
         epoch_key: names.roomEpoch(draft.room),
+        // On a cluster these are in another slot: placeholders, and the fence is off.
+        node_mark: sharded ? seqCounter : names.nodeMark(this.redis.fence.node),
+        settle: sharded ? seqCounter : names.settle(),
       },
       argv: {
         publish: this.redis.publishCommand,
@@ -164,8 +173,15 @@ export class RedisBus implements Bus {
         address_burst: addressLimit?.burst ?? 0,
         floor,
         epoch,
+        use_fence: sharded ? '0' : '1',
+        mark: this.redis.fence.mark,
       },
     });
+    if (reply.status === 'fenced') return this.redis.fence.refused(reply.reason);
+    // What SEND_ONCE's remember_send wrote.
+    if (reply.status === 'stored' && cid !== undefined) {
+      this.sent.add(cidKey, `${draft.id} ${reply.seq}`, CID_TTL_MS);
+    }
     if (reply.status !== 'rate-limited') return reply;
     if (limit) this.budget.refused(limit, reply.userTokens);
     if (addressLimit) this.budget.refused(addressLimit, reply.addressTokens);
@@ -209,6 +225,20 @@ export class RedisBus implements Bus {
       keys: { seq_counter: names.roomSeq(room), epoch_key: names.roomEpoch(room) },
       argv: { at_least: atLeast, epoch, room_ttl_ms: this.options.roomTtlMs },
     });
+  }
+
+  async restoreSends(): Promise<number> {
+    const records = this.sent.live();
+    for (let i = 0; i < records.length; i += RESTORE_CHUNK) {
+      await Promise.all(
+        records
+          .slice(i, i + RESTORE_CHUNK)
+          .map(({ key, value, ttlMs }) =>
+            this.redis.call((redis) => redis.set(key, value, 'PX', ttlMs, 'NX')),
+          ),
+      );
+    }
+    return records.length;
   }
 
   close(): Promise<void> {

@@ -7,13 +7,14 @@ import type {
   ResumeRecord,
   RoomCount,
   SessionRef,
+  SettleOptions,
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { parseUser, userJson } from '../users';
 import { parseHold, parseResume } from './records';
 import { BrokerCheckIn, noticesInScript, publishNotices } from './sharded-state';
 import type { RedisBackend } from './redis-backend';
-import { RAISE_COUNTER } from './scripts/broker-identity';
+import { NEXT_USER_ID, RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
 import {
   RENEW_NAMES,
@@ -44,8 +45,17 @@ export class RedisState implements ClusterState {
     this.identity = new BrokerCheckIn(redis);
   }
 
-  nextUserId(): Promise<number> {
-    return this.redis.call((redis) => redis.incr(this.redis.names.userCounter()));
+  async nextUserId(): Promise<number> {
+    const { names, fence } = this.redis;
+    const id = await this.redis.run(NEXT_USER_ID, {
+      keys: { user_counter: names.userCounter(), node_mark: names.nodeMark(fence.node) },
+      argv: { mark: fence.mark },
+    });
+    return id < 0 ? fence.refused('forgot') : id;
+  }
+
+  onBrokerForgot(listener: () => void): void {
+    this.redis.fence.onForgot(listener);
   }
 
   async raiseUserIds(atLeast: number): Promise<void> {
@@ -60,8 +70,13 @@ export class RedisState implements ClusterState {
     await this.redis.call((redis) => redis.set(key, userId, 'NX'));
   }
 
-  checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
-    return this.identity.checkIn(nodeId, mark, ttlMs);
+  checkIn(
+    nodeId: string,
+    mark: string,
+    ttlMs: number,
+    settle?: SettleOptions,
+  ): Promise<BrokerIdentity> {
+    return this.identity.checkIn(nodeId, mark, ttlMs, settle);
   }
 
   subjectUserId(subject: string): Promise<number> {

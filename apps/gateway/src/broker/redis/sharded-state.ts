@@ -1,4 +1,4 @@
-import type { BrokerIdentity } from '../cluster-state';
+import type { BrokerIdentity, SettleOptions } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope, type LeftEnvelope } from '../envelope';
 import { newEpoch } from '../epoch';
 import type { RedisBackend } from './redis-backend';
@@ -22,12 +22,31 @@ export class BrokerCheckIn {
 
   constructor(private readonly redis: RedisBackend) {}
 
-  async checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
-    const { names } = this.redis;
+  async checkIn(
+    nodeId: string,
+    mark: string,
+    ttlMs: number,
+    settle?: SettleOptions,
+  ): Promise<BrokerIdentity> {
+    const { names, fence } = this.redis;
     const found = await this.redis.run(CHECK_IN, {
-      keys: { cluster_epoch: names.clusterEpoch(), node_mark: names.nodeMark(nodeId) },
-      argv: { candidate: newEpoch(), mark, mark_ttl_ms: ttlMs },
+      keys: {
+        cluster_epoch: names.clusterEpoch(),
+        node_mark: names.nodeMark(nodeId),
+        settle: names.settle(),
+        user_counter: names.userCounter(),
+      },
+      argv: {
+        candidate: newEpoch(),
+        mark,
+        mark_ttl_ms: ttlMs,
+        expected: settle?.expected ?? '',
+        settle_ms: settle?.settleMs ?? 0,
+      },
     });
+    // Written: this node's fenced writes carry it from now on.
+    fence.node = nodeId;
+    fence.mark = mark;
     if (!this.redis.sharded) return found;
     const lost = await this.checkShards(nodeId, mark, ttlMs);
     return lost === undefined ? found : { ...found, previousMark: lost };
@@ -51,8 +70,17 @@ export class BrokerCheckIn {
           keys: {
             cluster_epoch: names.shardEpoch(shard),
             node_mark: names.shardMark(shard, nodeId),
+            // No settle window on a shard (settle_ms 0): placeholders in the shard's slot.
+            settle: names.shardEpoch(shard),
+            user_counter: names.shardEpoch(shard),
           },
-          argv: { candidate: newEpoch(), mark, mark_ttl_ms: ttlMs },
+          argv: {
+            candidate: newEpoch(),
+            mark,
+            mark_ttl_ms: ttlMs,
+            expected: '',
+            settle_ms: 0,
+          },
         });
         const known = this.known.get(shard);
         if (known && (known.epoch !== found.epoch || known.mark !== found.previousMark)) {

@@ -1,16 +1,23 @@
-import { LuaScript, replyArray } from './lua-script';
+import { FENCE, NOW } from './fragments';
+import { LuaScript, replyArray, replyNumber } from './lua-script';
 
 /**
  * A node's check-in with the broker: the cluster's epoch (created from `candidate` if there is
  * none: first use, or a Redis that lost everything), and the node's mark swapped for `mark`,
  * answering the one found. A node that finds another epoch than it saw, or another mark than it
  * wrote, knows Redis lost or rolled back data and re-asserts what it owns.
+ *
+ * With `settle_ms` above 0, finding no mark or an older one than `expected` (the one this node
+ * wrote last; '' at its first check-in) also opens, in the same step, the cluster's settle
+ * window (`settle` expires `settle_ms` from now; a later finding extends it), during which
+ * fenced room appends are refused, and raises the user-id counter (`user_counter`) above Redis'
+ * time in ms, so no id handed out before the loss comes back (see BrokerFence).
  */
 export const CHECK_IN = new LuaScript({
   name: 'check-in',
-  keys: ['cluster_epoch', 'node_mark'],
-  argv: ['candidate', 'mark', 'mark_ttl_ms'],
-  body: `
+  keys: ['cluster_epoch', 'node_mark', 'settle', 'user_counter'],
+  argv: ['candidate', 'mark', 'mark_ttl_ms', 'expected', 'settle_ms'],
+  body: `${NOW}${FENCE}
 local epoch = redis.call('GET', cluster_epoch)
 if not epoch then
   epoch = candidate
@@ -18,6 +25,15 @@ if not epoch then
 end
 local previous = redis.call('GET', node_mark) or ''
 redis.call('SET', node_mark, mark, 'PX', mark_ttl_ms)
+-- Numerically: a check-in of ours that timed out but ran (a higher mark) is no loss.
+if tonumber(settle_ms) > 0 and expected ~= '' and mark_number(previous) < mark_number(expected) then
+  if redis.call('PTTL', settle) < tonumber(settle_ms) then
+    redis.call('SET', settle, mark, 'PX', settle_ms)
+  end
+  if tonumber(redis.call('GET', user_counter) or '0') < now then
+    redis.call('SET', user_counter, now)
+  end
+end
 return {epoch, previous}
 `,
   parse(reply) {
@@ -38,4 +54,19 @@ end
 return 1
 `,
   parse: () => undefined,
+});
+
+/**
+ * The next user id, unless this node's mark shows Redis lost or rolled back data since the
+ * node's last check-in (then -1, nothing changed: the node checks in, which raises the counter).
+ */
+export const NEXT_USER_ID = new LuaScript({
+  name: 'next-user-id',
+  keys: ['user_counter', 'node_mark'],
+  argv: ['mark'],
+  body: `${FENCE}
+if fence_refusal(node_mark, mark, '', '0') then return -1 end
+return redis.call('INCR', user_counter)
+`,
+  parse: (reply) => replyNumber(reply, 'next-user-id'),
 });

@@ -96,3 +96,24 @@ export function sendOnceArgv(messageId: string, cid: string | undefined, limit?:
     burst: limit?.burst ?? 0,
   };
 }
+
+/**
+ * The broker fence (see BrokerFence): `fence_refusal(node_mark, mark, settle, use_settle)` is
+ * 'forgot' when this node's mark in Redis is missing or older than `mark`, the one it last wrote
+ * (Redis lost or rolled back data this node has not checked in since), 'settling' while a settle
+ * window is open (`use_settle` '1'; see CHECK_IN), else nil. Marks are `<node>:<n>` and compared
+ * by `n`, so a check-in of this node's that ran first (a higher `n`) passes. An empty `mark`
+ * (no check-in yet) skips the mark.
+ */
+export const FENCE = `
+local function mark_number(value)
+  return tonumber(string.match(value or '', ':(%d+)$') or '-1')
+end
+local function fence_refusal(node_mark, mark, settle, use_settle)
+  if mark ~= '' and mark_number(redis.call('GET', node_mark)) < mark_number(mark) then
+    return 'forgot'
+  end
+  if use_settle == '1' and redis.call('EXISTS', settle) == 1 then return 'settling' end
+  return nil
+end
+`;

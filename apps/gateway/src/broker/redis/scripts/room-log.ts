@@ -1,12 +1,14 @@
 import { LuaScript, replyArray, replyNumber } from './lua-script';
-import { KEEP_EPOCH, LOG_HEAD, SEND_ONCE, TAKE_TOKEN } from './fragments';
+import { FENCE, KEEP_EPOCH, LOG_HEAD, SEND_ONCE, TAKE_TOKEN } from './fragments';
 
 export type AppendReply =
   | { status: 'stored'; seq: number; epoch: string }
   | { status: 'duplicate'; id: string; seq: number }
   /** Tokens each bucket held (fewer than 1 in at least one): what a node's local copy takes. */
   | { status: 'rate-limited'; userTokens: number; addressTokens: number }
-  | { status: 'rooms-full' };
+  | { status: 'rooms-full' }
+  /** Nothing stored: the broker fence refused (see FENCE). */
+  | { status: 'fenced'; reason: 'forgot' | 'settling' };
 
 /**
  * Stores and publishes one room message. The seq is taken, the draft stored under stream id
@@ -30,6 +32,10 @@ export type AppendReply =
  * its keys). On a cluster the buckets and the room index live on other shards: the caller takes
  * the tokens and admits the room before (`use_limit`, `use_address_limit`, `use_room_index` are
  * '0', and those keys are only placeholders in the room's slot).
+ *
+ * One Redis only (`use_fence` '1'): nothing is stored while the broker fence refuses (FENCE:
+ * this node's mark `node_mark` is older than `mark`, or the settle window `settle` is open), so
+ * no room takes a position before every live node raised it back after a loss.
  */
 export const APPEND = new LuaScript({
   name: 'append',
@@ -42,6 +48,8 @@ export const APPEND = new LuaScript({
     'bucket',
     'address_bucket',
     'epoch_key',
+    'node_mark',
+    'settle',
   ],
   argv: [
     'publish',
@@ -64,8 +72,14 @@ export const APPEND = new LuaScript({
     'address_burst',
     'floor',
     'epoch',
+    'use_fence',
+    'mark',
   ],
-  body: `${TAKE_TOKEN}${KEEP_EPOCH}${SEND_ONCE}
+  body: `${TAKE_TOKEN}${KEEP_EPOCH}${SEND_ONCE}${FENCE}
+if use_fence == '1' then
+  local refusal = fence_refusal(node_mark, mark, settle, '1')
+  if refusal then return {4, refusal} end
+end
 if use_cid == '1' then
   local previous = sent_before(cid_key)
   if previous then return previous end
@@ -127,6 +141,8 @@ return {0, seq, current_epoch}
       };
     }
     if (status === 3) return { status: 'rooms-full' };
+    if (status === 4)
+      return { status: 'fenced', reason: first === 'forgot' ? 'forgot' : 'settling' };
     return { status: 'stored', seq: replyNumber(first, 'append'), epoch: String(second) };
   },
 });

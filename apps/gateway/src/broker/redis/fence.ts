@@ -1,0 +1,35 @@
+import { BrokerSettlingError } from '../errors';
+
+/**
+ * The broker fence: closes the window in which Redis has lost or rolled back data (restarted
+ * empty, FLUSHALL, an older snapshot) and not every node has checked in since.
+ *
+ * Every room append and user-id allocation carries the mark this node wrote at its last
+ * check-in; the script refuses, storing nothing, when the mark Redis holds is missing or older
+ * (`forgot`), and this node checks in at once (`onForgot`). The check-in that finds the loss
+ * opens, in the same step, a settle window of `settleMs` (one lease round and a margin) during
+ * which room appends are refused (`settling`), so every live node has checked in and raised the
+ * rooms it follows back above what it delivered before any room takes a new position; the
+ * user-id counter is raised above the time in ms in that step.
+ *
+ * On a Redis Cluster only the user-id allocation is fenced (the marks and the counter share the
+ * state's slot); a room's keys are on another slot than the marks, so its appends are not.
+ */
+export class BrokerFence {
+  /** The node that checked in ('' before its first check-in). */
+  node = '';
+  /** The mark it wrote at its last check-in ('' before the first: nothing is fenced by it). */
+  mark = '';
+  private listener: (() => void) | undefined;
+
+  /** Called when a write found this node's mark gone: the node should check in now. */
+  onForgot(listener: () => void): void {
+    this.listener = listener;
+  }
+
+  /** A fenced write was refused: nothing was stored. Throws what the client is told. */
+  refused(reason: 'forgot' | 'settling'): never {
+    if (reason === 'forgot') this.listener?.();
+    throw new BrokerSettlingError(reason);
+  }
+}

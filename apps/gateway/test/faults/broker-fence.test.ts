@@ -1,0 +1,101 @@
+import type { ChatMessage, SendResult } from '@chat/protocol';
+import { adminClient, useRedis } from '@chat/test-support';
+import type { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, eventually, texts, type TestClient } from '../support/client';
+import { at, closeAll, redisCluster, type RunningGateway } from '../support/cluster';
+import { expectPositionsUnique } from '../support/reset-checks';
+
+/**
+ * The window between Redis losing its data and every node checking in (see BrokerFence): with
+ * slow lease rounds (NODE_TTL_MS 8 s: a check-in every 2 s), a node that starts following a room
+ * only after the loss, and a user who connects at once, must neither take a position another
+ * node already delivered nor get an id someone holds.
+ */
+const ENV = { NODE_TTL_MS: '8000', HISTORY_MEMORY_KB: '0' };
+
+const redis = useRedis();
+let nodes: RunningGateway[] = [];
+const clients: TestClient[] = [];
+let admin: Redis | undefined;
+
+afterEach(async () => {
+  admin?.disconnect();
+  admin = undefined;
+  await closeAll(clients.splice(0), nodes);
+  nodes = [];
+});
+
+/** A user's connection, retried while the cluster refuses it (UNAVAILABLE: nothing stored). */
+async function connectRetrying(url: string, name: string, room: string): Promise<TestClient> {
+  let client: TestClient | undefined;
+  await eventually(async () => {
+    client = await connect(url, { name, room });
+  }, 15_000);
+  if (client === undefined) throw new Error(`${name} never connected`);
+  clients.push(client);
+  return client;
+}
+
+/** A send retried with its cid while refused, as the CLI does; resolves to its ack. */
+async function sendRetrying(client: TestClient, text: string): Promise<SendResult> {
+  let acked: SendResult | undefined;
+  await eventually(async () => {
+    acked = await client.send(text, { cid: `cid-${text}` });
+  }, 15_000);
+  if (acked === undefined) throw new Error(`${text} never acked`);
+  return acked;
+}
+
+describe('writes right after Redis lost its data, before the nodes checked in', () => {
+  it('a room followed only after FLUSHALL takes no delivered position, nothing is dropped, no user id is given twice', async () => {
+    nodes = await redisCluster(redis.url, 2, ENV);
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    admin = adminClient(redis.url);
+    // alice's node follows #lobby and delivers positions 1-5 (to dave); bob's node does not.
+    const alice = await connectRetrying(n0.url, 'alice', 'lobby');
+    const dave = await connectRetrying(n0.url, 'dave', 'lobby');
+    const bob = await connectRetrying(n1.url, 'bob', 'attic');
+    const before: SendResult[] = [];
+    for (let i = 1; i <= 5; i++) before.push(await sendRetrying(alice, `a${i}`));
+    expect(before.map((ack) => ack.seq)).toEqual([1, 2, 3, 4, 5]);
+    await eventually(() => expect(texts(dave)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5']));
+    const ids = [alice, bob, dave].map((client) => client.welcome.user.id);
+
+    const wipedAt = Date.now();
+    await admin.flushall();
+    // At once, before any lease round: a new user, and bob joining #lobby and sending there.
+    const carol = await connectRetrying(n1.url, 'carol', 'attic');
+    const joined = await bob.request('join', { room: 'lobby' });
+    expect(joined.ok).toBe(true);
+    const sent = await sendRetrying(bob, 'b1');
+
+    // The position is above every one delivered before, and #lobby's members are given it.
+    expect(sent.seq).toBeGreaterThan(5);
+    await eventually(() => expect(texts(alice)).toEqual(['b1']));
+    await eventually(() => expect(texts(dave)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'b1']));
+    const lobby = (client: TestClient): ChatMessage[] =>
+      client.messages.filter((m) => m.room === 'lobby');
+    expectPositionsUnique([lobby(alice), lobby(bob), lobby(dave)]);
+    // No id held before the loss comes back: new ids start above the time of the loss.
+    expect(ids).not.toContain(carol.welcome.user.id);
+    expect(carol.welcome.user.id).toBeGreaterThan(wipedAt);
+  }, 60_000);
+
+  it('a send acked before FLUSHALL and retried after it with its cid is stored once', async () => {
+    nodes = await redisCluster(redis.url, 2, ENV);
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    admin = adminClient(redis.url);
+    const alice = await connectRetrying(n0.url, 'alice', 'lobby');
+    const dave = await connectRetrying(n1.url, 'dave', 'lobby');
+    const first = await sendRetrying(alice, 'hello');
+    await eventually(() => expect(texts(dave)).toEqual(['hello']));
+
+    // Redis forgets the send's cid record; alice, whose ack was lost, retries it.
+    await admin.flushall();
+    const retried = await sendRetrying(alice, 'hello');
+    expect(retried).toMatchObject({ id: first.id, seq: first.seq });
+    await sendRetrying(alice, 'after');
+    await eventually(() => expect(texts(dave)).toEqual(['hello', 'after']));
+  }, 60_000);
+});
