@@ -236,6 +236,8 @@ export function ceilingArgs(
     bucket: 'ceiling:bucket',
     address_bucket: 'ceiling:address',
     epoch_key: 'ceiling:epoch',
+    node_mark: 'ceiling:node-mark',
+    settle: 'ceiling:settle',
     channel: 'ceiling#room',
     room: 'ceiling',
     publish: 'PUBLISH',
@@ -256,6 +258,9 @@ export function ceilingArgs(
     address_burst: '0',
     floor: '0',
     epoch: 'ceiling-epoch',
+    // The fence as on one Redis (the settle window looked up), without a node mark to compare.
+    use_fence: '1',
+    mark: '',
   });
 }
 
