@@ -14,6 +14,7 @@
  *
  *   npx tsx bench/src/s6-connections.ts [--clients 10000,20000] [--big-room 10000]
  *     [--systems ours,adapter] [--skip broadcast,storm] [--gateway-ref <ref>]
+ *     [--baseline-ref <ref>]   (adds system `ours-ref`, the gateway at that ref, to the run)
  *
  * A server needs one file descriptor per client: the script raises its open-files limit where
  * it may (children inherit it) and skips, saying so, client counts that one server cannot hold.
@@ -198,7 +199,7 @@ async function main(): Promise<void> {
   const redis = await startRedis(tools, await freePort(), join(logDir, 'redis.log'));
   const env: BenchEnv = {
     root: ROOT,
-    bundles: await buildBundles(ROOT, arg('gateway-ref')),
+    bundles: await buildBundles(ROOT, arg('gateway-ref'), arg('baseline-ref')),
     redis,
     logDir,
     runId: Date.now().toString(36),

@@ -16,7 +16,7 @@ import type {
 import { randomBytes } from 'node:crypto';
 import { chatError, EarlierPages } from '@chat/protocol';
 import { Backoff, sleep, type BackoffOptions } from './backoff';
-import type { ClientEventHandler } from './events';
+import type { ClientEvent, ClientEventHandler } from './events';
 import { Outbox } from './outbox';
 import { requestJob, type Call, type Outcome } from './requests';
 import { ResumeState } from './resume';
@@ -300,6 +300,7 @@ export class ChatClient {
       if (!live()) return;
       this.state.seqs.synced(synced.room, synced.seq, synced.restarted === true, synced.epoch);
       this.onEvent({ type: 'synced', synced });
+      if (synced.quiet) this.onEvent({ type: 'quiet', room: synced.room, quiet: true });
     });
     socket.on('gap', (gap) => {
       if (!live()) return;
@@ -311,8 +312,14 @@ export class ChatClient {
       this.state.dmSeen(message.conversation, message.seq);
       this.onEvent({ type: 'dm', message, mine: message.from.id === this.state.user?.id });
     });
-    socket.on('joined', (notice) => live() && this.onEvent({ type: 'joined', notice }));
-    socket.on('left', (notice) => live() && this.onEvent({ type: 'left', notice }));
+    const presence = (event: Extract<ClientEvent, { type: 'joined' | 'left' }>) => {
+      if (!live()) return;
+      this.onEvent(event);
+      const { room, quiet } = event.notice;
+      if (quiet !== undefined) this.onEvent({ type: 'quiet', room, quiet });
+    };
+    socket.on('joined', (notice) => presence({ type: 'joined', notice }));
+    socket.on('left', (notice) => presence({ type: 'left', notice }));
     socket.on('error', (error) => live() && this.onEvent({ type: 'server-error', error }));
     socket.on('draining', ({ retryInMs }) => {
       if (!live()) return;

@@ -26,6 +26,12 @@ export type ClientEvent =
   | { type: 'joined'; notice: PresenceNotice }
   | { type: 'left'; notice: LeftNotice }
   | { type: 'synced'; synced: Synced }
+  /**
+   * Derived, not a server event: the room became quiet (a `joined` with `quiet: true`, or a
+   * `synced` with `quiet`: joins and leaves are not announced) or announced again (a `left`
+   * with `quiet: false`). Reported right after the event that carried it.
+   */
+  | { type: 'quiet'; room: string; quiet: boolean }
   | { type: 'gap'; gap: Gap }
   /** The gateway refused an event that carried no ack (protocol `error` event). */
   | { type: 'server-error'; error: ChatError }

@@ -1,4 +1,11 @@
-import { leftText, sanitize, type ChatError, type Synced, type UserRef } from '@chat/protocol';
+import {
+  leftText,
+  quietText,
+  sanitize,
+  type ChatError,
+  type Synced,
+  type UserRef,
+} from '@chat/protocol';
 import type { ClientEvent } from './events';
 import type { Style } from './style';
 
@@ -88,6 +95,8 @@ export function renderEvent(
       return event.synced.lost > 0
         ? lostLine(event.synced.lost, event.synced.room, style)
         : undefined;
+    case 'quiet':
+      return out(style.notice(quietText(sanitize(event.room), event.quiet)));
     case 'gap':
       return lostLine(event.gap.to - event.gap.from + 1, event.gap.room, style);
     case 'server-error':

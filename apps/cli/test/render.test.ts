@@ -56,6 +56,21 @@ describe('renderEvent', () => {
       { type: 'joined', notice: { room: 'lobby', user: { id: 3, name: 'User 3' } } },
       'User 3 joined',
     ],
+    [
+      'join notice that makes the room quiet (the flag adds its own line)',
+      { type: 'joined', notice: { room: 'lobby', user: bob, quiet: true } },
+      'bob joined',
+    ],
+    [
+      'a large room',
+      { type: 'quiet', room: 'lobby', quiet: true },
+      '! #lobby is a large room: joins and leaves are not shown (/who lists its members)',
+    ],
+    [
+      'a room small again',
+      { type: 'quiet', room: 'lobby', quiet: false },
+      '! #lobby is small again: joins and leaves are shown',
+    ],
     ['quit', { type: 'left', notice: { room: 'lobby', user: bob, reason: 'quit' } }, 'bob left'],
     [
       'leave after a node failure',

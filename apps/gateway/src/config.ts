@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_QUIET_ABOVE } from './broker/quiet-rooms';
 import { NODE_ID_PATTERN } from './broker/topics';
 import { archiveSettings, type ArchiveSettings } from './config-archive';
 import { redisSettings, type RedisSettings } from './config-redis';
@@ -52,6 +53,11 @@ export interface GatewayConfig extends RedisSettings, ArchiveSettings {
   presenceRatePerSecond: number;
   /** Burst of that budget (ordinary comings and goings are never held). @default 5 */
   presenceBurst: number;
+  /**
+   * Rooms with more members than this are quiet: their joins and leaves are not announced
+   * (see broker/quiet-rooms.ts). @default 200
+   */
+  presenceQuietAbove: number;
   /** Messages per second per user, across all sessions and nodes. @default 20 */
   ratePerSecond: number;
   /** Burst size of the per-user token bucket. @default 40 */
@@ -201,6 +207,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     replayBurstPerIp: integer(env, 'REPLAY_BURST_PER_IP', 60, 1, 1_000_000),
     presenceRatePerSecond: integer(env, 'PRESENCE_RATE_PER_SEC', 2, 1, 1_000_000),
     presenceBurst: integer(env, 'PRESENCE_BURST', 5, 1, 1_000_000),
+    presenceQuietAbove: integer(env, 'PRESENCE_QUIET_ABOVE', DEFAULT_QUIET_ABOVE, 1, 1_000_000_000),
     ratePerSecond: integer(env, 'RATE_PER_SEC', 20, 1, 1_000_000),
     rateBurst: integer(env, 'RATE_BURST', 40, 1, 1_000_000),
     anonRatePerIp: integer(env, 'ANON_RATE_PER_IP', 50, 1, 1_000_000),

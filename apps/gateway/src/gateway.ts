@@ -79,7 +79,8 @@ export interface Gateway {
 
 /** What this file needs of an Engine.IO socket. */
 interface EngineSocket {
-  request: IncomingMessage;
+  /** The upgrade request, until the connection has joined (see below). */
+  request: IncomingMessage | undefined;
   once(event: 'close', listener: () => void): unknown;
 }
 
@@ -229,10 +230,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   io.use(handshakeMiddleware(ctx, admission, authenticator(deps)));
   // Every engine socket, joined or not, holds its slot until it closes.
   io.engine.on('connection', (raw: EngineSocket) => {
-    raw.once('close', () => admission.closed(raw.request));
+    if (raw.request) raw.once('close', admission.releaser(raw.request));
   });
   io.on('connection', (socket) => {
-    admission.joined(socket.request);
+    const raw = socket.conn as unknown as EngineSocket;
+    if (raw.request) admission.joined(raw.request);
+    // Nothing needs the upgrade request once the socket has joined (its handshake keeps the
+    // headers and address): kept, it would hold about 1 KB per connection for its whole life.
+    raw.request = undefined;
     connections.accept(socket);
   });
 

@@ -107,6 +107,29 @@ describe('commands in the composer', () => {
   });
 });
 
+describe('a room above PRESENCE_QUIET_ABOVE members', () => {
+  it('says the room is large, then small again, beside the join and leave that changed it', async () => {
+    const node = await gateway({ PRESENCE_QUIET_ABOVE: '1', LEAVE_GRACE_MS: '0' });
+    const ann = await openPage(browser(), node.url);
+    await join(ann, 'ann', 'big');
+    await ann.getByRole('status').filter({ hasText: '#big' }).waitFor();
+    const ben = await openPage(browser(), node.url);
+    await join(ben, 'ben', 'big');
+    await see(
+      ben,
+      '! #big is a large room: joins and leaves are not shown (/who lists its members)',
+    );
+    await see(ann, 'ben joined');
+    await see(
+      ann,
+      '! #big is a large room: joins and leaves are not shown (/who lists its members)',
+    );
+    await ben.close();
+    await see(ann, 'ben left (lost connection)');
+    await see(ann, '! #big is small again: joins and leaves are shown');
+  });
+});
+
 describe('a cluster with authentication', () => {
   it('asks for a token, explains a refusal, and joins with a valid one', async () => {
     const secret = 'web-test-secret-0123456789';

@@ -89,6 +89,14 @@ export type LeaveReason = 'quit' | 'disconnected' | 'moved' | 'node-failure';
 export interface PresenceNotice {
   room: string;
   user: UserRef;
+  /**
+   * Present only on the notice that changes how the room is announced. `true`: with this join
+   * the room has more members than the gateway's `PRESENCE_QUIET_ABOVE` (default 200); from now
+   * on joins and leaves in it are not announced (`who` still lists every member). `false`: with
+   * this leave it is back at that size, and joins and leaves are announced again. Added in v1
+   * without a version change: older clients ignore it.
+   */
+  quiet?: boolean;
 }
 
 export interface LeftNotice extends PresenceNotice {
@@ -124,6 +132,11 @@ export interface Synced {
    * `since` in the old one cannot be told. Resume bookkeeping restarts at `seq` in `epoch`.
    */
   restarted?: true;
+  /**
+   * Present when the room has more members than the gateway's `PRESENCE_QUIET_ABOVE`: joins and
+   * leaves in it are not announced (`who` lists its members) until a `left` with `quiet: false`.
+   */
+  quiet?: true;
 }
 
 /** Messages of `room` that were lost to this client and cannot be replayed. */

@@ -5,6 +5,7 @@ export { INVISIBLE, isBlank } from './invisible';
 export { leftText } from './leave-reason';
 export * from './limits';
 export { nameKey, skeleton } from './name-key';
+export { quietText } from './quiet-room';
 export { validateName } from './names';
 export type { Result } from './result';
 export { sanitize } from './sanitize';

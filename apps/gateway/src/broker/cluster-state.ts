@@ -52,6 +52,12 @@ export interface BrokerIdentity {
   previousMark: string | undefined;
 }
 
+/** What entering a room did (see ClusterState.enterRoom). */
+export interface Entered {
+  first: boolean;
+  members: number;
+}
+
 export interface RoomCount {
   room: string;
   members: number;
@@ -112,15 +118,16 @@ export interface ClusterState {
   sessionsOn(nodeId: string): Promise<SessionRef[]>;
   /**
    * Moves the session into `joined.room`, leaving its current room first (announced with `left`
-   * as for exitRoom). Resolves true when it was the user's first session in the new room; then
-   * `joined` is published, unless `announce` is false (a node restoring lost state).
+   * as for exitRoom). `first` when it was the user's first session in the new room; then
+   * `joined` is published, unless `announce` is false (a node restoring lost state) or the room
+   * is quiet (see quiet-rooms.ts: the state's `quietAbove`). `members`: the room's users now.
    */
   enterRoom(
     session: SessionRef,
     joined: JoinedEnvelope,
     left: LeftTemplate,
     announce?: boolean,
-  ): Promise<boolean>;
+  ): Promise<Entered>;
   /**
    * Leaves the session's current room; `left` (completed with the room) is published when it was
    * the user's last session there. Resolves to the room left, if any.

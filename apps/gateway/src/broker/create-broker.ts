@@ -25,6 +25,7 @@ type BrokerConfig = Pick<
   GatewayConfig,
   'redisPrefix' | 'historyLimit' | 'commandTimeoutMs' | 'dmHistoryLimit'
 > &
+  Partial<Pick<GatewayConfig, 'presenceQuietAbove'>> &
   RedisTargetConfig &
   Partial<RoomStorage>;
 
@@ -44,7 +45,11 @@ export function createBroker(config: BrokerConfig, logger: Logger): Broker {
   if (target === undefined) {
     const broker = new MemoryBroker(config.historyLimit, Date.now, storage);
     const dms = new MemoryDms(broker, dmStorage);
-    return { bus: new MemoryBus(broker), state: new MemoryState(broker), dms };
+    return {
+      bus: new MemoryBus(broker),
+      state: new MemoryState(broker, Date.now, config.presenceQuietAbove),
+      dms,
+    };
   }
   const redisLogger = logger.child({ component: 'redis' });
   const redis = new RedisBackend({
@@ -59,5 +64,9 @@ export function createBroker(config: BrokerConfig, logger: Logger): Broker {
     logger: redisLogger,
   });
   redis.connect();
-  return { bus, state: new RedisState(redis), dms: new RedisDms(redis, dmStorage) };
+  return {
+    bus,
+    state: new RedisState(redis, config.presenceQuietAbove),
+    dms: new RedisDms(redis, dmStorage),
+  };
 }

@@ -30,6 +30,8 @@ export interface JoinedEnvelope extends Base {
   type: 'joined';
   room: string;
   user: UserRef;
+  /** True on the join that makes the room quiet (see quiet-rooms.ts). */
+  quiet?: boolean;
 }
 
 export interface LeftEnvelope extends Base {
@@ -39,6 +41,8 @@ export interface LeftEnvelope extends Base {
   reason: LeaveReason;
   /** With reason 'moved': the room the user moved to, when known. */
   to?: string;
+  /** False on the leave that makes the room announced again (see quiet-rooms.ts). */
+  quiet?: boolean;
 }
 
 /** A private message, stored in its conversation (see DmStore) before it is published. */
@@ -83,6 +87,7 @@ type Fields = Record<string, unknown>;
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isCount = (v: unknown): v is number =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isOptionalFlag = (v: unknown): boolean => v === undefined || typeof v === 'boolean';
 const LEAVE_REASONS: ReadonlySet<unknown> = new Set<LeaveReason>([
   'quit',
   'disconnected',
@@ -110,13 +115,14 @@ function isValid(e: Fields): boolean {
         isCount(e.ts)
       );
     case 'joined':
-      return isString(e.room) && isUser(e.user);
+      return isString(e.room) && isUser(e.user) && isOptionalFlag(e.quiet);
     case 'left':
       return (
         isString(e.room) &&
         isUser(e.user) &&
         LEAVE_REASONS.has(e.reason) &&
-        (e.to === undefined || isString(e.to))
+        (e.to === undefined || isString(e.to)) &&
+        isOptionalFlag(e.quiet)
       );
     case 'dm':
       return (

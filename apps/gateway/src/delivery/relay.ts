@@ -126,7 +126,8 @@ export class Relay implements BusHandler {
         this.feed(envelope.room)?.sequencer.offer(envelope);
         return;
       case 'joined': {
-        const notice = { room: envelope.room, user: envelope.user };
+        const { room, user, quiet } = envelope;
+        const notice = { room, user, ...(quiet === undefined ? {} : { quiet }) };
         this.feed(envelope.room)?.presence(envelope.user.id, {
           state: 'joined',
           emit: (to) => to.emit('joined', notice),
@@ -134,8 +135,14 @@ export class Relay implements BusHandler {
         return;
       }
       case 'left': {
-        const { room, user, reason, to } = envelope;
-        const notice = { room, user, reason, ...(to === undefined ? {} : { to }) };
+        const { room, user, reason, to, quiet } = envelope;
+        const notice = {
+          room,
+          user,
+          reason,
+          ...(to === undefined ? {} : { to }),
+          ...(quiet === undefined ? {} : { quiet }),
+        };
         this.feed(envelope.room)?.presence(envelope.user.id, {
           state: 'left',
           emit: (to) => to.emit('left', notice),

@@ -39,12 +39,13 @@ export async function joinRoom(
     const refused = ctx.joins.take(session.user.id, session.socket, since, origin);
     if (refused) throw new ClientError(refused);
     const feed = await ctx.relay.retainRoom(room);
+    let members: number;
     try {
-      await ctx.state.enterRoom(
+      ({ members } = await ctx.state.enterRoom(
         sessionRef(ctx, session),
         joinedEnvelope(ctx, room, session.user),
         leftTemplate(ctx.nodeId, session.user, 'moved', room),
-      );
+      ));
     } catch (error) {
       ctx.relay.releaseRoom(room);
       throw error;
@@ -57,6 +58,7 @@ export async function joinRoom(
       session,
       feed,
       since === undefined ? undefined : { since, epoch },
+      members > ctx.config.presenceQuietAbove,
     );
     ctx.logger.debug({ user: session.user, room }, 'joined room');
     return withEpoch({ room, seq: synced.head }, synced.epoch);
@@ -89,6 +91,7 @@ async function sync(
   session: LocalSession,
   feed: RoomFeed,
   position: Position | undefined,
+  quiet: boolean,
 ): Promise<{ head: number; epoch: string | undefined }> {
   const room = feed.room;
   const { historyOnJoin } = ctx.config;
@@ -157,6 +160,7 @@ async function sync(
     lost,
     ...(epoch === undefined ? {} : { epoch }),
     ...(restarted ? { restarted: true } : {}),
+    ...(quiet ? { quiet: true } : {}),
   });
   feed.endSync(session, target);
   return done();

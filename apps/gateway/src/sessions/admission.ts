@@ -89,12 +89,15 @@ export class Admission {
   }
 
   /**
-   * The engine socket of `req` closed. Its TCP connection may linger for the websocket closing
-   * handshake (up to 30 s with a peer that never answers), but it holds no slot any more.
+   * What to call when the engine socket of `req` closes. Its TCP connection may linger for the
+   * websocket closing handshake (up to 30 s with a peer that never answers), but it holds no
+   * slot any more. Holds the slot, not the request, which the connection may drop meanwhile.
    */
-  closed(req: IncomingMessage): void {
+  releaser(req: IncomingMessage): () => void {
     const entry = this.admitted.get(req);
-    if (entry) this.release(entry);
+    return () => {
+      if (entry) this.release(entry);
+    };
   }
 
   /** The socket behind `req` joined the chat: it no longer counts as waiting. */

@@ -54,6 +54,8 @@ export class Connections {
       socket.disconnect(true);
       return;
     }
+    // The session keeps what it needs of the handshake; the socket need not hold all of it.
+    delete socket.data.identity;
     const session: LocalSession = {
       socket,
       user: identity.user,

@@ -72,4 +72,17 @@ describe('Engine.IO admission (bare sockets that never join the chat)', () => {
     for (const socket of bare.splice(0)) socket.destroy();
     await eventually(async () => expect((await readyz(node)).status).toBe(200));
   });
+
+  it('gives a joined client’s slot back when it leaves (the node keeps no upgrade request)', async () => {
+    nodes = await memoryCluster(1, { MAX_CONNECTIONS: '2' });
+    const node = at(nodes, 0);
+    const first = await connect(node.url, { name: 'first' });
+    const second = await connect(node.url, { name: 'second' });
+    expect(await readyz(node)).toMatchObject({ status: 503, body: { reason: 'full' } });
+    first.close();
+    second.close();
+    await eventually(async () => expect(await health(node)).toMatchObject({ engineSockets: 0 }));
+    expect((await readyz(node)).status).toBe(200);
+    clients.push(await connect(node.url, { name: 'third' }));
+  });
 });

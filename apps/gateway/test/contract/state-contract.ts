@@ -2,7 +2,13 @@ import type { UserRef } from '@chat/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import type { Bus } from '../../src/broker/bus';
 import type { Envelope, JoinedEnvelope } from '../../src/broker/envelope';
-import type { ClusterState, LeftTemplate, SessionRef } from '../../src/broker/cluster-state';
+import type {
+  ClusterState,
+  Entered,
+  LeftTemplate,
+  SessionRef,
+} from '../../src/broker/cluster-state';
+import { DEFAULT_QUIET_ABOVE } from '../../src/broker/quiet-rooms';
 
 /** A state and a bus on the same broker (to watch what the state publishes). */
 export interface StateFixture {
@@ -26,8 +32,10 @@ async function watch(bus: Bus, ...rooms: string[]) {
   const lines: string[] = [];
   bus.setHandler({
     envelope: (e: Envelope) => {
-      if (e.type === 'joined') lines.push(`${e.room}: ${e.user.name} joined`);
-      if (e.type === 'left') lines.push(`${e.room}: ${e.user.name} left (${e.reason})`);
+      const flag = e.type === 'joined' || e.type === 'left' ? e.quiet : undefined;
+      const tail = flag === undefined ? '' : flag ? ' [quiet]' : ' [loud]';
+      if (e.type === 'joined') lines.push(`${e.room}: ${e.user.name} joined${tail}`);
+      if (e.type === 'left') lines.push(`${e.room}: ${e.user.name} left (${e.reason})${tail}`);
     },
     down: () => undefined,
     resumed: () => undefined,
@@ -116,8 +124,14 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       const s2 = session(node(), bob);
       await state.openSession(s1, TTL);
       await state.openSession(s2, TTL);
-      expect(await state.enterRoom(s1, joined(room, bob), left(bob, 'moved'))).toBe(true);
-      expect(await state.enterRoom(s2, joined(room, bob), left(bob, 'moved'))).toBe(false);
+      expect(await state.enterRoom(s1, joined(room, bob), left(bob, 'moved'))).toEqual({
+        first: true,
+        members: 1,
+      });
+      expect(await state.enterRoom(s2, joined(room, bob), left(bob, 'moved'))).toEqual({
+        first: false,
+        members: 1,
+      });
       expect(await state.members(room)).toEqual([bob]);
       expect((await state.rooms()).find((r) => r.room === room)).toEqual({ room, members: 1 });
       await state.closeSession(s1, left(bob));
@@ -154,6 +168,35 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       expect(await state.findUser(cy.name)).toEqual(cy);
     });
 
+    it('keeps a room above the quiet size unannounced, flagging the changes across it', async () => {
+      const { state, bus } = await fixture();
+      const room = `big${++counter}`;
+      const lines = await watch(bus, room);
+      const quiet = DEFAULT_QUIET_ABOVE;
+      const n = node();
+      const sessions = Array.from({ length: quiet + 2 }, (_, i) =>
+        session(n, { id: 100_000 + counter * 1_000 + i, name: `big${counter}u${i}` }),
+      );
+      const entered: Entered[] = [];
+      for (const s of sessions) {
+        await state.openSession(s, TTL);
+        entered.push(await state.enterRoom(s, joined(room, s.user), left(s.user, 'moved')));
+      }
+      expect(entered.at(-1)).toEqual({ first: true, members: quiet + 2 });
+      expect(await state.members(room)).toHaveLength(quiet + 2);
+      const [a, b, c] = sessions.slice(-3).map((s) => s.user.name);
+      // The last member in, the next-to-last, then one more: loud again from the second.
+      for (const s of sessions.slice(-3).reverse()) await state.closeSession(s, left(s.user));
+      await eventually(() => expect(lines).toHaveLength(quiet + 3));
+      expect(lines.slice(quiet - 1)).toEqual([
+        `${room}: ${a} joined`,
+        `${room}: ${b} joined [quiet]`,
+        `${room}: ${b} left (quit) [loud]`,
+        `${room}: ${a} left (quit)`,
+      ]);
+      expect(lines.filter((l) => l.includes(`${c} `))).toEqual([]);
+    });
+
     it('does not announce a restored session', async () => {
       const { state, bus } = await fixture();
       const room = `quiet${++counter}`;
@@ -161,7 +204,7 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       const dee = { id: 4000 + counter, name: `dee${counter}` };
       const s = session(node(), dee);
       await state.openSession(s, TTL);
-      expect(await state.enterRoom(s, joined(room, dee), left(dee), false)).toBe(true);
+      expect((await state.enterRoom(s, joined(room, dee), left(dee), false)).first).toBe(true);
       expect(await state.members(room)).toEqual([dee]);
       await state.closeSession(s, left(dee));
       await eventually(() => expect(lines).toEqual([`${room}: ${dee.name} left (quit)`]));

@@ -51,8 +51,8 @@ export async function memoryCluster(
   overrides: Record<string, string> = {},
 ): Promise<RunningGateway[]> {
   const broker = new MemoryBroker();
-  const state = new MemoryState(broker);
-  const { dmHistoryLimit, roomTtlMs } = testConfig(overrides);
+  const { dmHistoryLimit, roomTtlMs, presenceQuietAbove } = testConfig(overrides);
+  const state = new MemoryState(broker, Date.now, presenceQuietAbove);
   const dms = new MemoryDms(broker, { limit: dmHistoryLimit, ttlMs: roomTtlMs });
   const nodes: RunningGateway[] = [];
   for (let i = 0; i < count; i++) {

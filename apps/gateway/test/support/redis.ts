@@ -25,7 +25,7 @@ export function redisWhere(where: RedisWhere): {
 export async function openRedisBroker(
   where: RedisWhere,
   prefix: string,
-  storage: Partial<RoomStorage> & { dmHistoryLimit?: number } = {},
+  storage: Partial<RoomStorage> & { dmHistoryLimit?: number; presenceQuietAbove?: number } = {},
 ): Promise<Broker> {
   const broker = createBroker(
     {

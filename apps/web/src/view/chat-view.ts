@@ -1,4 +1,4 @@
-import { leftText, sanitize, type ChatError } from '@chat/protocol';
+import { leftText, quietText, sanitize, type ChatError } from '@chat/protocol';
 import { HELP, parseCommand } from '../commands';
 import type { ChatSession } from '../session';
 import type { SessionEvent } from '../session-event';
@@ -123,16 +123,22 @@ export class ChatView {
         return log.message(event.message);
       case 'synced':
         this.setRoom(event.synced.room);
-        return log.synced(event.synced.room, event.synced.replayed);
+        log.synced(event.synced.room, event.synced.replayed);
+        if (event.synced.quiet) log.notice(quietText(sanitize(event.synced.room), true));
+        return;
       case 'dm': {
         // A DM we sent from another client arrives too (each client sees the whole conversation).
         const { from, to, text } = event.message;
         return from.id === this.myId ? log.dm('to', to, text) : log.dm('from', from, text);
       }
       case 'joined':
-        return log.notice(`${sanitize(event.notice.user.name)} joined`);
-      case 'left':
-        return log.notice(leftText(sanitize(event.notice.user.name), event.notice));
+      case 'left': {
+        const { notice } = event;
+        const who = sanitize(notice.user.name);
+        log.notice(event.type === 'joined' ? `${who} joined` : leftText(who, event.notice));
+        if (notice.quiet !== undefined) log.notice(quietText(sanitize(notice.room), notice.quiet));
+        return;
+      }
       case 'lost':
         return log.notice(
           `! ${event.count} messages in #${sanitize(event.room)} were lost (older than the history window)`,

@@ -2,6 +2,7 @@ import { nameKey, type UserRef } from '@chat/protocol';
 import type {
   BrokerIdentity,
   ClusterState,
+  Entered,
   LeftTemplate,
   NameHold,
   ResumeRecord,
@@ -10,6 +11,7 @@ import type {
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { newEpoch } from '../epoch';
+import { announcement, DEFAULT_QUIET_ABOVE, joinedNotice, leftNotice } from '../quiet-rooms';
 import type { MemoryBroker } from './memory-broker';
 
 interface Lease<T> {
@@ -46,9 +48,11 @@ export class MemoryState implements ClusterState {
   private readonly epoch = newEpoch();
   private readonly marks = new Map<string, Lease<string>>();
 
+  /** @param quietAbove see quiet-rooms.ts */
   constructor(
     private readonly broker: MemoryBroker,
     private readonly now: () => number = Date.now,
+    private readonly quietAbove = DEFAULT_QUIET_ABOVE,
   ) {}
 
   async nextUserId(): Promise<number> {
@@ -106,21 +110,26 @@ export class MemoryState implements ClusterState {
     joined: JoinedEnvelope,
     left: LeftTemplate,
     announce = true,
-  ): Promise<boolean> {
+  ): Promise<Entered> {
     const entry = this.nodes.get(session.nodeId)?.sessions.get(session.key);
-    if (!entry || entry.room === joined.room) return false;
+    if (!entry) return { first: false, members: 0 };
+    const room = joined.room;
+    if (entry.room === room) return { first: false, members: this.roomUsers.get(room)?.size ?? 0 };
     if (entry.room !== undefined) this.leave(entry.user, entry.room, left);
-    entry.room = joined.room;
-    let users = this.roomUsers.get(joined.room);
-    if (!users) this.roomUsers.set(joined.room, (users = new Map()));
+    entry.room = room;
+    let users = this.roomUsers.get(room);
+    if (!users) this.roomUsers.set(room, (users = new Map()));
     const count = users.get(session.user.id);
     if (count) {
       count.sessions++;
-      return false;
+      return { first: false, members: users.size };
     }
     users.set(session.user.id, { user: session.user, sessions: 1 });
-    if (announce) this.broker.publish({ kind: 'room', room: joined.room }, encodeEnvelope(joined));
-    return true;
+    const announced = announcement('joined', users.size, this.quietAbove);
+    if (announce && announced !== 'none') {
+      this.broker.publish({ kind: 'room', room }, encodeEnvelope(joinedNotice(joined, announced)));
+    }
+    return { first: true, members: users.size };
   }
 
   async exitRoom(session: SessionRef, left: LeftTemplate): Promise<string | undefined> {
@@ -223,7 +232,11 @@ export class MemoryState implements ClusterState {
     if (!users || !count || --count.sessions > 0) return;
     users.delete(user.id);
     if (users.size === 0) this.roomUsers.delete(room);
-    if (left) this.broker.publish({ kind: 'room', room }, encodeEnvelope({ ...left, room }));
+    const announced = announcement('left', users.size, this.quietAbove);
+    if (left && announced !== 'none') {
+      const notice = leftNotice({ ...left, room }, announced);
+      this.broker.publish({ kind: 'room', room }, encodeEnvelope(notice));
+    }
   }
 
   private claim(user: UserRef, ttlMs: number): boolean {

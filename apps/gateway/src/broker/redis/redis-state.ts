@@ -2,6 +2,7 @@ import type { UserRef } from '@chat/protocol';
 import type {
   BrokerIdentity,
   ClusterState,
+  Entered,
   LeftTemplate,
   NameHold,
   ResumeRecord,
@@ -10,6 +11,7 @@ import type {
   SettleOptions,
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
+import { DEFAULT_QUIET_ABOVE, joinedNotice, leftNotice } from '../quiet-rooms';
 import { parseUser, userJson } from '../users';
 import { parseHold, parseResume } from './records';
 import { BrokerCheckIn, noticesInScript, publishNotices } from './sharded-state';
@@ -41,7 +43,11 @@ const MEMBERSHIP_ATTEMPTS = 3;
 export class RedisState implements ClusterState {
   private readonly identity: BrokerCheckIn;
 
-  constructor(private readonly redis: RedisBackend) {
+  /** @param quietAbove see quiet-rooms.ts */
+  constructor(
+    private readonly redis: RedisBackend,
+    private readonly quietAbove = DEFAULT_QUIET_ABOVE,
+  ) {
     this.identity = new BrokerCheckIn(redis);
   }
 
@@ -118,36 +124,40 @@ export class RedisState implements ClusterState {
     joined: JoinedEnvelope,
     left: LeftTemplate,
     announce = true,
-  ): Promise<boolean> {
+  ): Promise<Entered> {
     const { names } = this.redis;
     const room = joined.room;
-    const reply = await this.changeMembership(session, (from) =>
+    const from = (previous: string) => ({ ...left, room: previous });
+    const reply = await this.changeMembership(session, (current) =>
       this.redis.run(ENTER_ROOM, {
         keys: {
           node_sessions: names.nodeSessions(session.nodeId),
           rooms_online: names.roomsOnline(),
           to_users: names.roomUsers(room),
           to_names: names.roomNames(room),
-          from_users: names.roomUsers(from),
-          from_names: names.roomNames(from),
+          from_users: names.roomUsers(current),
+          from_names: names.roomNames(current),
         },
         argv: {
           publish: noticesInScript(this.redis),
           session: session.key,
-          expected: from,
+          expected: current,
           room,
           user_id: session.user.id,
           user: userJson(session.user),
           joined: announce ? encodeEnvelope(joined) : '',
+          joined_quiet: announce ? encodeEnvelope(joinedNotice(joined, 'crossing')) : '',
           to_channel: names.channel({ kind: 'room', room }),
-          left: encodeEnvelope({ ...left, room: from }),
-          from_channel: names.channel({ kind: 'room', room: from }),
+          left: encodeEnvelope(from(current)),
+          left_loud: encodeEnvelope(leftNotice(from(current), 'crossing')),
+          from_channel: names.channel({ kind: 'room', room: current }),
+          quiet_above: this.quietAbove,
         },
       }),
     );
-    if (reply.status !== 'done') return false;
-    await publishNotices(this.redis, reply, { ...left, room: reply.previous }, joined);
-    return reply.first;
+    if (reply.status !== 'done') return { first: false, members: 0 };
+    await publishNotices(this.redis, reply, from(reply.previous), joined);
+    return { first: reply.first, members: reply.members };
   }
 
   async exitRoom(session: SessionRef, left: LeftTemplate): Promise<string | undefined> {
@@ -296,8 +306,12 @@ export class RedisState implements ClusterState {
           user_id: session.user.id,
           user: userJson(session.user),
           left: announce ? encodeEnvelope({ ...left, room: from }) : '',
+          left_loud: announce
+            ? encodeEnvelope(leftNotice({ ...left, room: from }, 'crossing'))
+            : '',
           from_channel: names.channel({ kind: 'room', room: from }),
           close: close ? '1' : '0',
+          quiet_above: this.quietAbove,
         },
       }),
     );

@@ -1,6 +1,7 @@
 import type { BrokerIdentity, SettleOptions } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope, type LeftEnvelope } from '../envelope';
 import { newEpoch } from '../epoch';
+import { joinedNotice, leftNotice } from '../quiet-rooms';
 import type { RedisBackend } from './redis-backend';
 import { CHECK_IN } from './scripts/broker-identity';
 import type { MembershipReply } from './scripts/sessions';
@@ -111,9 +112,10 @@ export async function publishNotices(
   joined?: JoinedEnvelope,
 ): Promise<void> {
   if (!redis.sharded || reply.status !== 'done') return;
+  const { notices } = reply;
   const due = [
-    ...(reply.notices.left ? [left] : []),
-    ...(reply.notices.joined && joined ? [joined] : []),
+    ...(notices.left === 'none' ? [] : [leftNotice(left, notices.left)]),
+    ...(notices.joined === 'none' || !joined ? [] : [joinedNotice(joined, notices.joined)]),
   ];
   for (const notice of due) {
     const channel = redis.names.channel({ kind: 'room', room: notice.room });

@@ -1,3 +1,4 @@
+import type { Announcement } from '../../quiet-rooms';
 import { LuaScript, replyArray, replyNumber } from './lua-script';
 
 /**
@@ -90,9 +91,12 @@ return 1
  * Room membership, shared by ENTER_ROOM and EXIT_ROOM. The caller names the room it read from the
  * session's entry (`expected`) and passes that room's keys; if the entry says otherwise the
  * script changes nothing and answers with the room it found, so counts can never be unbalanced
- * by a stale idea of where a session is.
+ * by a stale idea of where a session is. Notices follow `announcement` (quiet-rooms.ts): a
+ * room above `quiet_above` members announces nothing, the change across that size goes out as
+ * `joined_quiet` / `left_loud` (the notice with its `quiet` flag).
  */
 const MEMBERSHIP = `
+local quiet_limit = tonumber(quiet_above)
 local function current_room(entry)
   return string.sub(entry, 1, string.find(entry, '\\n', 1, true) - 1)
 end
@@ -100,21 +104,27 @@ local function leave_room(users, names, room, user_id, channel, left)
   if redis.call('HINCRBY', users, user_id, -1) > 0 then return 0 end
   redis.call('HDEL', users, user_id)
   redis.call('HDEL', names, user_id)
-  if tonumber(redis.call('ZINCRBY', rooms_online, -1, room)) <= 0 then
-    redis.call('ZREM', rooms_online, room)
+  local members = tonumber(redis.call('ZINCRBY', rooms_online, -1, room))
+  if members <= 0 then redis.call('ZREM', rooms_online, room) end
+  if left == '' or members > quiet_limit then return 0 end
+  local due = 2
+  if members == quiet_limit then
+    left = left_loud
+    due = 2 + 8
   end
-  if left == '' then return 0 end
   if publish ~= '' then redis.call(publish, channel, left) end
-  return 2
+  return due
 end
 `;
 
 /**
  * What a membership script found: `missing` (no such session), `moved` (the session is in
  * `current`, not the room the caller named), or done; `first` when the user's first session in
- * the new room (enter) was this one. `notices`: the announcements due (`joined` in the new room,
- * `left` in the previous one), published by the script itself unless `publish` was '' (a Redis
- * Cluster, where the rooms' channels live on other shards than the membership).
+ * the new room (enter) was this one; `members`: the users in the new room now (enter; 0 for
+ * exit). `notices`: the announcements due (`joined` in the new room, `left` in the previous
+ * one, each `plain` or with its `quiet` flag, see `announcement`), published by the script
+ * itself unless `publish` was '' (a Redis Cluster, where the rooms' channels live on other
+ * shards than the membership).
  */
 export type MembershipReply =
   | { status: 'missing' }
@@ -123,12 +133,18 @@ export type MembershipReply =
       status: 'done';
       previous: string;
       first: boolean;
-      notices: { joined: boolean; left: boolean };
+      members: number;
+      notices: { joined: Announcement; left: Announcement };
     };
+
+function announced(flags: number, due: number, crossing: number): Announcement {
+  if ((flags & due) === 0) return 'none';
+  return (flags & crossing) === 0 ? 'plain' : 'crossing';
+}
 
 function parseMembership(script: string) {
   return (reply: unknown): MembershipReply => {
-    const [status, current, due] = replyArray(reply, script);
+    const [status, current, due, members] = replyArray(reply, script);
     const room = String(current);
     if (status === -1) return { status: 'missing' };
     if (status === -2) return { status: 'moved', current: room };
@@ -137,7 +153,8 @@ function parseMembership(script: string) {
       status: 'done',
       previous: room,
       first: status === 1,
-      notices: { joined: (flags & 1) !== 0, left: (flags & 2) !== 0 },
+      members: Number(members ?? 0),
+      notices: { joined: announced(flags, 1, 4), left: announced(flags, 2, 8) },
     };
   };
 }
@@ -154,27 +171,37 @@ export const ENTER_ROOM = new LuaScript({
     'user_id',
     'user',
     'joined',
+    'joined_quiet',
     'to_channel',
     'left',
+    'left_loud',
     'from_channel',
+    'quiet_above',
   ],
   body: `${MEMBERSHIP}
 local entry = redis.call('HGET', node_sessions, session)
 if not entry then return {-1, ''} end
 local current = current_room(entry)
 if current ~= expected then return {-2, current} end
-if current == room then return {0, current, 0} end
+local function members()
+  return tonumber(redis.call('ZSCORE', rooms_online, room) or '0')
+end
+if current == room then return {0, current, 0, members()} end
 local due = 0
 if current ~= '' then due = leave_room(from_users, from_names, current, user_id, from_channel, left) end
 redis.call('HSET', node_sessions, session, room .. '\\n' .. user)
-if redis.call('HINCRBY', to_users, user_id, 1) ~= 1 then return {0, current, due} end
+if redis.call('HINCRBY', to_users, user_id, 1) ~= 1 then return {0, current, due, members()} end
 redis.call('HSET', to_names, user_id, user)
-redis.call('ZINCRBY', rooms_online, 1, room)
-if joined ~= '' then
+local count = tonumber(redis.call('ZINCRBY', rooms_online, 1, room))
+if joined ~= '' and count <= quiet_limit + 1 then
+  if count == quiet_limit + 1 then
+    joined = joined_quiet
+    due = due + 4
+  end
   if publish ~= '' then redis.call(publish, to_channel, joined) end
   due = due + 1
 end
-return {1, current, due}
+return {1, current, due, count}
 `,
   parse: parseMembership('enter-room'),
 });
@@ -194,7 +221,18 @@ export const EXIT_ROOM = new LuaScript({
     'from_users',
     'from_names',
   ],
-  argv: ['publish', 'session', 'expected', 'user_id', 'user', 'left', 'from_channel', 'close'],
+  argv: [
+    'publish',
+    'session',
+    'expected',
+    'user_id',
+    'user',
+    'left',
+    'left_loud',
+    'from_channel',
+    'close',
+    'quiet_above',
+  ],
   body: `${MEMBERSHIP}
 local entry = redis.call('HGET', node_sessions, session)
 if not entry then return {-1, ''} end
