@@ -325,7 +325,11 @@ export async function scenarioArchive(
   }
   if (!options.smoke) {
     writeFileSync(
-      join(options.resultsDir, 'archive.json'),
+      // A keep-up run alone (--archive-rows 0) does not replace the sizes' figures.
+      join(
+        options.resultsDir,
+        options.rows.some((rows) => rows > 0) ? 'archive.json' : 'archive-keepup.json',
+      ),
       `${JSON.stringify({ at: new Date().toISOString(), ...run }, null, 1)}\n`,
     );
   }
