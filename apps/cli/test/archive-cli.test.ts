@@ -86,7 +86,7 @@ describe('the CLI reading the archive', () => {
     // The newest page of 20 (10 from the Redis window, 10 from the archive), then the rest.
     bob.write('/more alice');
     await expect.poll(() => bob.stdout.length - shown, { timeout: 10_000 }).toBe(20);
-    bob.write('/more ALICE');
+    bob.write('/more alice');
     await bob.waitForLine('No earlier messages with alice');
     bob.write('/more');
     await bob.waitForLine('No earlier messages in #porch');
