@@ -33,6 +33,8 @@ const WORDS = 1_000;
 const FILL_CHUNK = 250_000;
 
 export interface ArchiveStepResult {
+  /** The gateway measured: `ours`, or `ours-ref` (the gateway at --baseline-ref). */
+  system: 'ours' | 'ours-ref';
   /** Rows in the archive before the step. */
   size: number;
   archivedRows: number;
@@ -47,6 +49,29 @@ export interface ArchiveStepResult {
   /** Rows the gateways wrote per second over the step and its drain. */
   writtenPerSec: number;
   missing: number;
+  /** The backlog did not grow over the step's second half (see `backlogFlat`). */
+  flat: boolean;
+}
+
+/**
+ * Kept up: from the middle of the step to its end the summed backlog grew by less than a
+ * quarter of a second of the offered rate (a backlog that falls behind grows by a share of the
+ * rate every second; one that keeps up only wobbles by what is in flight).
+ */
+export function backlogFlat(rate: number, mid: number, end: number): boolean {
+  return end - mid < rate / 4;
+}
+
+/** One line a reader can act on: whether the archive kept up at this rate. */
+export function keepUpLine(step: ArchiveStepResult): string {
+  const n = (v: number) => v.toLocaleString('en');
+  const verdict = step.flat ? 'backlog FLAT (kept up)' : 'backlog GREW (fell behind)';
+  return (
+    `archive keep-up ${step.system} at ${n(step.rate)} msg/s, ${n(step.size)} rows: ${verdict}; ` +
+    `backlog mid ${n(step.backlogMid)} -> end ${n(step.backlogEnd)} (max ${n(step.backlogMax)}), ` +
+    `drained in ${(step.drainMs / 1000).toFixed(1)} s, archived ${n(step.archivedRows)}/${n(step.sent)}, ` +
+    `delivery p99 ${Math.round(step.deliveryP99Ms)} ms`
+  );
 }
 
 export interface ArchiveSizeResult {
@@ -81,6 +106,7 @@ async function rowCount(pg: TestPostgres): Promise<number> {
 
 /** One S1 step at `rate` with the archive's backlog sampled, then its drain. */
 async function keepUp(
+  system: ArchiveStepResult['system'],
   session: Session,
   pg: TestPostgres,
   rate: number,
@@ -108,15 +134,18 @@ async function keepUp(
   const drainMs = nowMs() - drainStart;
   const written = (await total(session.urls, 'chat_archive_written_total')) - writtenBefore;
   const archivedRows = (await rowCount(pg)) - before;
+  const backlogMid = samples[Math.floor(samples.length / 2)] ?? 0;
   return {
+    system,
     archivedRows,
     rate,
     sent: step.sent,
     deliveryP99Ms: step.latency.p99,
     size: before,
     backlogMax: Math.max(0, ...samples),
-    backlogMid: samples[Math.floor(samples.length / 2)] ?? 0,
+    backlogMid,
     backlogEnd,
+    flat: backlogFlat(rate, backlogMid, backlogEnd),
     drainMs: Math.round(drainMs),
     writtenPerSec: Math.round(written / ((nowMs() - started) / 1000)),
     missing: step.sent - archivedRows,
@@ -238,9 +267,19 @@ export async function scenarioArchive(
     nodes: 3,
     placement: 'spread' as const,
   };
-  const open = (gatewayEnv: Record<string, string>) =>
-    Session.open('ours', 'archive', layout, settings.timing, { ...env, gatewayEnv });
+  const open = (gatewayEnv: Record<string, string>, system: ArchiveStepResult['system'] = 'ours') =>
+    Session.open(system, 'archive', layout, settings.timing, { ...env, gatewayEnv });
   const run: ArchiveRun = { sizes: [], keepUp: [], withoutArchive: [] };
+  // With --baseline-ref, the gateway at that ref first (same PostgreSQL, same sizes): before/after.
+  const systems: ArchiveStepResult['system'][] =
+    env.bundles.refGateway === undefined ? ['ours'] : ['ours-ref', 'ours'];
+  const keepUpSteps = async (system: ArchiveStepResult['system'], session: Session) => {
+    for (const rate of options.rates) {
+      const step = await keepUp(system, session, pg, rate);
+      run.keepUp.push(step);
+      say(`  ${keepUpLine(step)}`);
+    }
+  };
   let session = await open({ DATABASE_URL: pg.url });
   try {
     // The gateways migrate at start; wait for the table.
@@ -260,12 +299,18 @@ export async function scenarioArchive(
         run.sizes.push(size);
         say(`  archive at ${size.rows.toLocaleString('en')} rows: ${JSON.stringify(size)}`);
       }
-      for (const rate of options.rates) {
-        const step = await keepUp(session, pg, rate);
-        run.keepUp.push(step);
-        say(`  archive keep-up: ${JSON.stringify(step)}`);
+      for (const system of systems) {
+        if (system !== 'ours') {
+          await session.close();
+          session = await open({ DATABASE_URL: pg.url }, system);
+          await keepUpSteps(system, session);
+          await session.close();
+          session = await open({ DATABASE_URL: pg.url });
+        } else await keepUpSteps(system, session);
       }
     }
+    say('  archive keep-up summary:');
+    for (const step of run.keepUp) say(`    ${keepUpLine(step)}`);
     await session.close();
     session = await open({});
     for (const rate of options.rates) {
@@ -280,7 +325,11 @@ export async function scenarioArchive(
   }
   if (!options.smoke) {
     writeFileSync(
-      join(options.resultsDir, 'archive.json'),
+      // A keep-up run alone (--archive-rows 0) does not replace the sizes' figures.
+      join(
+        options.resultsDir,
+        options.rows.some((rows) => rows > 0) ? 'archive.json' : 'archive-keepup.json',
+      ),
       `${JSON.stringify({ at: new Date().toISOString(), ...run }, null, 1)}\n`,
     );
   }

@@ -14,7 +14,7 @@ import type {
   WhoResult,
 } from '@chat/protocol';
 import { randomBytes } from 'node:crypto';
-import { chatError, EarlierPages } from '@chat/protocol';
+import { chatError, EarlierDms, EarlierPages } from '@chat/protocol';
 import { Backoff, sleep, type BackoffOptions } from './backoff';
 import type { ClientEvent, ClientEventHandler } from './events';
 import { Outbox } from './outbox';
@@ -67,6 +67,7 @@ export class ChatClient {
   private readonly outbox = new Outbox<ChatSocket>();
   private readonly state: ResumeState;
   private readonly earlier = new EarlierPages();
+  private readonly earlierDms = new EarlierDms();
   private readonly stop = new AbortController();
   private readonly cidPrefix = randomBytes(6).toString('base64url');
   private cidCounter = 0;
@@ -174,7 +175,21 @@ export class ChatClient {
   history(name: string): Promise<Outcome<HistoryResult>> {
     return this.request(async (socket, ms) => {
       const ack = await socket.timeout(ms).emitWithAck('history', { with: name });
-      return !ack.ok || 'conversation' in ack ? ack : wrongHistory();
+      if (!ack.ok) return ack;
+      if (!('conversation' in ack)) return wrongHistory();
+      this.earlierDms.paged(name, ack);
+      return ack;
+    });
+  }
+
+  /** The page of the conversation with `name` before the earliest message shown (`/more NAME`). */
+  moreWith(name: string): Promise<Outcome<HistoryResult>> {
+    return this.request(async (socket, ms) => {
+      const ack = await socket.timeout(ms).emitWithAck('history', this.earlierDms.request(name));
+      if (!ack.ok) return ack;
+      if (!('conversation' in ack)) return wrongHistory();
+      this.earlierDms.paged(name, ack);
+      return ack;
     });
   }
 

@@ -20,8 +20,11 @@ export type Command =
   | { kind: 'dms' }
   /** The newest messages of our conversation with `with`. */
   | { kind: 'history'; with: string }
-  /** The current room's messages before the earliest one shown (from the archive beyond the window). */
-  | { kind: 'more' }
+  /**
+   * The current room's messages before the earliest one shown (from the archive beyond the
+   * window); with `with`, those of our conversation with that user.
+   */
+  | { kind: 'more'; with?: string }
   /** The current room's archived messages with these words. */
   | { kind: 'search'; q: string }
   /** A mistyped command: `hint` says what was expected. Nothing is sent. */
@@ -41,6 +44,7 @@ export const HELP: readonly string[] = [
   '  /dms             list your private conversations and what you have not read',
   '  /history NAME    show your conversation with NAME (marks it read)',
   '  /more            show earlier messages of the current room',
+  '  /more NAME       show earlier messages of your conversation with NAME',
   '  /search WORDS    find messages of the current room with these words',
   '  /help            show this help',
   '  /quit or exit    leave the chat (Ctrl-C and Ctrl-D too)',
@@ -52,7 +56,7 @@ const USAGE: Readonly<Record<string, string>> = {
   msg: 'usage: /msg NAME TEXT',
   dms: 'usage: /dms',
   history: 'usage: /history NAME',
-  more: 'usage: /more',
+  more: 'usage: /more or /more NAME',
   search: 'usage: /search WORDS',
   rooms: 'usage: /rooms',
   who: 'usage: /who',
@@ -78,7 +82,6 @@ export function parseLine(raw: string): Command {
     case 'rooms':
     case 'who':
     case 'dms':
-    case 'more':
       if (rest !== '') return invalid(verb);
       return verb === 'exit' ? { kind: 'quit' } : { kind: verb };
     case 'join': {
@@ -91,6 +94,10 @@ export function parseLine(raw: string): Command {
     case 'history':
       if (!/^\S+$/.test(rest)) return invalid(verb);
       return { kind: 'history', with: rest };
+    case 'more':
+      if (rest === '') return { kind: 'more' };
+      if (!/^\S+$/.test(rest)) return invalid(verb);
+      return { kind: 'more', with: rest };
     case 'msg': {
       const args = /^(\S+)\s+(.*\S.*)$/s.exec(rest);
       if (args?.[1] === undefined || args[2] === undefined) return invalid(verb);

@@ -6,6 +6,7 @@ import {
   renderDmSent,
   renderDms,
   renderEarlier,
+  renderEarlierDms,
   renderFound,
   renderHistory,
   renderHelp,
@@ -91,6 +92,11 @@ export function dispatch(command: Command, session: Session): Dispatched {
         renderHistory(result, client.user, style).forEach((line) => output.write(line)),
       );
     case 'more':
+      if (command.with !== undefined) {
+        return settle(client.moreWith(command.with), (result) =>
+          renderEarlierDms(result, client.user, style).forEach((line) => output.write(line)),
+        );
+      }
       return settle(client.more(), (result) =>
         renderEarlier(result, style).forEach((line) => output.write(line)),
       );

@@ -1,6 +1,8 @@
 import {
+  dmHasEarlier,
   dmPageNotice,
   sanitize,
+  type DirectMessage,
   type DmResult,
   type DmsResult,
   type HistoryResult,
@@ -84,12 +86,31 @@ export function renderHistory(
       text: style.notice(`No messages with ${name}`),
     });
   }
-  for (const m of result.messages) {
-    const mine = m.from.id === self?.id;
-    const tag = mine ? `[DM to ${sanitize(m.to.name)}]` : `[DM from ${sanitize(m.from.name)}]`;
+  for (const m of result.messages) lines.push(dmLine(m, self, style));
+  return lines;
+}
+
+/** `[DM to <name>] <text>` or `[DM from <name>] <text>`, as a DM reads live. */
+function dmLine(m: DirectMessage, self: UserRef | undefined, style: Style): Line {
+  const mine = m.from.id === self?.id;
+  const tag = mine ? `[DM to ${sanitize(m.to.name)}]` : `[DM from ${sanitize(m.from.name)}]`;
+  return {
+    stream: 'out',
+    text: `${style.name(tag, mine ? m.to.id : m.from.id)} ${sanitize(m.text)}`,
+  };
+}
+
+/** `/more NAME`: the conversation's page oldest first, then a note when nothing is earlier. */
+export function renderEarlierDms(
+  result: HistoryResult,
+  self: UserRef | undefined,
+  style: Style,
+): Line[] {
+  const lines = result.messages.map((m) => dmLine(m, self, style));
+  if (!dmHasEarlier(result)) {
     lines.push({
       stream: 'out',
-      text: `${style.name(tag, mine ? m.to.id : m.from.id)} ${sanitize(m.text)}`,
+      text: style.notice(`No earlier messages with ${sanitize(result.with.name)}`),
     });
   }
   return lines;

@@ -57,4 +57,46 @@ describe('the CLI reading the archive', () => {
     ]);
     expect(bob.stderr).toEqual(['usage: /search WORDS']);
   }, 90_000);
+
+  it('/more NAME pages a conversation back past its Redis window, to its start', async () => {
+    // User ids start over with each Redis: forget other tests' conversations.
+    await postgres().query('DELETE FROM archive_dms');
+    const gateway = await cluster.start('gw-dm', {
+      DATABASE_URL: postgres().url,
+      DM_HISTORY_LIMIT: '10',
+    });
+    const bob = runCli(['--url', gateway.url, '--name', 'bob', '--room', 'porch']);
+    clis.push(bob);
+    await bob.waitForLine(/^You joined as bob /);
+    // Elsewhere, so that bob sees no join or leave notices of hers.
+    const alice = runCli(['--url', gateway.url, '--name', 'alice', '--room', 'garden']);
+    clis.push(alice);
+    await alice.waitForLine(/^You joined as alice /);
+    const sent = Array.from({ length: 25 }, (_, i) => `note ${i + 1}`);
+    sent.forEach((text) => alice.write(`/msg bob ${text}`));
+    alice.end();
+    expect(await alice.exited).toBe(0);
+    await bob.waitForLine('[DM from alice] note 25');
+    await expect
+      .poll(async () => (await postgres().query('SELECT 1 FROM archive_dms')).length, {
+        timeout: 15_000,
+      })
+      .toBe(sent.length);
+    const shown = bob.stdout.length;
+    // The newest page of 20 (10 from the Redis window, 10 from the archive), then the rest.
+    bob.write('/more alice');
+    await expect.poll(() => bob.stdout.length - shown, { timeout: 10_000 }).toBe(20);
+    bob.write('/more alice');
+    await bob.waitForLine('No earlier messages with alice');
+    bob.write('/more');
+    await bob.waitForLine('No earlier messages in #porch');
+    bob.end();
+    expect(await bob.exited).toBe(0);
+    expect(bob.stdout.slice(shown)).toEqual([
+      ...sent.slice(5).map((text) => `[DM from alice] ${text}`),
+      ...sent.slice(0, 5).map((text) => `[DM from alice] ${text}`),
+      'No earlier messages with alice',
+      'No earlier messages in #porch',
+    ]);
+  }, 90_000);
 });

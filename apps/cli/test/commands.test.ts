@@ -27,6 +27,7 @@ describe('parseLine', () => {
     ['/dms', { kind: 'dms' }],
     ['/history alice', { kind: 'history', with: 'alice' }],
     ['/more', { kind: 'more' }],
+    ['/more bob', { kind: 'more', with: 'bob' }],
     ['/search  launch plan ', { kind: 'search', q: 'launch plan' }],
     ['/who  ', { kind: 'who' }],
   ])('parses %j', (line, command) => {

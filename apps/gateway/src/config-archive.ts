@@ -14,10 +14,11 @@ export interface ArchiveSettings {
   /** Messages per archive INSERT (ARCHIVE_BATCH). @default 500 */
   archiveBatch: number;
   /**
-   * How long a node waits before archiving a message another node appended (that node
-   * normally has; ARCHIVE_FOLLOWER_DELAY_MS). @default 2_000
+   * With this set, a node also archives the messages another node appended, this long after
+   * delivering them (ARCHIVE_FOLLOWER_DELAY_MS). Unset: only the appending node writes a
+   * message, and the recovery sweep covers one that died first. @default unset
    */
-  archiveFollowerDelayMs: number;
+  archiveFollowerDelayMs: number | undefined;
   /**
    * How often the recovery sweep (one node at a time) writes what the room logs hold and the
    * archive lacks (ARCHIVE_SWEEP_MS). @default 2_000
@@ -47,7 +48,7 @@ export function archiveSettings(env: Env): ArchiveSettings {
     archiveRetentionDays: optionalInteger(env, 'ARCHIVE_RETENTION_DAYS', 1, 36_500),
     archiveBacklogMax: integer(env, 'ARCHIVE_BACKLOG_MAX', 200_000, 1_000, 100_000_000),
     archiveBatch: integer(env, 'ARCHIVE_BATCH', 500, 1, 10_000),
-    archiveFollowerDelayMs: integer(env, 'ARCHIVE_FOLLOWER_DELAY_MS', 2_000, 0, 600_000),
+    archiveFollowerDelayMs: optionalInteger(env, 'ARCHIVE_FOLLOWER_DELAY_MS', 0, 600_000),
     archiveSweepMs: integer(env, 'ARCHIVE_SWEEP_MS', 2_000, 100, 600_000),
   };
 }

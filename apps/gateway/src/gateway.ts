@@ -138,6 +138,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           relay.epoch(room) ?? (await bus.range(room, 0, 0)).epoch,
         rooms: async () => (await state.rooms()).map((r) => r.room),
         range: (room, after, limit) => bus.range(room, after, limit, pageBytes),
+        conversations: dms,
       },
       {
         batchSize: config.archiveBatch,

@@ -36,6 +36,8 @@ export type SessionEvent =
   | { type: 'conversations'; conversations: ConversationSummary[] }
   /** A page of one conversation (`history`), asked for by clicking it. */
   | { type: 'history'; result: HistoryResult }
+  /** The page of a conversation before what its block shows ("Earlier messages with NAME"). */
+  | { type: 'dm-earlier'; peer: string; result: HistoryResult }
   /** A page of the current room before what the log shows (scrolled to the top). */
   | { type: 'earlier'; result: RoomHistoryResult };
 

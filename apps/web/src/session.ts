@@ -1,4 +1,6 @@
 import {
+  EARLIER_PAGE,
+  EarlierDms,
   PROTOCOL_VERSION,
   SeqTracker,
   isChatError,
@@ -49,6 +51,7 @@ export class ChatSession {
   /** A `dms` request is out; `conversationsAgain`: another was asked for meanwhile. */
   private conversationsAsked = false;
   private conversationsAgain = false;
+  private readonly earlierDms = new EarlierDms();
   private readonly earlierPages = new EarlierLoader(
     (request, then) =>
       this.socket.timeout(10_000).emit('history', request, (err, ack) => {
@@ -160,12 +163,27 @@ export class ChatSession {
   /** Recent history of the conversation with `name` (which marks it read), then the list. */
   history(name: string): void {
     if (!this.connectedFor(true)) return;
-    this.socket.emit('history', { with: name }, (ack) => {
+    // A page as long as the earlier ones: more are a press away.
+    this.socket.emit('history', { with: name, limit: EARLIER_PAGE }, (ack) => {
       this.settleRequest(ack, (result) => {
         // `{ with }` is always answered with a conversation's page.
-        if ('conversation' in result) this.onEvent({ type: 'history', result });
+        if (!('conversation' in result)) return;
+        this.earlierDms.paged(name, result);
+        this.onEvent({ type: 'history', result });
       });
       this.conversations();
+    });
+  }
+
+  /** The page of the conversation with `name` before the earliest message shown of it. */
+  earlierWith(name: string): void {
+    if (!this.connectedFor(true)) return;
+    this.socket.emit('history', this.earlierDms.request(name), (ack) => {
+      this.settleRequest(ack, (result) => {
+        if (!('conversation' in result)) return;
+        this.earlierDms.paged(name, result);
+        this.onEvent({ type: 'dm-earlier', peer: name, result });
+      });
     });
   }
 

@@ -1,4 +1,10 @@
-import type { HistoryResult, RoomHistoryRequest, RoomHistoryResult } from './events';
+import type {
+  HistoryRequest,
+  HistoryResult,
+  RoomHistoryRequest,
+  RoomHistoryResult,
+} from './events';
+import { nameKey } from './name-key';
 
 /** Messages one "earlier messages" page asks for. */
 export const EARLIER_PAGE = 20;
@@ -38,6 +44,39 @@ export class EarlierPages {
     const first = result.messages[0];
     this.cursors.set(result.room, { before: first?.seq ?? 0, epoch: result.epoch });
   }
+}
+
+/**
+ * The same for private conversations (`history { with }`: the CLI's `/more NAME`, the web
+ * page's "earlier messages with NAME"): before the earliest message of the conversation shown
+ * (by `/history`, or an earlier page), by its seq and its ts (the ts takes a page past the
+ * point where a conversation that Redis forgot started over).
+ */
+export class EarlierDms {
+  private readonly cursors = new Map<string, { before: number; beforeTs: number }>();
+
+  /** The next page's request for the conversation with `peer` (the newest page at first). */
+  request(peer: string): HistoryRequest {
+    const request: HistoryRequest = { with: peer, limit: EARLIER_PAGE };
+    const cursor = this.cursors.get(nameKey(peer));
+    if (cursor === undefined) return request;
+    return { ...request, before: cursor.before, beforeTs: cursor.beforeTs };
+  }
+
+  /** A page of the conversation with `peer` was shown: the next one goes on before its first. */
+  paged(peer: string, result: HistoryResult): void {
+    const first = result.messages[0];
+    if (first !== undefined) {
+      this.cursors.set(nameKey(peer), { before: first.seq, beforeTs: first.ts });
+    }
+  }
+}
+
+/** Whether anything is earlier than this page of a conversation, in Redis or the archive. */
+export function dmHasEarlier(result: HistoryResult): boolean {
+  if (result.more !== undefined) return result.more;
+  const first = result.messages[0];
+  return first !== undefined && first.seq > result.first;
 }
 
 /**

@@ -1,4 +1,10 @@
-export { dmPageNotice, EARLIER_PAGE, EarlierPages } from './earlier-pages';
+export {
+  dmHasEarlier,
+  dmPageNotice,
+  EARLIER_PAGE,
+  EarlierDms,
+  EarlierPages,
+} from './earlier-pages';
 export * from './errors';
 export * from './events';
 export { INVISIBLE, isBlank } from './invisible';

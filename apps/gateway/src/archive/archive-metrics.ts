@@ -44,7 +44,7 @@ export class ArchiveMetrics {
     });
     this.swept = new Counter({
       name: 'chat_archive_swept_total',
-      help: 'Room messages the recovery sweep found missing from the archive and wrote',
+      help: 'Room and private messages the recovery sweep found missing from the archive and wrote',
       registers,
     });
     this.failures = new Counter({

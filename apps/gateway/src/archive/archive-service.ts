@@ -6,6 +6,8 @@ import type { Archive } from './archive';
 import { ArchiveMetrics } from './archive-metrics';
 import { ArchiveSweeper } from './archive-sweeper';
 import { ArchiveWriter, type ArchiveWriterOptions } from './archive-writer';
+import { DmSweeper, type ConversationLogs } from './dm-sweeper';
+import { DM_ACTIVE_MS } from '../broker/dm-store';
 
 export interface ArchiveServiceOptions extends ArchiveWriterOptions {
   /** Messages older than this many days are deleted; undefined keeps them. @default undefined */
@@ -26,6 +28,8 @@ export interface ArchiveServiceDeps {
   rooms(): Promise<string[]>;
   /** The room log (Bus.range), read by the recovery sweep. */
   range(room: string, after: number, limit: number): Promise<StoredRange>;
+  /** The conversations' logs and their activity index (DmStore), for the DM sweep. */
+  conversations?: ConversationLogs;
 }
 
 /** How often retention runs. */
@@ -56,13 +60,21 @@ export class ArchiveService {
       { archive, nodeId, logger, metrics: this.metrics, epochOf },
       options,
     );
+    const swept = (count: number) => this.metrics.swept.inc(count);
+    const logs = deps.conversations;
     this.sweeper = new ArchiveSweeper(
       {
         archive,
         logger,
         rooms: deps.rooms,
         range: deps.range,
-        swept: (count) => this.metrics.swept.inc(count),
+        swept,
+        ...(logs && {
+          dms: new DmSweeper(
+            { archive, logger, logs, swept },
+            { batchSize: options.batchSize, horizonMs: DM_ACTIVE_MS },
+          ),
+        }),
       },
       { batchSize: options.batchSize },
     );

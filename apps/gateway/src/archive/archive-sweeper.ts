@@ -11,6 +11,8 @@ export interface ArchiveSweeperDeps {
   range(room: string, after: number, limit: number): Promise<StoredRange>;
   /** Messages the sweep wrote that no node had (chat_archive_swept_total). */
   swept(count: number): void;
+  /** The private messages' pass, run after the rooms' by the same lease holder. */
+  dms?: { sweep(): Promise<void>; reset(): void };
 }
 
 export interface ArchiveSweeperOptions {
@@ -58,6 +60,7 @@ export class ArchiveSweeper {
         // Another node sweeps; what this node saw would be stale when it takes over.
         this.seen.clear();
         this.covered.clear();
+        this.deps.dms?.reset();
         this.failing = false;
         return;
       }
@@ -65,6 +68,7 @@ export class ArchiveSweeper {
       for (const room of new Set([...listed, ...this.seen.keys()])) {
         await this.sweep(room, listed.has(room));
       }
+      await this.deps.dms?.sweep();
       this.failing = false;
     } catch (error) {
       // Once per outage: Redis or PostgreSQL away fails every round until it is back.

@@ -16,10 +16,12 @@ export interface ArchiveWriterOptions {
   /** Messages held at most while the archive is slow or away; the oldest go first. @default 200_000 */
   backlogMax: number;
   /**
-   * How long a message another node appended waits before this node writes it too: normally
-   * its own node has written it by then, and writing it again costs one index probe. @default 2_000
+   * How long a message another node appended waits before this node writes it too (normally
+   * its own node has written it by then, and writing it again costs one index probe);
+   * undefined: only the appending node writes it, and the recovery sweep covers a node that
+   * died before it did. @default undefined
    */
-  followerDelayMs: number;
+  followerDelayMs: number | undefined;
 }
 
 interface Pending {
@@ -49,11 +51,12 @@ const MAX_EPOCH_TRIES = 20;
 /**
  * Feeds the archive from what this node's room feeds deliver: every stored message of every
  * room with members here, exactly once and in seq order, whether it came live from pub/sub or
- * was recovered from the room log. Messages this node appended are written at once; those of
- * other nodes after `followerDelayMs`, so that a node killed right after its ack still has its
- * messages archived by every other node in the room, at the price of a duplicate write that the
- * archive absorbs. Nothing here is on the chat's path: a slow or absent archive only grows the
- * backlog, retried with backoff, bounded by `backlogMax`.
+ * was recovered from the room log. Messages this node appended are written at once. Those of
+ * other nodes are left to their own node, and to the recovery sweep (from the logs in Redis)
+ * when that node died before writing them; with `followerDelayMs` set they are written here too
+ * after that delay, at the price of a duplicate write that the archive absorbs. Nothing here is
+ * on the chat's path: a slow or absent archive only grows the backlog, retried with backoff,
+ * bounded by `backlogMax`.
  */
 export class ArchiveWriter {
   private readonly own = new Fifo<Pending>();
@@ -87,7 +90,9 @@ export class ArchiveWriter {
    */
   offer(envelope: MessageEnvelope | DmEnvelope, epoch: string | undefined, now = Date.now()): void {
     const mine = envelope.origin === this.deps.nodeId;
-    const due = mine ? now : now + this.options.followerDelayMs;
+    const { followerDelayMs } = this.options;
+    if (!mine && followerDelayMs === undefined) return;
+    const due = mine ? now : now + (followerDelayMs ?? 0);
     (mine ? this.own : this.others).push({ envelope, epoch, due, tries: 0 });
     this.bound();
   }

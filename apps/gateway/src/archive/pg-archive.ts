@@ -186,7 +186,10 @@ export class PgArchive implements Archive {
       `WITH rows AS (
          INSERT INTO archive_dms (${DM_COLUMNS})
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[],
-                              $6::bigint[], $7::text[], $8::text[], $9::bigint[])
+                              $6::bigint[], $7::text[], $8::text[], $9::bigint[]) AS m (${DM_COLUMNS})
+         -- The sweep offers rows mostly there already: an index probe each, no insert.
+         WHERE NOT EXISTS (SELECT 1 FROM archive_dms a
+                           WHERE a.conversation = m.conversation AND a.seq = m.seq AND a.id = m.id)
          ON CONFLICT DO NOTHING RETURNING 1)
        SELECT count(*) AS n FROM rows`,
       [

@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../config';
 import type { Logger } from '../logger';
 import { DEFAULT_ROOM_STORAGE, type Bus, type RoomStorage } from './bus';
 import type { ClusterState } from './cluster-state';
-import type { DmStore } from './dm-store';
+import { DM_ACTIVE_MS, type DmStore } from './dm-store';
 import { MemoryDms } from './memory/memory-dms';
 import { RedisDms } from './redis/redis-dms';
 import { MemoryBroker } from './memory/memory-broker';
@@ -25,7 +25,7 @@ type BrokerConfig = Pick<
   GatewayConfig,
   'redisPrefix' | 'historyLimit' | 'commandTimeoutMs' | 'dmHistoryLimit'
 > &
-  Partial<Pick<GatewayConfig, 'presenceQuietAbove'>> &
+  Partial<Pick<GatewayConfig, 'presenceQuietAbove' | 'databaseUrl'>> &
   RedisTargetConfig &
   Partial<RoomStorage>;
 
@@ -40,7 +40,12 @@ export function createBroker(config: BrokerConfig, logger: Logger): Broker {
     maxRooms: config.maxRooms ?? DEFAULT_ROOM_STORAGE.maxRooms,
   };
   // Conversations expire like room logs: ROOM_TTL_S after their last message.
-  const dmStorage = { limit: config.dmHistoryLimit, ttlMs: storage.roomTtlMs };
+  // With an archive, conversations are also indexed by activity for its recovery sweep.
+  const dmStorage = {
+    limit: config.dmHistoryLimit,
+    ttlMs: storage.roomTtlMs,
+    activeMs: config.databaseUrl === undefined ? 0 : DM_ACTIVE_MS,
+  };
   const target = redisTarget(config);
   if (target === undefined) {
     const broker = new MemoryBroker(config.historyLimit, Date.now, storage);

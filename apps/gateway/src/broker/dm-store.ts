@@ -30,6 +30,20 @@ export interface DmStore {
    * data, positions a node's sessions were given are never given to other messages.
    */
   raise(conversation: string, atLeast: number): Promise<void>;
+  /**
+   * Conversations with a message stored at or after `from` (ms, the broker's clock), oldest
+   * activity first, at most `limit`, and the broker's clock now: what the archive's recovery
+   * sweep looks at. Only kept while `DmStorage.activeMs` > 0, for that long after the last
+   * message (an empty list otherwise).
+   */
+  active(from: number, limit: number): Promise<ActiveConversations>;
+}
+
+export interface ActiveConversations {
+  /** The broker's clock (ms) when it answered. */
+  now: number;
+  /** Each with the time (ms, the broker's clock) of its latest message, ascending. */
+  conversations: { conversation: string; at: number }[];
 }
 
 export type MarkKind = 'read' | 'delivered';
@@ -64,13 +78,24 @@ export interface ConversationState {
   last: DmEnvelope | undefined;
 }
 
-/** @default 1_000 messages per conversation, kept 7 days after the last. */
+/** @default 1_000 messages per conversation, kept 7 days after the last; no activity index. */
 export interface DmStorage {
   limit: number;
   ttlMs: number;
+  /**
+   * How long a conversation stays in the index of recently active ones (`active`) after its
+   * last message; 0 keeps no index (no archive to sweep for). @default 0
+   */
+  activeMs: number;
 }
 
-export const DEFAULT_DM_STORAGE: DmStorage = { limit: 1_000, ttlMs: 604_800_000 };
+export const DEFAULT_DM_STORAGE: DmStorage = { limit: 1_000, ttlMs: 604_800_000, activeMs: 0 };
+
+/**
+ * With an archive, how long the index of recently active conversations keeps one: the archive's
+ * recovery sweep looks this far back when a node takes it over.
+ */
+export const DM_ACTIVE_MS = 3_600_000;
 
 /** The conversation of two users: the same whichever of them names it. */
 export function conversationId(a: number, b: number): string {

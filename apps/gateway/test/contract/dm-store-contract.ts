@@ -13,6 +13,8 @@ export interface DmFixture {
 export interface DmFixtureOptions {
   limit: number;
   ttlMs: number;
+  /** With an archive (DATABASE_URL): conversations are indexed by activity (`active`). */
+  archived?: boolean;
 }
 
 const eventually = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 10 });
@@ -52,6 +54,27 @@ export function dmStoreContract(
   open: (options: DmFixtureOptions) => Promise<DmFixture>,
 ): void {
   describe(`DmStore contract: ${label}`, () => {
+    it('lists conversations by their latest activity, from a time on, only with an archive', async () => {
+      const plain = await open({ limit: 100, ttlMs: 60_000 });
+      await plain.store.append(draft('not indexed without an archive'), {});
+      expect((await plain.store.active(0, 10)).conversations).toEqual([]);
+      const { store } = await open({ limit: 100, ttlMs: 60_000, archived: true });
+      const carol = { id: 13, name: 'carol' };
+      await store.append(draft('first'), {});
+      const [first] = (await store.active(0, 10)).conversations;
+      expect(first?.conversation).toBe('11-12');
+      const firstAt = first?.at ?? 0;
+      // The broker's clock moves on past the first DM's time before the second is sent.
+      await eventually(async () => expect((await store.active(0, 1)).now).toBeGreaterThan(firstAt));
+      await store.append(draft('second', alice, carol), {});
+      const all = await store.active(0, 10);
+      expect(all.conversations.map((c) => c.conversation)).toEqual(['11-12', '11-13']);
+      expect(all.now).toBeGreaterThanOrEqual(all.conversations[1]?.at ?? Infinity);
+      const later = await store.active(firstAt + 1, 10);
+      expect(later.conversations.map((c) => c.conversation)).toEqual(['11-13']);
+      expect((await store.active(0, 1)).conversations).toHaveLength(1);
+    });
+
     it('raises a conversation past positions already given, and never lowers it', async () => {
       const { store } = await open({ limit: 100, ttlMs: 60_000 });
       const conversation = conversationId(alice.id, bob.id);

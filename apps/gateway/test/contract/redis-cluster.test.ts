@@ -1,7 +1,7 @@
 import { useRedisCluster } from '@chat/test-support';
 import { afterEach } from 'vitest';
 import type { Broker } from '../../src/broker/create-broker';
-import { openRedisBroker } from '../support/redis';
+import { ARCHIVE_URL, openRedisBroker } from '../support/redis';
 import { busContract } from './bus-contract';
 import { dmStoreContract } from './dm-store-contract';
 import { stateContract } from './state-contract';
@@ -34,7 +34,11 @@ stateContract('RedisState on a cluster', async () => {
   return { state, bus };
 });
 
-dmStoreContract('RedisDms on a cluster', async ({ limit, ttlMs }) => {
-  const { dms, bus } = await broker('d', undefined, { dmHistoryLimit: limit, roomTtlMs: ttlMs });
+dmStoreContract('RedisDms on a cluster', async ({ limit, ttlMs, archived }) => {
+  const { dms, bus } = await broker('d', undefined, {
+    dmHistoryLimit: limit,
+    roomTtlMs: ttlMs,
+    ...(archived === true && { databaseUrl: ARCHIVE_URL }),
+  });
   return { store: dms, bus };
 });

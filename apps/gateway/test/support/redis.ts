@@ -19,13 +19,20 @@ export function redisWhere(where: RedisWhere): {
   return { redisUrl: undefined, redisCluster };
 }
 
+/** A DATABASE_URL for brokers that behave as with an archive (nothing connects to it). */
+export const ARCHIVE_URL = 'postgres://archive@127.0.0.1:1/unused';
+
 /**
  * The Redis broker (bus and state on one backend) at `where`, once connected and subscribed.
  */
 export async function openRedisBroker(
   where: RedisWhere,
   prefix: string,
-  storage: Partial<RoomStorage> & { dmHistoryLimit?: number; presenceQuietAbove?: number } = {},
+  storage: Partial<RoomStorage> & {
+    dmHistoryLimit?: number;
+    presenceQuietAbove?: number;
+    databaseUrl?: string;
+  } = {},
 ): Promise<Broker> {
   const broker = createBroker(
     {

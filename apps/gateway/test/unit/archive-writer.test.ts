@@ -45,7 +45,7 @@ function envelope(seq: number, origin: string, ts = 1_000): MessageEnvelope {
   };
 }
 
-function writer(archive: FakeArchive, backlogMax = 1_000) {
+function writer(archive: FakeArchive, backlogMax = 1_000, followers = true) {
   const metrics = new ArchiveMetrics(new Registry(), () => ({ size: 0, ageSeconds: 0 }));
   const w = new ArchiveWriter(
     {
@@ -55,13 +55,23 @@ function writer(archive: FakeArchive, backlogMax = 1_000) {
       metrics,
       epochOf: async () => 'e1',
     },
-    { batchSize: 2, backlogMax, followerDelayMs: 1_000 },
+    { batchSize: 2, backlogMax, followerDelayMs: followers ? 1_000 : undefined },
   );
   w.start();
   return w;
 }
 
 describe('ArchiveWriter', () => {
+  it("by default writes only this node's messages: other nodes' are their own (or the sweep's)", async () => {
+    const archive = new FakeArchive();
+    const w = writer(archive, 1_000, false);
+    w.offer(envelope(1, 'me'), 'e1');
+    w.offer(envelope(2, 'other'), 'e1');
+    expect(w.backlog().size).toBe(1);
+    await w.flush(Date.now() + 1_000);
+    expect([...archive.rows.keys()]).toEqual(['r e1 1']);
+  });
+
   it("writes this node's messages at once and other nodes' after the follower delay", async () => {
     const archive = new FakeArchive();
     const w = writer(archive);

@@ -8,7 +8,7 @@ describe('archive settings', () => {
       archiveRetentionDays: undefined,
       archiveBacklogMax: 200_000,
       archiveBatch: 500,
-      archiveFollowerDelayMs: 2_000,
+      archiveFollowerDelayMs: undefined,
       archiveSweepMs: 2_000,
     });
   });

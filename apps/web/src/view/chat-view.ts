@@ -169,7 +169,9 @@ export class ChatView {
       case 'conversations':
         return this.sidebar.conversations(event.conversations);
       case 'history':
-        return log.dmHistory(event.result, this.myId);
+        return log.dmHistory(event.result, this.myId, (peer) => this.session.earlierWith(peer));
+      case 'dm-earlier':
+        return log.dmEarlier(event.result, this.myId);
       case 'earlier':
         return log.earlier(event.result);
       case 'refused':

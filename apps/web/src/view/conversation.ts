@@ -1,7 +1,10 @@
 import {
+  dmHasEarlier,
   dmPageNotice,
+  nameKey,
   sanitize,
   type ChatMessage,
+  type DirectMessage,
   type HistoryResult,
   type RoomHistoryResult,
   type UserRef,
@@ -20,6 +23,8 @@ export class Conversation {
   private readonly pending = new Map<string, HTMLLIElement>();
   /** Whether the "earlier messages" divider of the current join was shown. */
   private inHistory = false;
+  /** Each conversation's latest block (by the peer's name key): its earlier pages go under this line. */
+  private readonly dmBlocks = new Map<string, HTMLLIElement>();
 
   message(message: ChatMessage): void {
     if (message.history === true && !this.inHistory) {
@@ -82,7 +87,11 @@ export class Conversation {
    * first a note if the cluster no longer keeps some or has more in its archive (as the CLI's
    * `/history`).
    */
-  dmHistory(result: HistoryResult, myId: number | undefined): void {
+  dmHistory(
+    result: HistoryResult,
+    myId: number | undefined,
+    earlier: (peer: string) => void,
+  ): void {
     const peer = sanitize(result.with.name);
     const notice = dmPageNotice(result, peer);
     if (notice !== undefined) this.notice(notice);
@@ -91,16 +100,36 @@ export class Conversation {
       return;
     }
     this.divider(`earlier messages with ${peer}`);
-    for (const message of result.messages) {
-      const mine = message.from.id === myId;
-      const item = this.line('dm history', [
-        el('span', { class: 'from' }, `[DM ${mine ? 'to' : 'from'} ${peer}]`),
-        ' ',
-        el('span', { class: 'text' }, sanitize(message.text)),
-      ]);
-      item.append(el('span', { class: 'pending' }, ' (earlier)'));
+    if (dmHasEarlier(result)) {
+      // Pages of the conversation before this one go in under this button, one per press.
+      const button = el(
+        'button',
+        { type: 'button', class: 'earlier' },
+        `Earlier messages with ${peer}`,
+      );
+      button.addEventListener('click', () => earlier(result.with.name));
+      this.dmBlocks.set(nameKey(result.with.name), this.line('dm-earlier', [button]));
     }
+    for (const message of result.messages) this.add(dmItem(message, peer, myId));
     this.divider(`end of earlier messages with ${peer}`);
+  }
+
+  /**
+   * A page of a conversation from before its block's earliest line, put in on top of it (the
+   * view stays where it was); at the conversation's start the button gives way to a notice.
+   */
+  dmEarlier(result: HistoryResult, myId: number | undefined): void {
+    const key = nameKey(result.with.name);
+    const anchor = this.dmBlocks.get(key);
+    if (anchor === undefined) return;
+    const peer = sanitize(result.with.name);
+    const below = this.element.scrollHeight - this.element.scrollTop;
+    anchor.after(...result.messages.map((message) => dmItem(message, peer, myId)));
+    if (!dmHasEarlier(result)) {
+      anchor.replaceWith(el('li', { class: 'notice' }, `No earlier messages with ${peer}`));
+      this.dmBlocks.delete(key);
+    }
+    this.element.scrollTop = this.element.scrollHeight - below;
   }
 
   /** Our own room message, shown at once and marked "sending" until `acked`. */
@@ -149,11 +178,28 @@ export class Conversation {
   }
 
   private line(kind: string, children: Child[]): HTMLLIElement {
+    return this.add(el('li', { class: kind }, ...children));
+  }
+
+  /** Appends `item`, keeping the view at the bottom if it was there. */
+  private add(item: HTMLLIElement): HTMLLIElement {
     const stick =
       this.element.scrollTop + this.element.clientHeight >= this.element.scrollHeight - 8;
-    const item = el('li', { class: kind }, ...children);
     this.element.append(item);
     if (stick) this.element.scrollTop = this.element.scrollHeight;
     return item;
   }
+}
+
+/** One line of a conversation's page, as a live DM reads, marked `(earlier)`. */
+function dmItem(message: DirectMessage, peer: string, myId: number | undefined): HTMLLIElement {
+  const mine = message.from.id === myId;
+  return el(
+    'li',
+    { class: 'dm history' },
+    el('span', { class: 'from' }, `[DM ${mine ? 'to' : 'from'} ${peer}]`),
+    ' ',
+    el('span', { class: 'text' }, sanitize(message.text)),
+    el('span', { class: 'pending' }, ' (earlier)'),
+  );
 }

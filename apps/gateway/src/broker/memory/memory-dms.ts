@@ -3,6 +3,7 @@ import { CID_TTL_MS } from '../bus';
 import {
   DEFAULT_DM_STORAGE,
   participants,
+  type ActiveConversations,
   type ConversationState,
   type DmAppendOptions,
   type DmAppendOutcome,
@@ -112,6 +113,17 @@ export class MemoryDms implements DmStore {
 
   async mark(userId: number, conversation: string, kind: MarkKind, seq: number): Promise<void> {
     this.raiseMark(userId, conversation, kind, seq);
+  }
+
+  async active(from: number, limit: number): Promise<ActiveConversations> {
+    const now = this.now();
+    if (this.storage.activeMs === 0) return { now, conversations: [] };
+    const conversations = [...this.conversationsById]
+      .filter(([, log]) => log.touched >= Math.max(from, now - this.storage.activeMs))
+      .map(([conversation, log]) => ({ conversation, at: log.touched }))
+      .sort((a, b) => a.at - b.at)
+      .slice(0, limit);
+    return { now, conversations };
   }
 
   async noteHolder(name: string, userId: number): Promise<void> {

@@ -77,6 +77,11 @@ export class RedisNames {
     return this.key('dm-convs', String(userId));
   }
   /** A user's marks: `r:<conversation>` (read) and `d:<conversation>` (delivered) -> seq. */
+  /** Conversations by the time of their latest message (the archive's recovery sweep). */
+  dmActive(): string {
+    return this.key('dm-active', 'all');
+  }
+
   dmMarks(userId: number): string {
     return this.key('dm-marks', String(userId));
   }

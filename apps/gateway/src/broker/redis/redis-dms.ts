@@ -2,6 +2,7 @@ import type { ChainableCommander } from 'ioredis';
 import { sendOnceArgv } from './scripts/fragments';
 import {
   DEFAULT_DM_STORAGE,
+  type ActiveConversations,
   type ConversationState,
   type DmAppendOptions,
   type DmAppendOutcome,
@@ -62,6 +63,7 @@ export class RedisDms implements DmStore {
         from_index: sharded ? seqCounter : names.dmConversations(draft.from.id),
         to_index: sharded ? seqCounter : names.dmConversations(draft.to.id),
         from_marks: sharded ? seqCounter : names.dmMarks(draft.from.id),
+        active_index: sharded ? seqCounter : names.dmActive(),
       },
       argv: {
         publish: this.redis.publishCommand,
@@ -72,18 +74,22 @@ export class RedisDms implements DmStore {
         draft: payload,
         max_len: this.storage.limit,
         ttl_ms: this.storage.ttlMs,
+        active_ms: sharded ? 0 : this.storage.activeMs,
         ...sendOnceArgv(draft.id, cid, sharded ? undefined : limit),
       },
     });
     if (!sharded || reply.status !== 'stored') return reply;
     const { conversation } = draft;
-    const ttlMs = this.storage.ttlMs;
+    const { ttlMs, activeMs } = this.storage;
+    const touches = [draft.from.id, draft.to.id].map((userId) => ({
+      index: names.dmConversations(userId),
+      ttl: ttlMs,
+    }));
+    // The cluster-wide index is one key on one shard: one more command per DM there.
+    if (activeMs > 0) touches.push({ index: names.dmActive(), ttl: activeMs });
     await Promise.all([
-      ...[draft.from.id, draft.to.id].map((userId) =>
-        this.redis.run(DM_TOUCH, {
-          keys: { index: names.dmConversations(userId) },
-          argv: { conversation, ttl_ms: ttlMs },
-        }),
+      ...touches.map(({ index, ttl }) =>
+        this.redis.run(DM_TOUCH, { keys: { index }, argv: { conversation, ttl_ms: ttl } }),
       ),
       this.mark(draft.from.id, conversation, 'read', reply.seq),
       this.mark(draft.from.id, conversation, 'delivered', reply.seq),
@@ -148,6 +154,25 @@ export class RedisDms implements DmStore {
       keys: { seq_key: this.redis.names.dmSeq(conversation) },
       argv: { at_least: atLeast, ttl_ms: this.storage.ttlMs },
     });
+  }
+
+  async active(from: number, limit: number): Promise<ActiveConversations> {
+    const index = this.redis.names.dmActive();
+    const replies = await this.redis.call((redis) =>
+      redis
+        .multi()
+        .zrangebyscore(index, from, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
+        .time()
+        .exec(),
+    );
+    const [listed, time] = (replies ?? []).map(([, value]) => value);
+    const [seconds, micros] = (time as [string, string] | undefined) ?? ['0', '0'];
+    const flat = (listed as string[] | undefined) ?? [];
+    const conversations: ActiveConversations['conversations'] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      conversations.push({ conversation: flat[i] ?? '', at: Number(flat[i + 1]) });
+    }
+    return { now: Number(seconds) * 1000 + Math.floor(Number(micros) / 1000), conversations };
   }
 
   async noteHolder(name: string, userId: number): Promise<void> {

@@ -11,7 +11,9 @@ export type DmAppendReply =
  * under stream id `<seq>-0` (the log trimmed to `max_len`), both users' conversation indexes
  * touched, the sender's read and delivered marks set to the seq (they wrote it), and
  * `<seq> <draft>` published to the recipient's and the sender's user channels, in one atomic
- * step: publish order is seq order. Every key expires `ttl_ms` after the last message.
+ * step: publish order is seq order. Every key expires `ttl_ms` after the last message. With an
+ * archive (`active_ms` > 0) the conversation is also stamped in the cluster-wide index of
+ * recently active conversations (kept `active_ms`), which the archive's recovery sweep reads.
  *
  * On a Redis Cluster the users' keys and channels live on other shards than the conversation:
  * with `store_only` = '1' the script takes the seq and stores the draft (cid check included) and
@@ -20,7 +22,16 @@ export type DmAppendReply =
  */
 export const DM_APPEND = new LuaScript({
   name: 'dm-append',
-  keys: ['seq_counter', 'log', 'cid_key', 'bucket', 'from_index', 'to_index', 'from_marks'],
+  keys: [
+    'seq_counter',
+    'log',
+    'cid_key',
+    'bucket',
+    'from_index',
+    'to_index',
+    'from_marks',
+    'active_index',
+  ],
   argv: [
     'publish',
     'store_only',
@@ -30,6 +41,7 @@ export const DM_APPEND = new LuaScript({
     'draft',
     'max_len',
     'ttl_ms',
+    'active_ms',
     'use_cid',
     'message_id',
     'cid_ttl_ms',
@@ -58,6 +70,11 @@ for _, index in ipairs({from_index, to_index}) do
   redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl)
   redis.call('ZADD', index, now, conversation)
   redis.call('PEXPIRE', index, ttl)
+end
+if active_ms ~= '0' then
+  redis.call('ZREMRANGEBYSCORE', active_index, '-inf', now - tonumber(active_ms))
+  redis.call('ZADD', active_index, now, conversation)
+  redis.call('PEXPIRE', active_index, active_ms)
 end
 redis.call('HSET', from_marks, 'r:' .. conversation, seq, 'd:' .. conversation, seq)
 redis.call('PEXPIRE', from_marks, ttl)
