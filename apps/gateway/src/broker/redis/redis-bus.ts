@@ -17,6 +17,7 @@ import {
   decodeEnvelope,
   decodeStoredMessage,
   encodeEnvelope,
+  type DmEnvelope,
   type Envelope,
   type MessageDraft,
   type MessageEnvelope,
@@ -53,7 +54,10 @@ export class RedisBus implements Bus {
   private readonly budget = new LocalBudget();
   /** Cluster only: rooms this node admitted into the index of stored rooms, and when. */
   private readonly admitted = new Map<string, number>();
-  /** The `cid` records this node wrote, to write back after a loss (see restoreSends). */
+  /**
+   * The `cid` records this node wrote, and those of the messages it received from other nodes,
+   * to write back after a loss (see restoreSends).
+   */
   private readonly sent = new SentCids();
 
   constructor(
@@ -288,6 +292,25 @@ export class RedisBus implements Bus {
       this.options.logger.warn({ channel }, 'dropped a malformed envelope');
       return;
     }
+    if (envelope.type === 'message' || envelope.type === 'dm') this.keepCid(envelope);
     this.handler?.envelope(envelope, topic);
+  }
+
+  /**
+   * Keeps the `cid` record of a message or DM received (see restoreSends): if the node that
+   * stored it dies before its ack and the broker then loses the record, this node writes it
+   * back, so the sender's retry is answered `duplicate`, not stored twice. The room messages
+   * this node stored are kept by `append`; DMs are kept as they come back to it.
+   */
+  private keepCid(message: MessageEnvelope | DmEnvelope): void {
+    const { names, fence } = this.redis;
+    const { cid, from } = message;
+    if (cid === undefined || (message.type === 'message' && message.origin === fence.node)) return;
+    const key =
+      message.type === 'dm'
+        ? names.dmCid(message.conversation, from.id, cid)
+        : names.sendCid(message.room, from.id, cid);
+    const ttlMs = CID_TTL_MS - Math.max(0, Date.now() - message.ts);
+    if (ttlMs > 0) this.sent.add(key, `${message.id} ${message.seq}`, ttlMs);
   }
 }

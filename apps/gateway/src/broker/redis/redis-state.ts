@@ -4,6 +4,7 @@ import type {
   ClusterState,
   LeftTemplate,
   NameHold,
+  ResumeKey,
   ResumeRecord,
   RoomCount,
   SessionRef,
@@ -12,6 +13,7 @@ import type {
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { parseUser, userJson } from '../users';
 import { parseHold, parseResume } from './records';
+import { MAX_RESUME_KEYS } from '../resume-keys';
 import { BrokerCheckIn, noticesInScript, publishNotices } from './sharded-state';
 import type { RedisBackend } from './redis-backend';
 import { NEXT_USER_ID, RAISE_COUNTER } from './scripts/broker-identity';
@@ -19,6 +21,7 @@ import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
 import {
   RENEW_NAMES,
   ENTER_ROOM,
+  SHARE_RESUME_KEYS,
   EXIT_ROOM,
   OPEN_SESSION,
   SUBJECT_USER,
@@ -200,6 +203,14 @@ export class RedisState implements ClusterState {
   async loadResume(token: string): Promise<ResumeRecord | undefined> {
     const json = await this.redis.call((redis) => redis.get(this.redis.names.resume(token)));
     return json === null ? undefined : parseResume(json);
+  }
+
+  shareResumeKeys(keys: readonly ResumeKey[], keepMs: number): Promise<ResumeKey[]> {
+    return this.redis.run(SHARE_RESUME_KEYS, {
+      keys: { ring: this.redis.names.resumeKeys() },
+      argv: { oldest: Date.now() - keepMs, max_keys: MAX_RESUME_KEYS, keep_ms: keepMs },
+      more: { keys: [], argv: keys.flatMap((key) => [`${key.id}:${key.secret}`, key.seen]) },
+    });
   }
 
   async members(room: string): Promise<UserRef[]> {
