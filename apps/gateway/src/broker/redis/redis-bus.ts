@@ -274,6 +274,7 @@ export class RedisBus implements Bus {
     const messages: MessageEnvelope[] = [];
     for (const { seq, draft } of reply.entries) {
       const message = decodeStoredMessage(seq, draft);
+      if (message) this.keepCid(message);
       if (message) messages.push(message);
       else this.options.logger.warn({ room, seq }, 'dropped a malformed stored message');
     }
@@ -299,13 +300,14 @@ export class RedisBus implements Bus {
   /**
    * Keeps the `cid` record of a message or DM received (see restoreSends): if the node that
    * stored it dies before its ack and the broker then loses the record, this node writes it
-   * back, so the sender's retry is answered `duplicate`, not stored twice. The room messages
-   * this node stored are kept by `append`; DMs are kept as they come back to it.
+   * back, so the sender's retry is answered `duplicate`, not stored twice. Also the node's own
+   * (a send whose reply was lost on the way back is kept as it comes back on the room's channel)
+   * and those read from a room's log (SentCids keeps each key once).
    */
   private keepCid(message: MessageEnvelope | DmEnvelope): void {
-    const { names, fence } = this.redis;
+    const { names } = this.redis;
     const { cid, from } = message;
-    if (cid === undefined || (message.type === 'message' && message.origin === fence.node)) return;
+    if (cid === undefined) return;
     const key =
       message.type === 'dm'
         ? names.dmCid(message.conversation, from.id, cid)
