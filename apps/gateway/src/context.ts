@@ -14,6 +14,7 @@ import type { Relay } from './delivery/relay';
 import { clientAddress } from './sessions/client-address';
 import type { HistoryReader } from './delivery/history-reader';
 import type { JoinBudget } from './sessions/join-budget';
+import type { ResumeTokens } from './sessions/resume-tokens';
 
 /** The parts of a gateway that connection handling works with. */
 export interface GatewayContext {
@@ -31,6 +32,8 @@ export interface GatewayContext {
   history: HistoryReader;
   /** What joins may cost per user and per address. */
   joins: JoinBudget;
+  /** Issues and verifies resume tokens that outlive their record in the broker. */
+  resumeTokens: ResumeTokens;
   /** Per-user lock: a user's connects, joins and leaves happen one at a time, in order. */
   lock: KeyedLock;
   logger: Logger;

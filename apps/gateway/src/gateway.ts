@@ -7,7 +7,8 @@ import type { Archive } from './archive/archive';
 import { ArchiveService } from './archive/archive-service';
 import { PgArchive } from './archive/pg-archive';
 import type { Broker } from './broker/create-broker';
-import { NodeLeases } from './cluster/node-leases';
+import { NodeLeases, settleWindowMs } from './cluster/node-leases';
+import { ResumeTokens } from './sessions/resume-tokens';
 import { Readiness } from './cluster/readiness';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
@@ -157,6 +158,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       budget: new MemoryBudget(config.historyMemoryMb * 1024 * 1024),
     },
     pageBytes,
+    roomTtlMs: config.roomTtlMs,
     bus,
     inbox,
     io,
@@ -196,6 +198,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
       replayBurst: config.replayBurstPerIp,
       trustProxy: config.trustProxy,
     }),
+    // The live nodes write the keys back within the settle window after a loss.
+    resumeTokens: new ResumeTokens(
+      config.resumeTtlMs + config.nodeTtlMs,
+      settleWindowMs(config.nodeTtlMs),
+    ),
     lock: new KeyedLock(),
     logger,
     metrics,

@@ -139,9 +139,10 @@ export interface Bus {
    */
   raise(room: string, atLeast: number, epoch: string): Promise<number>;
   /**
-   * Writes back the `cid` records of the sends this node stored in the last CID_TTL_MS (never
-   * over one the broker has), after the broker lost or rolled back data, so a retry of such a
-   * send is still answered `duplicate`. Resolves to how many it wrote or found.
+   * Writes back the `cid` records of the sends this node stored or received in the last
+   * CID_TTL_MS (never over one the broker has), after the broker lost or rolled back data, so a
+   * retry of such a send is still answered `duplicate`, even if the node that stored it died
+   * before its ack. Resolves to how many it wrote or found.
    */
   restoreSends(): Promise<number>;
   /** True while publishes and subscriptions work. */

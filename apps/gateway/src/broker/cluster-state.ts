@@ -21,6 +21,13 @@ export interface ResumeRecord {
   session?: { nodeId: string; key: string };
 }
 
+/** A key resume tokens are signed with (see ResumeTokens); `seen`: when its node was last alive (ms). */
+export interface ResumeKey {
+  id: string;
+  secret: string;
+  seen: number;
+}
+
 /**
  * A name whose holder lost its connection and is waiting out its grace period: a newcomer
  * refused that name is told when it frees up, and whether it looks like the holder itself.
@@ -143,6 +150,11 @@ export interface ClusterState {
   nameHold(name: string): Promise<NameHold | undefined>;
   saveResume(token: string, record: ResumeRecord, ttlMs: number): Promise<void>;
   loadResume(token: string): Promise<ResumeRecord | undefined>;
+  /**
+   * Adds `keys` to the cluster's resume keys (a later `seen` wins), drops those not seen for
+   * `keepMs` (and all but the newest MAX_RESUME_KEYS), and resolves to every key it holds.
+   */
+  shareResumeKeys(keys: readonly ResumeKey[], keepMs: number): Promise<ResumeKey[]>;
   members(room: string): Promise<UserRef[]>;
   /** Rooms with at least one member online, most populated first. */
   rooms(): Promise<RoomCount[]>;

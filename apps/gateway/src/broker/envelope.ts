@@ -20,6 +20,11 @@ export interface MessageEnvelope extends Base {
   sid: string;
   text: string;
   ts: number;
+  /**
+   * The sender's retry id, when it gave one (never shown to clients): every node that receives
+   * the message keeps its `cid` record, to write it back if the broker loses it (see SentCids).
+   */
+  cid?: string;
 }
 
 export type MessageDraft = Omit<MessageEnvelope, 'seq'>;
@@ -58,6 +63,8 @@ export interface DmEnvelope extends Base {
   sid: string;
   text: string;
   ts: number;
+  /** The sender's retry id, as for room messages (never shown to clients). */
+  cid?: string;
 }
 
 /** A node's readiness probe, published to and received from its own node topic. */
@@ -112,7 +119,8 @@ function isValid(e: Fields): boolean {
         isUser(e.from) &&
         isString(e.sid) &&
         isString(e.text) &&
-        isCount(e.ts)
+        isCount(e.ts) &&
+        (e.cid === undefined || isString(e.cid))
       );
     case 'joined':
       return isString(e.room) && isUser(e.user) && isOptionalFlag(e.quiet);
@@ -133,7 +141,8 @@ function isValid(e: Fields): boolean {
         isUser(e.to) &&
         isString(e.sid) &&
         isString(e.text) &&
-        isCount(e.ts)
+        isCount(e.ts) &&
+        (e.cid === undefined || isString(e.cid))
       );
     case 'canary':
       return isString(e.nonce);

@@ -2,6 +2,21 @@ import type { UserRef } from '@chat/protocol';
 import { type GatewayContext, leftTemplate } from '../context';
 import { reassertOwnership } from './ownership';
 
+/** Interval between a node's lease rounds: a quarter of the lease, so a live node never lapses. */
+export function leaseRoundMs(nodeTtlMs: number): number {
+  return Math.max(100, Math.floor(nodeTtlMs / 4));
+}
+
+/**
+ * How long the settle window stays open after a loss (see BrokerFence): one round, in which
+ * every live node checks in (each one that finds the loss extends the window for its own
+ * repair), and a quarter round more for a round that runs late.
+ */
+export function settleWindowMs(nodeTtlMs: number): number {
+  const round = leaseRoundMs(nodeTtlMs);
+  return round + Math.floor(round / 4);
+}
+
 export interface NodeLeaseHooks {
   /** Called each round while the bus is up (retries work that failed during an outage). */
   onRound(): Promise<void>;
@@ -43,7 +58,7 @@ export class NodeLeases {
 
   /** Interval between rounds: a quarter of the lease, so a live node never lapses. */
   get intervalMs(): number {
-    return Math.max(100, Math.floor(this.ctx.config.nodeTtlMs / 4));
+    return leaseRoundMs(this.ctx.config.nodeTtlMs);
   }
 
   async start(): Promise<void> {
@@ -63,13 +78,9 @@ export class NodeLeases {
     return this.round();
   }
 
-  /**
-   * How long the settle window stays open after a loss (see BrokerFence): one round, in which
-   * every live node checks in (each one that finds the loss extends the window for its own
-   * repair), and a quarter round more for a round that runs late.
-   */
+  /** How long the settle window stays open after a loss (see settleWindowMs). */
   get settleMs(): number {
-    return this.intervalMs + Math.floor(this.intervalMs / 4);
+    return settleWindowMs(this.ctx.config.nodeTtlMs);
   }
 
   close(): void {
@@ -86,6 +97,10 @@ export class NodeLeases {
       // The first round finds no lease of ours: that is a start, not a lapse.
       const first = this.epoch === undefined;
       const reset = await this.checkIn();
+      // Every round, not only after a loss: a node started since has only the broker's copy.
+      const { resumeTokens } = ctx;
+      const keepMs = ctx.config.resumeTtlMs + ctx.config.nodeTtlMs;
+      resumeTokens.learn(await ctx.state.shareResumeKeys(resumeTokens.shared(), keepMs));
       const lapsed = await ctx.state.heartbeat(ctx.nodeId, ctx.config.nodeTtlMs);
       const reason = reset ?? (lapsed && !first ? 'lease had lapsed' : undefined);
       if (reason !== undefined) this.pending = reason;

@@ -58,6 +58,7 @@ export const dm: Handler<DmResult> = async (ctx, session, payload) => {
         sid: session.sid,
         text: request.text,
         ts: Date.now(),
+        ...(request.cid === undefined ? {} : { cid: request.cid }),
       },
       {
         limit: userRateLimit(ctx, session.user),

@@ -46,6 +46,7 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
   const id = ctx.nextMessageId();
   const addressLimit = addressRateLimit(ctx, session);
   const epoch = ctx.relay.epoch(room);
+  const cid = INJECTED_BUG === 'skip-cid-dedupe' ? undefined : request.cid;
   const outcome = await ctx.bus
     .append(
       {
@@ -58,11 +59,10 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
         sid: session.sid,
         text: request.text,
         ts: Date.now(),
+        ...(cid === undefined ? {} : { cid }),
       },
       {
-        ...(request.cid === undefined || INJECTED_BUG === 'skip-cid-dedupe'
-          ? {}
-          : { cid: request.cid }),
+        ...(cid === undefined ? {} : { cid }),
         limit: userRateLimit(ctx, session.user),
         ...(addressLimit === undefined ? {} : { addressLimit }),
         // This node is subscribed to the room: its delivered seq is a floor no broker reset

@@ -4,6 +4,7 @@ import type { Admission } from './admission';
 import type { Authenticate } from './auth';
 import { ClientError, clientError, toChatError } from '../errors';
 import { type GatewayContext, userLock } from '../context';
+import type { ResumeRecord } from '../broker/cluster-state';
 import type { ChatSocket, Identity } from './socket';
 import { clientAddress } from './client-address';
 import { nameTaken } from './name-taken';
@@ -58,7 +59,7 @@ async function identify(
   if (!parsed.ok) throw new ClientError(parsed.error);
   const handshake = parsed.value;
   const principal = authenticate ? await authenticate(handshake.token) : undefined;
-  const record = handshake.resume ? await ctx.state.loadResume(handshake.resume) : undefined;
+  const record = handshake.resume ? await resumed(ctx, handshake.resume) : undefined;
   // A resume token is bound to the subject that opened the session: another subject (whatever
   // name it claims) is refused rather than let it take over, or read, someone else's session.
   if (record && principal && record.subject !== principal.subject) {
@@ -72,12 +73,15 @@ async function identify(
     const id = principal
       ? await ctx.state.subjectUserId(principal.subject)
       : await ctx.state.nextUserId();
-    identity = {
+    const fresh = {
       user: { id, name: principal?.name ?? handshake.name ?? `User ${id}` },
       sid: randomBytes(8).toString('base64url'),
-      resumeToken: randomBytes(18).toString('base64url'),
-      handshake,
       ...(principal ? { subject: principal.subject } : {}),
+    };
+    identity = {
+      ...fresh,
+      resumeToken: ctx.resumeTokens.issue(fresh, ctx.config.resumeTtlMs),
+      handshake,
     };
   }
   const session = { nodeId: ctx.nodeId, key: socket.id, user: identity.user };
@@ -91,4 +95,24 @@ async function identify(
     );
   }
   return identity;
+}
+
+/**
+ * What a resume token stands for: its record in the broker, else (the broker lost it) what the
+ * token itself says, if this cluster signed it (see ResumeTokens). The id counter is then raised
+ * to the user's id, so that a counter the loss took back never hands it to someone else. A node
+ * that started moments ago and does not know the token's key yet asks the client to retry.
+ */
+async function resumed(ctx: GatewayContext, token: string): Promise<ResumeRecord | undefined> {
+  const record = await ctx.state.loadResume(token);
+  if (record) return record;
+  const signed = ctx.resumeTokens.verify(token);
+  if (signed) await ctx.state.raiseUserIds(signed.user.id);
+  else if (ctx.resumeTokens.mayLearnKey(token)) {
+    throw clientError(
+      'UNAVAILABLE',
+      'this node has just started and cannot read your resume token yet; retry',
+    );
+  }
+  return signed;
 }

@@ -218,6 +218,34 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       expect(await state.loadResume('unknown')).toBeUndefined();
     });
 
+    it('shares resume keys: a later sighting wins, keys not seen for keepMs are dropped', async () => {
+      const { state } = await fixture();
+      const now = Date.now();
+      ++counter;
+      const [a, b, old] = [`a${counter}`, `b${counter}`, `old${counter}`];
+      await state.shareResumeKeys(
+        [
+          { id: a, secret: 'sa', seen: now - 1_000 },
+          { id: old, secret: 'so', seen: now - 120_000 },
+        ],
+        60_000,
+      );
+      // Another node shares a newer sighting of `a`, an older one too, and its own key.
+      const keys = await state.shareResumeKeys(
+        [
+          { id: a, secret: 'sa', seen: now },
+          { id: a, secret: 'sa', seen: now - 5_000 },
+          { id: b, secret: 'sb', seen: now },
+        ],
+        60_000,
+      );
+      const ours = keys.filter((k) => [a, b, old].includes(k.id));
+      expect(ours.sort((x, y) => x.id.localeCompare(y.id))).toEqual([
+        { id: a, secret: 'sa', seen: now },
+        { id: b, secret: 'sb', seen: now },
+      ]);
+    });
+
     it('reaps a node whose lease lapsed, once, announcing only users with no other session', async () => {
       const { state, bus } = await fixture();
       const room = `reap${++counter}`;

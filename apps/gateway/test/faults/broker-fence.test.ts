@@ -98,4 +98,70 @@ describe('writes right after Redis lost its data, before the nodes checked in', 
     await sendRetrying(alice, 'after');
     await eventually(() => expect(texts(dave)).toEqual(['hello', 'after']));
   }, 60_000);
+
+  it('a send whose node died before its ack, retried after FLUSHALL through another node, is stored once, under the same user', async () => {
+    nodes = await redisCluster(redis.url, 2, ENV);
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    admin = adminClient(redis.url);
+    const alice = await connectRetrying(n0.url, 'alice', 'lobby');
+    const dave = await connectRetrying(n1.url, 'dave', 'lobby');
+    const first = await sendRetrying(alice, 'hello');
+    await eventually(() => expect(texts(dave)).toEqual(['hello']));
+    // The retry id is the sender's business: nobody else is shown it.
+    expect(dave.messages[0]).not.toHaveProperty('cid');
+
+    // alice's node goes (its memory of the send with it), then Redis forgets everything: the
+    // send's cid record and alice's resume record. alice comes back through the other node and
+    // retries the send whose ack she never saw.
+    await n0.gateway.close();
+    nodes.splice(0, 1);
+    await admin.flushall();
+    let back: TestClient | undefined;
+    await eventually(async () => {
+      back = await connect(n1.url, {
+        name: 'alice',
+        room: 'lobby',
+        resume: alice.welcome.resumeToken,
+      });
+    }, 15_000);
+    if (back === undefined) throw new Error('alice never came back');
+    clients.push(back);
+    expect(back.welcome.user).toEqual(alice.welcome.user);
+    const retried = await sendRetrying(back, 'hello');
+    expect(retried).toMatchObject({ id: first.id, seq: first.seq });
+    await sendRetrying(back, 'after');
+    await eventually(() => expect(texts(dave)).toEqual(['hello', 'after']));
+  }, 60_000);
+
+  it('a position delivered in a room no live node follows any more is not given again after FLUSHALL', async () => {
+    nodes = await redisCluster(redis.url, 2, ENV);
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    admin = adminClient(redis.url);
+    const alice = await connectRetrying(n0.url, 'alice', 'ruins');
+    const carol = await connectRetrying(n1.url, 'carol', 'ruins');
+    const acks: SendResult[] = [];
+    for (let i = 1; i <= 4; i++) acks.push(await sendRetrying(alice, `a${i}`));
+    await eventually(() => expect(texts(carol)).toEqual(['a1', 'a2', 'a3', 'a4']));
+    const epoch = acks[0]?.epoch;
+    expect(epoch).toEqual(expect.any(String));
+    // carol goes (her node stops following #ruins), alice's a5 takes position 5, then alice
+    // moves on (her node stops following #ruins too): no live node follows it at the loss.
+    carol.close();
+    const fifth = await sendRetrying(alice, 'a5');
+    expect(fifth.seq).toBe(5);
+    expect((await alice.request('join', { room: 'attic' })).ok).toBe(true);
+
+    await admin.flushall();
+    // carol resumes from position 4, the last she saw, and sends.
+    let back: TestClient | undefined;
+    await eventually(async () => {
+      back = await connect(n1.url, { name: 'carol', room: 'ruins', since: 4, epoch });
+    }, 15_000);
+    if (back === undefined) throw new Error('carol never came back');
+    clients.push(back);
+    // Her `since` alone would raise the room to 4 and give position 5 again.
+    const sent = await sendRetrying(back, 'c1');
+    expect(sent.epoch).toBe(epoch);
+    expect(sent.seq).toBeGreaterThan(5);
+  }, 60_000);
 });

@@ -25,4 +25,21 @@ describe('the cid records a node writes back after a loss', () => {
     expect(live[0]?.key).toBe('k5');
     expect(live.at(-1)?.key).toBe('k100004');
   });
+
+  it('keeps a record seen twice (stored, then received or read back) once', () => {
+    let now = 0;
+    const sent = new SentCids(() => now);
+    sent.add('a', 'id-a 1', 10_000);
+    now += 1_000;
+    sent.add('a', 'id-a 1', 9_000);
+    sent.add('b', 'id-b 2', 10_000);
+    expect(sent.live()).toEqual([
+      { key: 'a', value: 'id-a 1', ttlMs: 9_000 },
+      { key: 'b', value: 'id-b 2', ttlMs: 10_000 },
+    ]);
+    // Once it expired, the key can be kept again.
+    now += 9_000;
+    sent.add('a', 'id-a 1', 5_000);
+    expect(sent.live().map((r) => r.key)).toEqual(['b', 'a']);
+  });
 });

@@ -5,6 +5,7 @@ import type {
   Entered,
   LeftTemplate,
   NameHold,
+  ResumeKey,
   ResumeRecord,
   RoomCount,
   SessionRef,
@@ -13,6 +14,7 @@ import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { newEpoch } from '../epoch';
 import { announcement, DEFAULT_QUIET_ABOVE, joinedNotice, leftNotice } from '../quiet-rooms';
 import type { MemoryBroker } from './memory-broker';
+import { MAX_RESUME_KEYS } from '../resume-keys';
 
 interface Lease<T> {
   value: T;
@@ -37,6 +39,7 @@ export class MemoryState implements ClusterState {
   private readonly subjects = new Map<string, number>();
   private readonly names = new Map<string, Lease<UserRef>>();
   private readonly resumes = new Map<string, Lease<ResumeRecord>>();
+  private readonly resumeKeys = new Map<string, ResumeKey>();
   /** name key → grace-period hold; an expired hold is dropped when read or replaced. */
   private readonly holds = new Map<string, NameHold>();
   /** user id → sessions online, and the name they are online as (one user, one name) */
@@ -167,6 +170,19 @@ export class MemoryState implements ClusterState {
 
   async loadResume(token: string): Promise<ResumeRecord | undefined> {
     return this.live(this.resumes, token);
+  }
+
+  async shareResumeKeys(keys: readonly ResumeKey[], keepMs: number): Promise<ResumeKey[]> {
+    for (const key of keys) {
+      const known = this.resumeKeys.get(key.id);
+      if (!known || known.seen < key.seen) this.resumeKeys.set(key.id, { ...key });
+    }
+    const oldest = this.now() - keepMs;
+    const newest = [...this.resumeKeys.values()].sort((a, b) => b.seen - a.seen);
+    newest.forEach((key, i) => {
+      if (key.seen < oldest || i >= MAX_RESUME_KEYS) this.resumeKeys.delete(key.id);
+    });
+    return [...this.resumeKeys.values()].map((key) => ({ ...key }));
   }
 
   async members(room: string): Promise<UserRef[]> {

@@ -132,6 +132,10 @@ export class RedisNames {
   resume(token: string): string {
     return this.key('resume', token);
   }
+  /** The keys resume tokens are signed with (see ResumeTokens). */
+  resumeKeys(): string {
+    return this.key('resume-keys', '', this.stateTag());
+  }
 
   // ---- nodes ----
   nodeSessions(nodeId: string): string {

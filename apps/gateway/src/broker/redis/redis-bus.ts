@@ -17,6 +17,7 @@ import {
   decodeEnvelope,
   decodeStoredMessage,
   encodeEnvelope,
+  type DmEnvelope,
   type Envelope,
   type MessageDraft,
   type MessageEnvelope,
@@ -53,7 +54,10 @@ export class RedisBus implements Bus {
   private readonly budget = new LocalBudget();
   /** Cluster only: rooms this node admitted into the index of stored rooms, and when. */
   private readonly admitted = new Map<string, number>();
-  /** The `cid` records this node wrote, to write back after a loss (see restoreSends). */
+  /**
+   * The `cid` records this node wrote, and those of the messages it received from other nodes,
+   * to write back after a loss (see restoreSends).
+   */
   private readonly sent = new SentCids();
 
   constructor(
@@ -270,6 +274,7 @@ export class RedisBus implements Bus {
     const messages: MessageEnvelope[] = [];
     for (const { seq, draft } of reply.entries) {
       const message = decodeStoredMessage(seq, draft);
+      if (message) this.keepCid(message);
       if (message) messages.push(message);
       else this.options.logger.warn({ room, seq }, 'dropped a malformed stored message');
     }
@@ -288,6 +293,26 @@ export class RedisBus implements Bus {
       this.options.logger.warn({ channel }, 'dropped a malformed envelope');
       return;
     }
+    if (envelope.type === 'message' || envelope.type === 'dm') this.keepCid(envelope);
     this.handler?.envelope(envelope, topic);
+  }
+
+  /**
+   * Keeps the `cid` record of a message or DM received (see restoreSends): if the node that
+   * stored it dies before its ack and the broker then loses the record, this node writes it
+   * back, so the sender's retry is answered `duplicate`, not stored twice. Also the node's own
+   * (a send whose reply was lost on the way back is kept as it comes back on the room's channel)
+   * and those read from a room's log (SentCids keeps each key once).
+   */
+  private keepCid(message: MessageEnvelope | DmEnvelope): void {
+    const { names } = this.redis;
+    const { cid, from } = message;
+    if (cid === undefined) return;
+    const key =
+      message.type === 'dm'
+        ? names.dmCid(message.conversation, from.id, cid)
+        : names.sendCid(message.room, from.id, cid);
+    const ttlMs = CID_TTL_MS - Math.max(0, Date.now() - message.ts);
+    if (ttlMs > 0) this.sent.add(key, `${message.id} ${message.seq}`, ttlMs);
   }
 }

@@ -5,6 +5,7 @@ import type {
   Entered,
   LeftTemplate,
   NameHold,
+  ResumeKey,
   ResumeRecord,
   RoomCount,
   SessionRef,
@@ -14,6 +15,7 @@ import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
 import { DEFAULT_QUIET_ABOVE, joinedNotice, leftNotice } from '../quiet-rooms';
 import { parseUser, userJson } from '../users';
 import { parseHold, parseResume } from './records';
+import { MAX_RESUME_KEYS } from '../resume-keys';
 import { BrokerCheckIn, noticesInScript, publishNotices } from './sharded-state';
 import type { RedisBackend } from './redis-backend';
 import { NEXT_USER_ID, RAISE_COUNTER } from './scripts/broker-identity';
@@ -21,6 +23,7 @@ import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
 import {
   RENEW_NAMES,
   ENTER_ROOM,
+  SHARE_RESUME_KEYS,
   EXIT_ROOM,
   OPEN_SESSION,
   SUBJECT_USER,
@@ -210,6 +213,14 @@ export class RedisState implements ClusterState {
   async loadResume(token: string): Promise<ResumeRecord | undefined> {
     const json = await this.redis.call((redis) => redis.get(this.redis.names.resume(token)));
     return json === null ? undefined : parseResume(json);
+  }
+
+  shareResumeKeys(keys: readonly ResumeKey[], keepMs: number): Promise<ResumeKey[]> {
+    return this.redis.run(SHARE_RESUME_KEYS, {
+      keys: { ring: this.redis.names.resumeKeys() },
+      argv: { oldest: Date.now() - keepMs, max_keys: MAX_RESUME_KEYS, keep_ms: keepMs },
+      more: { keys: [], argv: keys.flatMap((key) => [`${key.id}:${key.secret}`, key.seen]) },
+    });
   }
 
   async members(room: string): Promise<UserRef[]> {

@@ -17,12 +17,18 @@ interface SentRecord {
 export class SentCids {
   private readonly records: SentRecord[] = [];
   private head = 0;
+  /** The record held for each key: a key seen again (stored, then received) is kept once. */
+  private readonly held = new Map<string, SentRecord>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   add(key: string, value: string, ttlMs: number): void {
-    this.records.push({ key, value, expires: this.now() + ttlMs });
-    if (this.records.length - this.head > MAX_RECORDS) this.head++;
+    const now = this.now();
+    if ((this.held.get(key)?.expires ?? 0) > now) return;
+    const record = { key, value, expires: now + ttlMs };
+    this.records.push(record);
+    this.held.set(key, record);
+    if (this.records.length - this.head > MAX_RECORDS) this.drop();
     this.compact();
   }
 
@@ -30,12 +36,18 @@ export class SentCids {
   live(): { key: string; value: string; ttlMs: number }[] {
     const now = this.now();
     while (this.head < this.records.length && (this.records[this.head]?.expires ?? 0) <= now) {
-      this.head++;
+      this.drop();
     }
     this.compact();
     return this.records
       .slice(this.head)
       .map(({ key, value, expires }) => ({ key, value, ttlMs: expires - now }));
+  }
+
+  /** Forgets the oldest record. */
+  private drop(): void {
+    const oldest = this.records[this.head++];
+    if (oldest && this.held.get(oldest.key) === oldest) this.held.delete(oldest.key);
   }
 
   /** Drops the skipped head once it is half the array (amortised O(1) per record). */

@@ -11,6 +11,7 @@ import {
   EXIT_ROOM,
   OPEN_SESSION,
   RENEW_NAMES,
+  SHARE_RESUME_KEYS,
   SUBJECT_USER,
 } from './sessions';
 
@@ -39,4 +40,5 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   GIVE_BACK,
   ADMIT_ROOM,
   DM_TOUCH,
+  SHARE_RESUME_KEYS,
 ];

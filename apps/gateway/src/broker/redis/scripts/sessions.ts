@@ -253,3 +253,34 @@ return {0, current, due}
 `,
   parse: parseMembership('exit-room'),
 });
+
+/**
+ * The cluster's resume keys (see ResumeTokens), a sorted set of `<id>:<secret>` by when their
+ * node was last seen: adds the caller's (`ARGV` after the named ones: member, seen, ...; a
+ * later `seen` wins), drops those older than `oldest` and all but the newest `max_keys`, and
+ * answers every one with its score.
+ */
+export const SHARE_RESUME_KEYS = new LuaScript({
+  name: 'share-resume-keys',
+  keys: ['ring'],
+  argv: ['oldest', 'max_keys', 'keep_ms'],
+  body: `
+for i = 4, #ARGV, 2 do
+  redis.call('ZADD', ring, 'GT', ARGV[i + 1], ARGV[i])
+end
+redis.call('ZREMRANGEBYSCORE', ring, '-inf', '(' .. oldest)
+redis.call('ZREMRANGEBYRANK', ring, 0, -(tonumber(max_keys) + 1))
+redis.call('PEXPIRE', ring, keep_ms)
+return redis.call('ZRANGE', ring, 0, -1, 'WITHSCORES')
+`,
+  parse(reply) {
+    const flat = replyArray(reply, 'share-resume-keys').map(String);
+    const keys: { id: string; secret: string; seen: number }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [id, secret] = (flat[i] ?? '').split(':');
+      const seen = replyNumber(flat[i + 1], 'share-resume-keys');
+      if (id && secret) keys.push({ id, secret, seen });
+    }
+    return keys;
+  },
+});
