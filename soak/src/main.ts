@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BROKERS, type BrokerName } from './brokers';
 import { soakChartPng } from './chart';
@@ -92,7 +92,8 @@ async function main(): Promise<number> {
     return violations.length === 0 ? 0 : 1;
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const dir = o.out ?? join('soak', 'results', 'tmp', `${stamp}-seed${o.seed}`);
+  // Absolute: the Redis processes it starts do not run in this directory.
+  const dir = resolve(o.out ?? join('soak', 'results', 'tmp', `${stamp}-seed${o.seed}`));
   const run = await runSoak({
     ...o,
     dir,
