@@ -159,8 +159,9 @@ export class Relay implements BusHandler {
       case 'dm':
         if (topic.kind === 'user') {
           this.deps.inbox.deliver(envelope, this.deps.registry.ofUser(topic.userId), topic.userId);
-          // Both participants' topics may bring it here: the archive takes the sender's copy,
-          // or the recipient's when the sender has no session on this node.
+          // Both participants' topics may bring it here: the archive is offered one copy per
+          // node (the sender's, or the recipient's when the sender has no session here) and
+          // writes it if this node stored it (others' only with ARCHIVE_FOLLOWER_DELAY_MS).
           const senderHere = this.deps.registry.ofUser(envelope.from.id).size > 0;
           if (topic.userId === envelope.from.id || !senderHere) this.deps.storedDm?.(envelope);
         }
