@@ -36,6 +36,11 @@ function msg(c: string, seq: number, text: string, from = A, id = `c1-${text.spl
 
 const kinds = (entries: Entry[]) => check(entries).map((v) => v.kind);
 
+/** The harness SIGKILLs the gateway running as `node`. */
+function gatewayKilled(node: string): Draft {
+  return { c: 'h', k: 'fault', id: 1, kind: 'gw-kill', target: 'g1', node, phase: 'start' };
+}
+
 describe('the history checker', () => {
   it('finds nothing wrong in a clean history', () => {
     const clean = history(...start, ...send('c1', 1, 1), msg('c2', 1, 'c1#1'));
@@ -189,16 +194,62 @@ describe('the history checker', () => {
     expect(kinds(history(...start, left('node-failure')))).toEqual(['bad-left']);
     const quit: Draft = { c: 'c2', k: 'op', n: 1, op: 'quit' };
     expect(check(history(...start, quit, left('quit')))).toEqual([]);
-    const killed: Draft = {
-      c: 'h',
-      k: 'fault',
-      id: 1,
-      kind: 'gw-kill',
-      target: 'g1',
-      node: 'n2',
-      phase: 'start',
+    expect(check(history(...start, gatewayKilled('n2'), left('node-failure')))).toEqual([]);
+  });
+
+  it('takes a resume into another room as a move: a join whose answer was lost, then the resume into the old room', () => {
+    // c2 starts in r1, asks to join the lobby; the node moves it, then the connection drops
+    // before the answer. It resumes into r1 (where it thinks it is): it moved out of the lobby.
+    const inR1: Draft[] = [
+      ...start.slice(0, 2),
+      { c: 'c2', k: 'start', name: 'bob', room: 'r1' },
+      { c: 'c2', k: 'welcome', node: 'n2', user: B, room: 'r1', again: false },
+      { c: 'c2', k: 'op', n: 1, op: 'join', room: 'lobby' },
+      { c: 'c1', k: 'joined', node: 'n1', room: 'lobby', user: B },
+      { c: 'c2', k: 'lost', node: 'n2', reason: 'transport close' },
+    ];
+    const leftLobby: Draft = {
+      c: 'c1',
+      k: 'left',
+      node: 'n1',
+      room: 'lobby',
+      user: B,
+      reason: 'moved',
     };
-    expect(check(history(...start, killed, left('node-failure')))).toEqual([]);
+    const resumed: Draft = { c: 'c2', k: 'welcome', node: 'n1', user: B, room: 'r1', again: true };
+    expect(check(history(...inR1, resumed, leftLobby))).toEqual([]);
+    // Without the resume into r1, nothing took c2 out of the lobby.
+    expect(kinds(history(...inR1, leftLobby))).toEqual(['bad-left']);
+  });
+
+  it('allows a node-failure `left` for a user whose welcome never reached its client, only after that client lost its connection and a node died', () => {
+    const orphan = { id: 7, name: 'dan' };
+    const hello: Draft[] = [
+      ...start,
+      { c: 'c3', k: 'start', name: 'dan', room: 'lobby' },
+      { c: 'c1', k: 'joined', node: 'n1', room: 'lobby', user: orphan },
+    ];
+    const lost: Draft = { c: 'c3', k: 'lost', node: '', reason: 'transport close' };
+    const killed = gatewayKilled('n3');
+    const left = (reason: string, user = orphan): Draft => ({
+      c: 'c1',
+      k: 'left',
+      node: 'n1',
+      room: 'lobby',
+      user,
+      reason,
+    });
+    expect(check(history(...hello, killed, lost, left('node-failure')))).toEqual([]);
+    expect(check(history(...hello, lost, left('disconnected')))).toEqual([]);
+    // Still named: no node died, the client never lost its connection, another reason, or a
+    // user no client ever asked to be.
+    expect(kinds(history(...hello, lost, left('node-failure')))).toEqual(['bad-left']);
+    expect(kinds(history(...hello, killed, left('node-failure')))).toEqual(['bad-left']);
+    expect(kinds(history(...hello, killed, lost, left('quit')))).toEqual(['bad-left']);
+    const stranger = { id: 8, name: 'eve' };
+    expect(kinds(history(...hello, killed, lost, left('node-failure', stranger)))).toEqual([
+      'bad-left',
+    ]);
   });
 
   it('names a client that did not converge within the bound once the faults stopped', () => {
