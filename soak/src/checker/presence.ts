@@ -31,6 +31,13 @@ export function checkPresence(model: HistoryModel): Violation[] {
    * may have taken the hello and made that user, whose welcome never arrived.
    */
   const orphanNames = new Set<string>();
+  /** Client -> its join not answered yet (request number and room). */
+  const joining = new Map<string, { n: number; room: string }>();
+  /**
+   * `<client>|<room>`: a join the client lost its connection under, unanswered. The node may
+   * have moved it there; its resume into the room it thinks it is in then moves it out again.
+   */
+  const joinedUnsure = new Set<string>();
 
   const release = (c: string) => {
     for (const [name, holder] of holders) if (holder.c === c) holders.delete(name);
@@ -45,9 +52,6 @@ export function checkPresence(model: HistoryModel): Violation[] {
       case 'welcome': {
         unwelcomed.delete(entry.c);
         holderOf.set(`${entry.user.id}|${entry.user.name}`, entry.c);
-        // A resume names the room the client thinks it is in: a move there, when the node had
-        // moved it elsewhere by a join whose answer was lost.
-        if (entry.again) addTo(moved, entry.c, entry.room);
         const key = entry.user.name.toLowerCase();
         const holder = holders.get(key);
         if (holder !== undefined && holder.c !== entry.c && holder.id !== entry.user.id) {
@@ -67,6 +71,8 @@ export function checkPresence(model: HistoryModel): Violation[] {
       case 'lost': {
         release(entry.c);
         dropped.add(entry.c);
+        const join = joining.get(entry.c);
+        if (join !== undefined) joinedUnsure.add(`${entry.c}|${join.room}`);
         const name = unwelcomed.get(entry.c);
         if (name !== undefined) orphanNames.add(name);
         break;
@@ -79,9 +85,16 @@ export function checkPresence(model: HistoryModel): Violation[] {
       case 'op':
         if (entry.op === 'quit') quit.add(entry.c);
         if (entry.op === 'reconnect') dropped.add(entry.c);
-        if (entry.op === 'join' && entry.room !== undefined) addTo(moved, entry.c, entry.room);
+        if (entry.op === 'join' && entry.room !== undefined) {
+          addTo(moved, entry.c, entry.room);
+          joining.set(entry.c, { n: entry.n, room: entry.room });
+        }
+        break;
+      case 'fail':
+        if (joining.get(entry.c)?.n === entry.n) joining.delete(entry.c);
         break;
       case 'ok':
+        if (joining.get(entry.c)?.n === entry.n) joining.delete(entry.c);
         if (entry.op === 'who' && entry.members !== undefined) {
           const names = entry.members.map((m) => m.name.toLowerCase());
           const twice = names.find((name, i) => names.indexOf(name) !== i);
@@ -121,7 +134,9 @@ export function checkPresence(model: HistoryModel): Violation[] {
       return orphan ? undefined : `${about}: no client was ever that user`;
     }
     const rooms = moved.get(c);
-    const movedAway = rooms !== undefined && [...rooms].some((room) => room !== entry.room);
+    const movedAway =
+      (rooms !== undefined && [...rooms].some((room) => room !== entry.room)) ||
+      joinedUnsure.has(`${c}|${entry.room}`);
     const nodeDied = [...(nodesOf.get(c) ?? [])].some((node) => faultedNodes.has(node));
     const ok =
       (entry.reason === 'quit' && quit.has(c)) ||
