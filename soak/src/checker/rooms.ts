@@ -127,10 +127,13 @@ export function checkRooms(model: HistoryModel): Violation[] {
         } else if (entry.lost > 0) {
           v.lost.push([v.syncedSeq + 1, entry.seq]);
         }
-        if (entry.epoch !== undefined) {
-          if (v.epoch !== undefined && v.epoch !== entry.epoch) v.last = 0;
-          v.epoch = entry.epoch;
+        if (entry.epoch !== undefined && v.epoch !== undefined && v.epoch !== entry.epoch) {
+          v.last = 0;
         }
+        // The log's epoch as of now: none when the log is empty (e.g. the broker lost it and no
+        // node could give it back). The next seqs are then in a log this client has not learnt
+        // the epoch of yet, not in the one it knew before.
+        v.epoch = entry.epoch;
         v.syncedSeq = entry.seq;
         flush(`${entry.c}\u0000${entry.room}`);
         break;
