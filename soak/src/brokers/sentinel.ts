@@ -28,8 +28,10 @@ export class SentinelRedis implements Broker {
 
   async start(): Promise<void> {
     this.group = await startSentinelGroup();
-    this.servers.set(this.group.master.port, this.group.master);
-    this.servers.set(this.group.replica.port, this.group.replica);
+    for (const server of [this.group.master, this.group.replica]) {
+      this.servers.set(server.port, server);
+      await fullSyncAtOnce(server.port);
+    }
   }
 
   port(): number | undefined {
@@ -58,6 +60,10 @@ export class SentinelRedis implements Broker {
       );
       begin();
       const toPort = await this.promotedFrom(masterPort, kind);
+      // The old master stays a master until the sentinels' next look at it (up to 10 s): made a
+      // replica now, as they would then, so the next fault finds a replica in sync.
+      await withAdmin(masterPort, (r) => r.call('REPLICAOF', '127.0.0.1', String(toPort)));
+      await this.settled(toPort);
       return `${masterPort} -> ${toPort}`;
     }
     if (kind !== 'redis-kill') throw new Error(`the sentinel broker has no fault ${kind}`);
@@ -76,6 +82,8 @@ export class SentinelRedis implements Broker {
       const replicaOf = await this.masterPort().catch(() => replicaPort);
       const back = replicaOf === masterPort ? replicaPort : replicaOf;
       this.servers.set(masterPort, await startRedisServer({ port: masterPort, replicaOf: back }));
+      await fullSyncAtOnce(masterPort);
+      await this.settled(back);
     }
   }
 
@@ -123,6 +131,21 @@ export class SentinelRedis implements Broker {
     return replicaPort;
   }
 
+  /** Waits (at most PROMOTION_TIMEOUT_MS) until the replica of `masterPort` is in sync. */
+  private async settled(masterPort: number): Promise<void> {
+    const deadline = Date.now() + PROMOTION_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (
+        await this.replicaInSync(masterPort).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
+      await sleep(100);
+    }
+  }
+
   /**
    * The new master's port once the sentinels name another master than `masterPort`. Asked, not
    * taken from a `+switch-master` line: one announced late, by an earlier fault, is no promotion
@@ -143,4 +166,12 @@ export class SentinelRedis implements Broker {
     if (sentinel === undefined) throw new Error('no sentinel');
     return withAdmin(sentinel.port, run);
   }
+}
+
+/**
+ * A full sync starts at once, not after Redis' 5-s wait for more replicas (a test group has
+ * one), so a restarted or demoted server is back in sync within the fault.
+ */
+async function fullSyncAtOnce(port: number): Promise<void> {
+  await withAdmin(port, (r) => r.config('SET', 'repl-diskless-sync-delay', '0'));
 }
