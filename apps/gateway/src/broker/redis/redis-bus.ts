@@ -136,6 +136,7 @@ export class RedisBus implements Bus {
   async append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {
     const { names } = this.redis;
     const { cid, limit, addressLimit, floor = 0, epoch = newEpoch() } = options;
+    this.redis.fence.guard();
     const limits = [limit, addressLimit].filter((l): l is RateLimit => l !== undefined);
     if (!this.budget.take(limits)) return { status: 'rate-limited' };
     const { sharded } = this.redis;
