@@ -135,7 +135,7 @@ export class RedisBus implements Bus {
 
   async append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {
     const { names } = this.redis;
-    const { cid, limit, addressLimit, floor = 0, epoch = newEpoch() } = options;
+    const { cid, limit, addressLimit, floor = 0 } = options;
     const limits = [limit, addressLimit].filter((l): l is RateLimit => l !== undefined);
     if (!this.budget.take(limits)) return { status: 'rate-limited' };
     const { sharded } = this.redis;
@@ -160,6 +160,7 @@ export class RedisBus implements Bus {
         // On a cluster these are in another slot: placeholders, and the fence is off.
         node_mark: sharded ? seqCounter : names.nodeMark(this.redis.fence.node),
         settle: sharded ? seqCounter : names.settle(),
+        cluster_epoch: sharded ? seqCounter : names.clusterEpoch(),
       },
       argv: {
         publish: this.redis.publishCommand,
@@ -176,7 +177,7 @@ export class RedisBus implements Bus {
         address_per_second: addressLimit?.perSecond ?? 0,
         address_burst: addressLimit?.burst ?? 0,
         floor,
-        epoch,
+        fresh_epoch: newEpoch(),
         use_fence: sharded ? '0' : '1',
         mark: this.redis.fence.mark,
       },
@@ -223,11 +224,10 @@ export class RedisBus implements Bus {
     return this.decode(room, reply);
   }
 
-  raise(room: string, atLeast: number, epoch: string): Promise<number> {
-    const { names } = this.redis;
+  raise(room: string, atLeast: number): Promise<number> {
     return this.redis.run(RAISE, {
-      keys: { seq_counter: names.roomSeq(room), epoch_key: names.roomEpoch(room) },
-      argv: { at_least: atLeast, epoch, room_ttl_ms: this.options.roomTtlMs },
+      keys: { seq_counter: this.redis.names.roomSeq(room) },
+      argv: { at_least: atLeast, room_ttl_ms: this.options.roomTtlMs },
     });
   }
 
@@ -273,7 +273,7 @@ export class RedisBus implements Bus {
   private decode(room: string, reply: RangeReply): StoredRange {
     const messages: MessageEnvelope[] = [];
     for (const { seq, draft } of reply.entries) {
-      const message = decodeStoredMessage(seq, draft);
+      const message = decodeStoredMessage(seq, draft, reply.epoch);
       if (message) this.keepCid(message);
       if (message) messages.push(message);
       else this.options.logger.warn({ room, seq }, 'dropped a malformed stored message');
