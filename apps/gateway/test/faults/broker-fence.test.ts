@@ -133,35 +133,53 @@ describe('writes right after Redis lost its data, before the nodes checked in', 
     await eventually(() => expect(texts(dave)).toEqual(['hello', 'after']));
   }, 60_000);
 
-  it('a position delivered in a room no live node follows any more is not given again after FLUSHALL', async () => {
+  it('a position only a dead node delivered is not given again after FLUSHALL: the room starts a new epoch, and live members are told', async () => {
     nodes = await redisCluster(redis.url, 2, ENV);
     const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
     admin = adminClient(redis.url);
+    // #ruins: alice (on n0) and carol (on n1) see a1-a3; then carol leaves, so only n0 delivers
+    // a4 and a5. #lobby: erin and frank on n1 stay throughout.
     const alice = await connectRetrying(n0.url, 'alice', 'ruins');
     const carol = await connectRetrying(n1.url, 'carol', 'ruins');
+    const erin = await connectRetrying(n1.url, 'erin', 'lobby');
+    const frank = await connectRetrying(n1.url, 'frank', 'lobby');
     const acks: SendResult[] = [];
-    for (let i = 1; i <= 4; i++) acks.push(await sendRetrying(alice, `a${i}`));
-    await eventually(() => expect(texts(carol)).toEqual(['a1', 'a2', 'a3', 'a4']));
+    for (let i = 1; i <= 3; i++) acks.push(await sendRetrying(alice, `a${i}`));
+    await eventually(() => expect(texts(carol)).toEqual(['a1', 'a2', 'a3']));
     const epoch = acks[0]?.epoch;
     expect(epoch).toEqual(expect.any(String));
-    // carol goes (her node stops following #ruins), alice's a5 takes position 5, then alice
-    // moves on (her node stops following #ruins too): no live node follows it at the loss.
+    const l1 = await sendRetrying(erin, 'l1');
+    await eventually(() => expect(texts(frank)).toEqual(['l1']));
     carol.close();
-    const fifth = await sendRetrying(alice, 'a5');
-    expect(fifth.seq).toBe(5);
-    expect((await alice.request('join', { room: 'attic' })).ok).toBe(true);
+    for (let i = 4; i <= 5; i++) acks.push(await sendRetrying(alice, `a${i}`));
+    expect(acks.map((ack) => ack.seq)).toEqual([1, 2, 3, 4, 5]);
 
+    // n0 goes (nothing alive remembers a4 and a5 at positions 4 and 5), then Redis forgets all.
+    await n0.gateway.close();
+    nodes.splice(0, 1);
     await admin.flushall();
-    // carol resumes from position 4, the last she saw, and sends.
+    // carol resumes from position 3, the last she saw, and sends.
     let back: TestClient | undefined;
     await eventually(async () => {
-      back = await connect(n1.url, { name: 'carol', room: 'ruins', since: 4, epoch });
+      back = await connect(n1.url, { name: 'carol', room: 'ruins', since: 3, epoch });
     }, 15_000);
     if (back === undefined) throw new Error('carol never came back');
     clients.push(back);
-    // Her `since` alone would raise the room to 4 and give position 5 again.
     const sent = await sendRetrying(back, 'c1');
-    expect(sent.epoch).toBe(epoch);
-    expect(sent.seq).toBeGreaterThan(5);
+    // Position (epoch, 4) or (epoch, 5) again would give a4's or a5's place to c1.
+    expect(sent.epoch).toEqual(expect.any(String));
+    expect(sent.epoch).not.toBe(epoch);
+
+    // #lobby's live members are told of its new epoch before its next message, and keep going.
+    const l2 = await sendRetrying(erin, 'l2');
+    expect(l2.epoch).not.toBe(l1.epoch);
+    await eventually(() => expect(texts(frank)).toEqual(['l1', 'l2']));
+    const renewed = frank.synced.filter((s) => s.renewed === true);
+    expect(renewed).toEqual([
+      { room: 'lobby', seq: l2.seq - 1, replayed: 0, lost: 0, epoch: l2.epoch, renewed: true },
+    ]);
+    const l3 = await sendRetrying(frank, 'l3');
+    expect(l3).toMatchObject({ epoch: l2.epoch, seq: l2.seq + 1 });
+    await eventually(() => expect(texts(erin)).toEqual(['l3']));
   }, 60_000);
 });

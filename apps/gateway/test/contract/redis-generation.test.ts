@@ -1,0 +1,130 @@
+import { useRedis } from '@chat/test-support';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Bus, BusHandler } from '../../src/broker/bus';
+import type { ClusterState } from '../../src/broker/cluster-state';
+import type { Envelope, MessageDraft } from '../../src/broker/envelope';
+import { BrokerSettlingError } from '../../src/broker/errors';
+import { openRedisBroker } from '../support/redis';
+
+/**
+ * The broker's data generation on one Redis (scripts/broker-identity.ts, ROOM_EPOCH in
+ * scripts/fragments.ts): every loss found starts one, and a room log renews its epoch at its
+ * first append in a new one, so no position after a loss equals one given before it.
+ */
+const redis = useRedis();
+const open: Bus[] = [];
+const TTL = 60_000;
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((bus) => bus.close()));
+});
+
+async function broker(): Promise<{ bus: Bus; state: ClusterState; seen: Envelope[] }> {
+  const prefix = `g${Math.random().toString(36).slice(2, 8)}`;
+  const { bus, state } = await openRedisBroker(redis.url, prefix);
+  open.push(bus);
+  const seen: Envelope[] = [];
+  const handler: BusHandler = {
+    envelope: (envelope) => seen.push(envelope),
+    down: () => undefined,
+    resumed: () => undefined,
+  };
+  bus.setHandler(handler);
+  return { bus, state, seen };
+}
+
+let counter = 0;
+function draft(room: string, text: string): MessageDraft {
+  return {
+    v: 1,
+    type: 'message',
+    origin: 'n1',
+    id: `id-${++counter}`,
+    room,
+    from: { id: 1, name: 'u1' },
+    sid: 's1',
+    text,
+    ts: Date.now(),
+  };
+}
+
+/** Appends, retried while the settle window refuses it (nothing stored meanwhile). */
+async function store(
+  bus: Bus,
+  room: string,
+  text: string,
+): Promise<{ seq: number; epoch: string }> {
+  let stored: { seq: number; epoch: string } | undefined;
+  await vi.waitFor(
+    async () => {
+      const outcome = await bus.append(draft(room, text));
+      if (outcome.status !== 'stored') throw new Error(outcome.status);
+      stored = { seq: outcome.seq, epoch: outcome.epoch };
+    },
+    { timeout: 5_000, interval: 20 },
+  );
+  if (stored === undefined) throw new Error(`${text} never stored`);
+  return stored;
+}
+
+describe('the broker data generation (one Redis)', () => {
+  it('a check-in that finds its mark rolled back starts a new generation; one that does not keeps it', async () => {
+    const { state } = await broker();
+    const first = await state.checkIn('n', 'n:1', TTL);
+    const kept = await state.checkIn('n', 'n:2', TTL, { expected: 'n:1', settleMs: 50 });
+    expect(kept).toEqual({ epoch: first.epoch, previousMark: 'n:1' });
+    // Redis holds n:2, but the node wrote n:7 last: a rollback.
+    const lost = await state.checkIn('n', 'n:8', TTL, { expected: 'n:7', settleMs: 50 });
+    expect(lost.previousMark).toBe('n:2');
+    expect(lost.epoch).not.toBe(first.epoch);
+    expect((await state.checkIn('other', 'o:1', TTL)).epoch).toBe(lost.epoch);
+  });
+
+  it('a room log renews its epoch at its first append after a loss: seqs go on, older entries go with the old epoch', async () => {
+    const { bus, state, seen } = await broker();
+    const room = `r${++counter}`;
+    await bus.subscribe({ kind: 'room', room });
+    await state.checkIn('n', 'n:1', TTL);
+    const one = await store(bus, room, 'one');
+    expect(await store(bus, room, 'two')).toEqual({ seq: 2, epoch: one.epoch });
+
+    await state.checkIn('n', 'n:3', TTL, { expected: 'n:9', settleMs: 50 });
+    // Reads do not renew: the log is as it was until its next append.
+    expect((await bus.latest(room, 0)).epoch).toBe(one.epoch);
+    const three = await store(bus, room, 'three');
+    expect(three.seq).toBe(3);
+    expect(three.epoch).not.toBe(one.epoch);
+    expect(await store(bus, room, 'four')).toEqual({ seq: 4, epoch: three.epoch });
+    const range = await bus.range(room, 0, 10);
+    expect(range).toMatchObject({ head: 4, first: 3, epoch: three.epoch });
+    expect(range.messages.map((m) => [m.text, m.seq, m.epoch])).toEqual([
+      ['three', 3, three.epoch],
+      ['four', 4, three.epoch],
+    ]);
+    // Live deliveries name each message's epoch: nodes see where the new one begins.
+    await vi.waitFor(() => expect(seen).toHaveLength(4));
+    expect(seen.map((e) => e.type === 'message' && `${e.text}@${e.epoch}`)).toEqual([
+      `one@${one.epoch}`,
+      `two@${one.epoch}`,
+      `three@${three.epoch}`,
+      `four@${three.epoch}`,
+    ]);
+  });
+
+  it('a loss a client witnessed starts a new generation too, and opens the settle window', async () => {
+    const { bus, state } = await broker();
+    const room = `r${++counter}`;
+    const before = await state.checkIn('n', 'n:1', TTL);
+    const one = await store(bus, room, 'one');
+    const generation = await state.lossWitnessed('n', 300);
+    expect(generation).not.toBe(before.epoch);
+    expect((await state.checkIn('n', 'n:2', TTL, { expected: 'n:1', settleMs: 50 })).epoch).toBe(
+      generation,
+    );
+    await expect(bus.append(draft(room, 'refused'))).rejects.toBeInstanceOf(BrokerSettlingError);
+    const two = await store(bus, room, 'two');
+    expect(two.seq).toBe(2);
+    expect(two.epoch).not.toBe(one.epoch);
+    expect((await bus.range(room, 0, 10)).messages.map((m) => m.text)).toEqual(['two']);
+  });
+});
