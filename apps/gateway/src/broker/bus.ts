@@ -141,6 +141,11 @@ export interface Bus {
    * before its ack. Resolves to how many it wrote or found.
    */
   restoreSends(): Promise<number>;
+  /**
+   * True while this process appends nothing yet: within one settle window of its first check-in
+   * (see BrokerFence), appends are refused (BrokerSettlingError, nothing stored).
+   */
+  starting(): boolean;
   /** True while publishes and subscriptions work. */
   isUp(): boolean;
   /** While not up: where the broker is, since when it is unreachable, and why; else undefined. */

@@ -127,4 +127,19 @@ describe('the broker data generation (one Redis)', () => {
     expect(two.epoch).not.toBe(one.epoch);
     expect((await bus.range(room, 0, 10)).messages.map((m) => m.text)).toEqual(['two']);
   });
+
+  it('a process appends nothing for a settle window after its first check-in: a loss before it started is found by older nodes first', async () => {
+    const { bus, state } = await broker();
+    const room = `r${++counter}`;
+    expect(bus.starting()).toBe(false);
+    await state.checkIn('n', 'n:1', TTL, { expected: '', settleMs: 300 });
+    expect(bus.starting()).toBe(true);
+    await expect(bus.append(draft(room, 'early'))).rejects.toBeInstanceOf(BrokerSettlingError);
+    expect((await bus.latest(room, 0)).head).toBe(0);
+    await vi.waitFor(() => expect(bus.starting()).toBe(false), { timeout: 2_000 });
+    expect(await store(bus, room, 'later')).toMatchObject({ seq: 1 });
+    // Later check-ins do not open it again.
+    await state.checkIn('n', 'n:2', TTL, { expected: 'n:1', settleMs: 300 });
+    expect(bus.starting()).toBe(false);
+  });
 });

@@ -57,6 +57,11 @@ export class MemoryBus implements Bus, MemorySubscriber {
     return this.broker.latest(room, limit);
   }
 
+  /** The embedded broker never loses data: nothing to wait for. */
+  starting(): boolean {
+    return false;
+  }
+
   async raise(room: string, atLeast: number): Promise<number> {
     return this.broker.raise(room, atLeast);
   }

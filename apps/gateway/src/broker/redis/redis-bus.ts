@@ -143,6 +143,7 @@ export class RedisBus implements Bus {
       if (!(await takeTokens(this.redis, limits, this.budget))) return { status: 'rate-limited' };
       if (!(await this.admit(draft.room))) return { status: 'rooms-full' };
     }
+    if (!sharded && this.redis.fence.starting()) this.redis.fence.refused('settling');
     // On a cluster the index and the buckets are handled above: placeholders in the room's slot.
     const seqCounter = names.roomSeq(draft.room);
     const cidKey = names.sendCid(draft.room, draft.from.id, cid ?? '');
@@ -229,6 +230,10 @@ export class RedisBus implements Bus {
       keys: { seq_counter: this.redis.names.roomSeq(room) },
       argv: { at_least: atLeast, room_ttl_ms: this.options.roomTtlMs },
     });
+  }
+
+  starting(): boolean {
+    return !this.redis.sharded && this.redis.fence.starting();
   }
 
   async restoreSends(): Promise<number> {

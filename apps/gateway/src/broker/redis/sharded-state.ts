@@ -46,6 +46,7 @@ export class BrokerCheckIn {
       },
     });
     // Written: this node's fenced writes carry it from now on.
+    if (fence.mark === '' && settle !== undefined) fence.firstCheckIn(settle.settleMs);
     fence.node = nodeId;
     fence.mark = mark;
     if (!this.redis.sharded) return found;
