@@ -22,7 +22,8 @@ function recorder(bus: Bus) {
 }
 
 let counter = 0;
-function draft(room: string, text: string, userId = 1): MessageDraft {
+/** A room message draft from user `userId`, with a fresh id. */
+export function draft(room: string, text: string, userId = 1): MessageDraft {
   return {
     v: 1,
     type: 'message',

@@ -2,9 +2,10 @@ import { useRedis } from '@chat/test-support';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Bus, BusHandler } from '../../src/broker/bus';
 import type { ClusterState } from '../../src/broker/cluster-state';
-import type { Envelope, MessageDraft } from '../../src/broker/envelope';
+import type { Envelope } from '../../src/broker/envelope';
 import { BrokerSettlingError } from '../../src/broker/errors';
 import { openRedisBroker } from '../support/redis';
+import { draft } from './bus-contract';
 
 /**
  * The broker's data generation on one Redis (scripts/broker-identity.ts, ROOM_EPOCH in
@@ -34,19 +35,6 @@ async function broker(): Promise<{ bus: Bus; state: ClusterState; seen: Envelope
 }
 
 let counter = 0;
-function draft(room: string, text: string): MessageDraft {
-  return {
-    v: 1,
-    type: 'message',
-    origin: 'n1',
-    id: `id-${++counter}`,
-    room,
-    from: { id: 1, name: 'u1' },
-    sid: 's1',
-    text,
-    ts: Date.now(),
-  };
-}
 
 /** Appends, retried while the settle window refuses it (nothing stored meanwhile). */
 async function store(
