@@ -1,11 +1,13 @@
-import { useRedis } from '@chat/test-support';
+import { adminClient, useRedis } from '@chat/test-support';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Bus, BusHandler } from '../../src/broker/bus';
 import type { ClusterState } from '../../src/broker/cluster-state';
+import { conversationId, type DmStore } from '../../src/broker/dm-store';
 import type { Envelope } from '../../src/broker/envelope';
 import { BrokerSettlingError } from '../../src/broker/errors';
 import { openRedisBroker } from '../support/redis';
 import { draft } from './bus-contract';
+import { dmDraft } from './dm-store-contract';
 
 /**
  * The broker's data generation on one Redis (scripts/broker-identity.ts, ROOM_EPOCH in
@@ -20,9 +22,15 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((bus) => bus.close()));
 });
 
-async function broker(): Promise<{ bus: Bus; state: ClusterState; seen: Envelope[] }> {
+async function broker(): Promise<{
+  bus: Bus;
+  state: ClusterState;
+  dms: DmStore;
+  seen: Envelope[];
+  prefix: string;
+}> {
   const prefix = `g${Math.random().toString(36).slice(2, 8)}`;
-  const { bus, state } = await openRedisBroker(redis.url, prefix);
+  const { bus, state, dms } = await openRedisBroker(redis.url, prefix);
   open.push(bus);
   const seen: Envelope[] = [];
   const handler: BusHandler = {
@@ -31,7 +39,7 @@ async function broker(): Promise<{ bus: Bus; state: ClusterState; seen: Envelope
     resumed: () => undefined,
   };
   bus.setHandler(handler);
-  return { bus, state, seen };
+  return { bus, state, dms, seen, prefix };
 }
 
 let counter = 0;
@@ -129,5 +137,32 @@ describe('the broker data generation (one Redis)', () => {
     // Later check-ins do not open it again.
     await state.checkIn('n', 'n:2', TTL, { expected: 'n:1', settleMs: 300 });
     expect(bus.starting()).toBe(false);
+  });
+
+  it('a private message is refused, nothing stored, while Redis lost data this node has not checked in since', async () => {
+    const { dms, state, prefix } = await broker();
+    await state.checkIn('n', 'n:1', TTL);
+    expect(await dms.append(dmDraft('before'), {})).toMatchObject({ status: 'stored', seq: 1 });
+    const admin = adminClient(redis.url);
+    try {
+      // Redis forgets everything of this node and the conversation (as FLUSHALL would).
+      const forgotten = await admin.keys(`${prefix}*`);
+      expect(forgotten.length).toBeGreaterThan(0);
+      await admin.del(...forgotten);
+      await expect(dms.append(dmDraft('refused'), {})).rejects.toBeInstanceOf(BrokerSettlingError);
+      // The node checks in (finding the loss), raises what it knows, and the conversation goes on.
+      await state.checkIn('n', 'n:2', TTL, { expected: 'n:1', settleMs: 50 });
+      await dms.raise(conversationId(11, 12), 1);
+      await vi.waitFor(
+        async () =>
+          expect(await dms.append(dmDraft('after'), {})).toMatchObject({
+            status: 'stored',
+            seq: 2,
+          }),
+        { timeout: 2_000, interval: 20 },
+      );
+    } finally {
+      admin.disconnect();
+    }
   });
 });
