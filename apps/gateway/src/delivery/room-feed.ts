@@ -301,6 +301,8 @@ export class RoomFeed {
     this.told = epoch;
     this.epoch = epoch;
     if (told === undefined || told === epoch) return;
+    // Joins must not be served the old epoch's messages as the new one's.
+    this.recent.clear();
     this.deps.logger.warn(
       { room: this.room, from: told, to: epoch, seq: before },
       'room log started a new epoch (broker lost or rolled back data); told its members',
