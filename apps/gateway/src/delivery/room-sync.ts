@@ -172,11 +172,12 @@ async function sync(
  * Where a resume starts in the log. A `since` of another epoch, or beyond the head, cannot be
  * placed in this log: the replay is the whole log and `restarted` says so. One exception: a
  * `since` of this very epoch, at most a history window beyond the head, names positions the
- * client was given before the broker lost them (nobody online to restore them). That proves a
- * loss: the node records it (a new generation of the broker's data, see ClusterState
- * lossWitnessed), so the room's next append starts a new epoch and those positions are never
- * given to other messages, and raises the counter to `since` so seqs keep going up; the resume is
- * exact. Further ahead is not trusted (a client could burn seqs). A node that has itself
+ * client was given before the broker lost them (nobody online to restore them). When the log
+ * still has that epoch, that proves a loss nobody found: the node records it (a new generation
+ * of the broker's data, see ClusterState lossWitnessed), so the room's next append starts a new
+ * epoch and those positions are never given to other messages (a log without an epoch gets a
+ * fresh one at its next append anyway). The counter is raised to `since` so seqs keep going up;
+ * the resume is exact. Further ahead is not trusted (a client could burn seqs). A node that has itself
  * delivered past `since` in the client's epoch (or for a client that names none, as v1 clients)
  * knows the position is good without asking; otherwise the log itself is asked, never a shared
  * or in-memory page, which may predate `since`.
@@ -196,7 +197,9 @@ async function place(
     return { head: probe.head, epoch: probe.epoch, from: since, restarted: false };
   }
   if (sameEpoch && epoch !== undefined && since - probe.head <= ctx.config.historyLimit) {
-    await witnessLoss(ctx, feed.room, since - probe.head);
+    // A log without an epoch (expired, or lost whole) takes a fresh one at its next append
+    // anyway; one of the client's epoch behind its `since` proves a loss nobody found.
+    if (probe.epoch !== undefined) await witnessLoss(ctx, feed.room, since - probe.head);
     const head = await ctx.bus.raise(feed.room, since);
     return { head, epoch, from: since, restarted: false };
   }

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type TestClient } from '../support/client';
 import { at, closeAll, redisCluster, type RunningGateway } from '../support/cluster';
-import { expectPositionsUnique } from '../support/reset-checks';
+import { expectPositionsUnique, prefixOf } from '../support/reset-checks';
 
 /**
  * The window between Redis losing its data and every node checking in (see BrokerFence): with
@@ -181,5 +181,40 @@ describe('writes right after Redis lost its data, before the nodes checked in', 
     const l3 = await sendRetrying(frank, 'l3');
     expect(l3).toMatchObject({ epoch: l2.epoch, seq: l2.seq + 1 });
     await eventually(() => expect(texts(erin)).toEqual(['l3']));
+  }, 60_000);
+
+  it('a resume beyond a room log that still has its epoch proves a loss no check-in saw: the room starts a new epoch', async () => {
+    nodes = await redisCluster(redis.url, 2, ENV);
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    const prefix = prefixOf(n0);
+    admin = adminClient(redis.url);
+    // Only n0 follows #vault: carol sees 1-5 and goes; dave sees 6 and 7 too.
+    const alice = await connectRetrying(n0.url, 'alice', 'vault');
+    const carol = await connectRetrying(n0.url, 'carol', 'vault');
+    const dave = await connectRetrying(n0.url, 'dave', 'vault');
+    const acks: SendResult[] = [];
+    for (let i = 1; i <= 5; i++) acks.push(await sendRetrying(alice, `a${i}`));
+    await eventually(() => expect(texts(carol)).toHaveLength(5));
+    carol.close();
+    for (let i = 6; i <= 7; i++) acks.push(await sendRetrying(alice, `a${i}`));
+    await eventually(() => expect(texts(dave)).toHaveLength(7));
+    const epoch = acks[0]?.epoch;
+    // n0 goes with alice and dave; then the room's log goes back to position 3 while every
+    // node's mark stays as written (a rollback younger than a lease round: no check-in sees it).
+    await n0.gateway.close();
+    nodes.splice(0, 1);
+    await admin.set(`${prefix}:seq:vault`, '3');
+    for (let seq = 4; seq <= 7; seq++) await admin.xdel(`${prefix}:log:vault`, `${seq}-0`);
+
+    let back: TestClient | undefined;
+    await eventually(async () => {
+      back = await connect(n1.url, { name: 'carol', room: 'vault', since: 5, epoch });
+    }, 15_000);
+    if (back === undefined) throw new Error('carol never came back');
+    clients.push(back);
+    const sent = await sendRetrying(back, 'c1');
+    // (epoch, 6) again would give dave's a6 place to c1.
+    expect(sent.epoch).toEqual(expect.any(String));
+    expect(sent.epoch).not.toBe(epoch);
   }, 60_000);
 });
