@@ -47,6 +47,27 @@ async function sendRetrying(client: TestClient, text: string): Promise<SendResul
   return acked;
 }
 
+/** carol comes back into `room` from position `since` of `epoch` and sends c1; its ack. */
+async function carolResumesAndSends(
+  url: string,
+  room: string,
+  since: number,
+  epoch: string | undefined,
+): Promise<SendResult> {
+  let back: TestClient | undefined;
+  await eventually(async () => {
+    back = await connect(url, {
+      name: 'carol',
+      room,
+      since,
+      ...(epoch === undefined ? {} : { epoch }),
+    });
+  }, 15_000);
+  if (back === undefined) throw new Error('carol never came back');
+  clients.push(back);
+  return sendRetrying(back, 'c1');
+}
+
 describe('writes right after Redis lost its data, before the nodes checked in', () => {
   it('a room followed only after FLUSHALL takes no delivered position, nothing is dropped, no user id is given twice', async () => {
     nodes = await redisCluster(redis.url, 2, ENV);
@@ -159,13 +180,7 @@ describe('writes right after Redis lost its data, before the nodes checked in', 
     nodes.splice(0, 1);
     await admin.flushall();
     // carol resumes from position 3, the last she saw, and sends.
-    let back: TestClient | undefined;
-    await eventually(async () => {
-      back = await connect(n1.url, { name: 'carol', room: 'ruins', since: 3, epoch });
-    }, 15_000);
-    if (back === undefined) throw new Error('carol never came back');
-    clients.push(back);
-    const sent = await sendRetrying(back, 'c1');
+    const sent = await carolResumesAndSends(n1.url, 'ruins', 3, epoch);
     // Position (epoch, 4) or (epoch, 5) again would give a4's or a5's place to c1.
     expect(sent.epoch).toEqual(expect.any(String));
     expect(sent.epoch).not.toBe(epoch);
@@ -206,13 +221,7 @@ describe('writes right after Redis lost its data, before the nodes checked in', 
     await admin.set(`${prefix}:seq:vault`, '3');
     for (let seq = 4; seq <= 7; seq++) await admin.xdel(`${prefix}:log:vault`, `${seq}-0`);
 
-    let back: TestClient | undefined;
-    await eventually(async () => {
-      back = await connect(n1.url, { name: 'carol', room: 'vault', since: 5, epoch });
-    }, 15_000);
-    if (back === undefined) throw new Error('carol never came back');
-    clients.push(back);
-    const sent = await sendRetrying(back, 'c1');
+    const sent = await carolResumesAndSends(n1.url, 'vault', 5, epoch);
     // (epoch, 6) again would give dave's a6 place to c1.
     expect(sent.epoch).toEqual(expect.any(String));
     expect(sent.epoch).not.toBe(epoch);
