@@ -91,6 +91,12 @@ export function renderEvent(
     case 'left':
       return out(style.notice(leftText(name(event.notice.user, style), event.notice)));
     case 'synced':
+      if (event.synced.renewed) {
+        const room = sanitize(event.synced.room);
+        return out(
+          style.notice(`! the servers lost data: the history of #${room} starts again from here`),
+        );
+      }
       if (event.synced.restarted) return resetLine(event.synced, style);
       return event.synced.lost > 0
         ? lostLine(event.synced.lost, event.synced.room, style)

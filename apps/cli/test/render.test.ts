@@ -110,6 +110,14 @@ describe('renderEvent', () => {
       },
       '! the history of #lobby was reset: what you missed there before cannot be replayed; 2 messages of the new history were lost too',
     ],
+    [
+      'new epoch of the room',
+      {
+        type: 'synced',
+        synced: { room: 'lobby', seq: 7, replayed: 0, lost: 0, epoch: 'e3', renewed: true },
+      },
+      '! the servers lost data: the history of #lobby starts again from here',
+    ],
   ])('shows a %s on stdout', (_what, event, text) => {
     expect(plain(event)).toEqual({ stream: 'out', text });
   });

@@ -158,7 +158,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
       budget: new MemoryBudget(config.historyMemoryMb * 1024 * 1024),
     },
     pageBytes,
-    roomTtlMs: config.roomTtlMs,
     bus,
     inbox,
     io,

@@ -26,6 +26,8 @@ export type SessionEvent =
   | { type: 'joined'; notice: PresenceNotice }
   | { type: 'left'; notice: LeftNotice }
   | { type: 'lost'; room: string; count: number }
+  /** The room's log started a new epoch (the servers lost data): its history starts again. */
+  | { type: 'renewed'; room: string }
   | { type: 'error'; error: ChatError }
   | { type: 'queued'; line: OutgoingLine }
   | { type: 'acked'; line: OutgoingLine; to?: UserRef }

@@ -9,6 +9,7 @@ import {
   type ChatMessage,
   type ClientToServerEvents,
   type Handshake,
+  type JoinRequest,
   type ServerToClientEvents,
   type Synced,
   type UserRef,
@@ -109,7 +110,11 @@ export class ChatSession {
     this.ready = false;
     this.joining = room.toLowerCase();
     const since = this.seqs.since(this.joining);
-    this.socket.emit('join', since === undefined ? { room } : { room, since }, (ack) => {
+    const epoch = this.seqs.epoch(this.joining);
+    const request: JoinRequest = { room };
+    if (since !== undefined) request.since = since;
+    if (since !== undefined && epoch !== undefined) request.epoch = epoch;
+    this.socket.emit('join', request, (ack) => {
       // A real move ends with the new room's `synced`; joining the room we are in changes
       // nothing (no `synced`), and a refusal leaves us where we were.
       if (ack.ok && ack.room !== this.room) return;
@@ -206,6 +211,8 @@ export class ChatSession {
     if (this.resumeToken !== undefined) auth.resume = this.resumeToken;
     const since = this.seqs.since(this.room);
     if (since !== undefined) auth.since = since;
+    const epoch = this.seqs.epoch(this.room);
+    if (since !== undefined && epoch !== undefined) auth.epoch = epoch;
     return auth;
   }
 
@@ -281,7 +288,12 @@ export class ChatSession {
   }
 
   private synced(synced: Synced): void {
-    this.seqs.synced(synced.room, synced.seq, synced.restarted === true);
+    this.seqs.synced(synced.room, synced.seq, synced.restarted === true, synced.epoch);
+    // Sent unasked when the room's log starts a new epoch: the room (and a join under way) stay.
+    if (synced.renewed === true) {
+      if (synced.room === this.room) this.onEvent({ type: 'renewed', room: synced.room });
+      return;
+    }
     this.room = synced.room;
     this.joining = undefined;
     this.ready = true;

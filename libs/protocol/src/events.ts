@@ -133,6 +133,14 @@ export interface Synced {
    */
   restarted?: true;
   /**
+   * Present (with `replayed` and `lost` 0) on a `synced` the gateway sends unasked to the room's
+   * live members when the room's log starts a new epoch (Redis lost or rolled back data): the
+   * messages that follow are in `epoch`, after `seq`. Resume bookkeeping restarts at `seq` in
+   * `epoch`; the room, and any join under way, are unchanged. Added in v1 without a version
+   * change: an older client reads it as a `synced` of its room with another epoch.
+   */
+  renewed?: true;
+  /**
    * Present when the room has more members than the gateway's `PRESENCE_QUIET_ABOVE`: joins and
    * leaves in it are not announced (`who` lists its members) until a `left` with `quiet: false`.
    */

@@ -81,11 +81,6 @@ export interface AppendOptions {
    * position is ever given to two messages. @default 0
    */
   floor?: number;
-  /**
-   * The room log's epoch as this node knows it: it becomes the epoch of a log that has none
-   * (lost with the broker's data), so positions stay comparable. @default a new random epoch
-   */
-  epoch?: string;
 }
 
 /** A snapshot of a room's stored history. */
@@ -97,8 +92,9 @@ export interface StoredRange {
   /** Highest seq ever assigned in the room (0: none). */
   head: number;
   /**
-   * The log's epoch: created with its first entry, gone with the log. (epoch, seq) names one
-   * message forever. Undefined while the room has no log.
+   * The log's epoch: created with its first entry, gone with the log, and renewed at the first
+   * append after the broker lost or rolled back data (the log's older entries go with the old
+   * epoch). (epoch, seq) names one message forever. Undefined while the room has no log.
    */
   epoch?: string;
 }
@@ -132,12 +128,12 @@ export interface Bus {
   /** The newest `limit` stored messages of `room`, oldest first (unbounded in bytes: keep small). */
   latest(room: string, limit: number): Promise<StoredRange>;
   /**
-   * Raises the room's seq counter to `atLeast` if it is lower (never lowers it) and gives a log
-   * without an epoch `epoch`: what a node that delivered up to `atLeast` re-asserts after the
-   * broker lost or rolled back the room. Positions in between that the log does not hold are
-   * holes: lost, never reused. Resolves to the room's head afterwards.
+   * Raises the room's seq counter to `atLeast` if it is lower (never lowers it): what a node that
+   * delivered up to `atLeast` re-asserts after the broker lost or rolled back the room, so the
+   * seqs it delivers keep going up (the room's next append starts a new epoch anyway, see
+   * `StoredRange.epoch`). Resolves to the room's head afterwards.
    */
-  raise(room: string, atLeast: number, epoch: string): Promise<number>;
+  raise(room: string, atLeast: number): Promise<number>;
   /**
    * Writes back the `cid` records of the sends this node stored or received in the last
    * CID_TTL_MS (never over one the broker has), after the broker lost or rolled back data, so a
@@ -145,6 +141,11 @@ export interface Bus {
    * before its ack. Resolves to how many it wrote or found.
    */
   restoreSends(): Promise<number>;
+  /**
+   * True while this process appends nothing yet: within one settle window of its first check-in
+   * (see BrokerFence), appends are refused (BrokerSettlingError, nothing stored).
+   */
+  starting(): boolean;
   /** True while publishes and subscriptions work. */
   isUp(): boolean;
   /** While not up: where the broker is, since when it is unreachable, and why; else undefined. */

@@ -108,6 +108,13 @@ export interface ClusterState {
     ttlMs: number,
     settle?: SettleOptions,
   ): Promise<BrokerIdentity>;
+  /**
+   * A loss found without a check-in (see LOSS_WITNESSED): starts a new generation of the broker's
+   * data, so every room log starts a new epoch at its next append, and opens the settle window
+   * for `settleMs` (`witness` names who found it). Resolves to the new cluster epoch. The
+   * embedded broker never loses data: there it changes nothing.
+   */
+  lossWitnessed(witness: string, settleMs: number): Promise<string>;
   /** The user id of an authenticated subject: the same for every session of that subject. */
   subjectUserId(subject: string): Promise<number>;
   /**

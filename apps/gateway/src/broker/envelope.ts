@@ -25,9 +25,15 @@ export interface MessageEnvelope extends Base {
    * the message keeps its `cid` record, to write it back if the broker loses it (see SentCids).
    */
   cid?: string;
+  /**
+   * The room log's epoch the broker stored it in ((epoch, seq) is its position), beside the
+   * draft like `seq`; undefined when the broker did not say (a message stored before epochs
+   * travelled with messages).
+   */
+  epoch?: string;
 }
 
-export type MessageDraft = Omit<MessageEnvelope, 'seq'>;
+export type MessageDraft = Omit<MessageEnvelope, 'seq' | 'epoch'>;
 
 export type DmDraft = Omit<DmEnvelope, 'seq'>;
 
@@ -81,12 +87,13 @@ export function encodeEnvelope(envelope: Envelope | MessageDraft | DmDraft): str
 }
 
 /**
- * A stored room message on the wire: `<seq> <draft json>`. The broker assigns the seq in the
- * step that stores and publishes the draft, and sends it beside the JSON the node wrote instead
- * of editing that JSON. The room log keeps the draft under the seq.
+ * A stored room message on the wire: `<seq> <epoch> <draft json>`. The broker assigns the seq
+ * (and the log's epoch) in the step that stores and publishes the draft, and sends them beside
+ * the JSON the node wrote instead of editing that JSON. The room log keeps the draft under the
+ * seq. A stored DM is `<seq> <draft json>`.
  */
-export function encodeStoredMessage(seq: number, draft: string): string {
-  return `${seq} ${draft}`;
+export function encodeStoredMessage(seq: number, draft: string, epoch?: string): string {
+  return epoch === undefined ? `${seq} ${draft}` : `${seq} ${epoch} ${draft}`;
 }
 
 type Fields = Record<string, unknown>;
@@ -159,18 +166,30 @@ export function decodeEnvelope(payload: string): Envelope | undefined {
   const space = payload.indexOf(' ');
   if (space > 0 && isDigit(payload.charCodeAt(0))) {
     const seq = Number(payload.slice(0, space));
-    const draft = payload.slice(space + 1);
-    return decodeStoredMessage(seq, draft) ?? decodeStoredDm(seq, draft);
+    let draft = payload.slice(space + 1);
+    let epoch: string | undefined;
+    const next = draft.indexOf(' ');
+    if (!draft.startsWith('{') && next > 0) {
+      epoch = draft.slice(0, next);
+      draft = draft.slice(next + 1);
+    }
+    return decodeStoredMessage(seq, draft, epoch) ?? decodeStoredDm(seq, draft);
   }
   const fields = parseObject(payload);
   return fields && isValid(fields) ? (fields as unknown as Envelope) : undefined;
 }
 
-/** A room message read back from the log (or a stored-message frame): its draft and seq. */
-export function decodeStoredMessage(seq: number, draft: string): MessageEnvelope | undefined {
+/** A room message read back from the log (or a stored-message frame): its draft, seq and epoch. */
+export function decodeStoredMessage(
+  seq: number,
+  draft: string,
+  epoch?: string,
+): MessageEnvelope | undefined {
   const fields = parseObject(draft);
   if (!fields || fields.type !== 'message') return undefined;
   fields.seq = seq;
+  delete fields.epoch;
+  if (epoch !== undefined) fields.epoch = epoch;
   return isValid(fields) ? (fields as unknown as MessageEnvelope) : undefined;
 }
 

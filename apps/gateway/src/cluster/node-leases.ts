@@ -146,7 +146,7 @@ export class NodeLeases {
     const mark = `${ctx.nodeId}:${++this.marks}`;
     const ttlMs = Math.max(60_000, 10 * ctx.config.nodeTtlMs);
     const { epoch, mark: expected } = this;
-    const settle = expected === undefined ? undefined : { expected, settleMs: this.settleMs };
+    const settle = { expected: expected ?? '', settleMs: this.settleMs };
     const found = await ctx.state.checkIn(ctx.nodeId, mark, ttlMs, settle);
     this.epoch = found.epoch;
     this.mark = mark;

@@ -110,6 +110,9 @@ export class Readiness {
   private reason(checks: ReadinessChecks, canaryAgeMs: number | null): string | undefined {
     if (checks.draining) return 'draining';
     if (!checks.bus) return this.options.bus.outage() ?? 'broker unreachable';
+    if (this.options.bus.starting()) {
+      return 'just started: waiting a settle window before sends (a loss of Redis data may predate us)';
+    }
     if (this.writeRefusal !== undefined) return `redis refuses writes: ${this.writeRefusal}`;
     if (!checks.capacity) return 'full';
     if (!checks.writable) return 'no write acknowledged by the broker yet';

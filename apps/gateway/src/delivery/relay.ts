@@ -8,7 +8,6 @@ import type { Registry } from '../sessions/registry';
 import type { ChatServer } from '../sessions/socket';
 import type { PresenceThrottleOptions } from './presence-throttle';
 import type { RecentWindowOptions } from './recent-window';
-import { LeftFloors } from './left-floors';
 import { NodeLoad } from './node-load';
 import { RoomFeed } from './room-feed';
 import { RefCounted } from './ref-counted';
@@ -22,8 +21,6 @@ export interface RelayDeps {
   recent: RecentWindowOptions;
   /** Stored bytes per log read when repairing a room (see Bus.range). */
   pageBytes: number;
-  /** ROOM_TTL_S in ms: how long the positions of a room this node left are raised after a loss. */
-  roomTtlMs: number;
   bus: Bus;
   /** Where DMs go (stored DMs arrive on both participants' user topics). */
   inbox: DmInbox;
@@ -52,12 +49,9 @@ export class Relay implements BusHandler {
   private readonly users: RefCounted<number, number>;
   /** The node's load, shared by every room's batch window. */
   private readonly load = new NodeLoad();
-  /** What was delivered in rooms this node no longer follows (raised after a loss too). */
-  private readonly left: LeftFloors;
 
   constructor(private readonly deps: RelayDeps) {
     const { bus } = deps;
-    this.left = new LeftFloors(deps.roomTtlMs);
     this.rooms = new RefCounted(
       (room) => {
         const feed = new RoomFeed(room, {
@@ -70,13 +64,12 @@ export class Relay implements BusHandler {
           metrics: deps.metrics,
           logger: deps.logger,
           fetch: (after, limit) => bus.range(room, after, limit, deps.pageBytes),
-          raise: (atLeast, epoch) => bus.raise(room, atLeast, epoch),
+          raise: (atLeast) => bus.raise(room, atLeast),
           ...(deps.stored === undefined ? {} : { stored: deps.stored }),
         });
         return { value: feed, ready: this.open(room, feed) };
       },
       (room, feed) => {
-        this.left.remember(room, feed.sequencer.delivered, feed.epoch);
         feed.close();
         bus.unsubscribe({ kind: 'room', room }).catch(() => undefined);
       },
@@ -189,16 +182,12 @@ export class Relay implements BusHandler {
 
   /**
    * Brings every room feed up to date with its log; a log behind what was delivered here (the
-   * broker lost or rolled back data) is raised back (see RoomSequencer).
+   * broker lost or rolled back data) is raised back (see RoomSequencer), so the seqs this node
+   * delivers keep going up. A room no live node follows needs nothing: its next append starts a
+   * new epoch (see Bus `StoredRange.epoch`), so no position given before the loss is given again.
    */
   repairRooms(): void {
     for (const feed of this.rooms.values()) void feed.sequencer.repair();
-    for (const { room, seq, epoch } of this.left.live()) {
-      if (this.rooms.get(room)) continue;
-      this.deps.bus.raise(room, seq, epoch).catch((error: unknown) => {
-        this.deps.logger.warn({ room, err: String(error) }, 'could not raise a room we left');
-      });
-    }
   }
 
   // ---- delivery ----

@@ -1,11 +1,10 @@
-import type { ChatMessage } from '@chat/protocol';
+import type { ChatMessage, Synced } from '@chat/protocol';
 import type { StoredRange } from '../broker/bus';
 import type { MessageEnvelope } from '../broker/envelope';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { LocalSession, Registry } from '../sessions/registry';
 import type { ChatServer, Emitter } from '../sessions/socket';
-import { newEpoch } from '../broker/epoch';
 import { BatchWindow } from './batch-window';
 import type { LoadSignal } from './node-load';
 import {
@@ -44,7 +43,7 @@ export interface FeedDeps {
   logger: Logger;
   fetch(after: number, limit: number): Promise<StoredRange>;
   /** See Bus.raise. */
-  raise(atLeast: number, epoch: string): Promise<number>;
+  raise(atLeast: number): Promise<number>;
   /** Every stored message, once and in seq order, with the log's epoch when known (the archive). */
   stored?(envelope: MessageEnvelope, epoch: string | undefined): void;
 }
@@ -56,7 +55,9 @@ interface Outgoing {
 
 /** A live event held for a member still receiving history. */
 type PendingEvent =
-  { kind: 'message'; message: ChatMessage } | { kind: 'notice'; emit: (to: Emitter) => void };
+  | { kind: 'message'; message: ChatMessage }
+  | { kind: 'notice'; emit: (to: Emitter) => void }
+  | { kind: 'renewed'; synced: Synced };
 
 export function toChatMessage(envelope: MessageEnvelope): ChatMessage {
   const { id, room, seq, from, text, ts } = envelope;
@@ -88,11 +89,14 @@ export class RoomFeed {
   readonly sequencer: RoomSequencer;
   /** The newest messages delivered here, for joins that need only recent history. */
   readonly recent: RecentWindow;
-  /**
-   * The room log's epoch as last read from the broker. It outlives the broker's copy: after a
-   * reset this node gives it back to the log (with the seqs it delivered, see Bus.raise).
-   */
+  /** The room log's epoch as last read from the broker. */
   epoch: string | undefined;
+  /**
+   * The epoch of the messages this node's members were last given (by a `synced`, or by the
+   * last message delivered): a message of another epoch (the log started a new one after the
+   * broker lost data) is preceded by a `synced` with `renewed` (see {@link deliver}).
+   */
+  told: string | undefined;
   /** Members receiving history, and the live events held for each until its history is sent. */
   private readonly syncing = new Map<LocalSession, PendingEvent[]>();
   private outbox: Outgoing[] = [];
@@ -150,12 +154,10 @@ export class RoomFeed {
   }
 
   private async raise(atLeast: number): Promise<number> {
-    const epoch = this.epoch ?? newEpoch();
-    const head = await this.deps.raise(atLeast, epoch);
-    this.epoch = epoch;
+    const head = await this.deps.raise(atLeast);
     this.deps.metrics.repairs.inc();
     this.deps.logger.warn(
-      { room: this.room, delivered: atLeast, epoch },
+      { room: this.room, delivered: atLeast },
       'room log was behind what this node delivered (broker lost or rolled back data); raised it',
     );
     return head;
@@ -166,8 +168,11 @@ export class RoomFeed {
     this.syncing.set(session, []);
   }
 
-  /** Sends what was queued during the sync (messages after `afterSeq`) and makes it live. */
-  endSync(session: LocalSession, afterSeq: number): void {
+  /**
+   * Sends what was queued during the sync (messages after `afterSeq`, a new epoch unless the
+   * session was synced in it: `epoch`) and makes it live.
+   */
+  endSync(session: LocalSession, afterSeq: number, epoch?: string): void {
     // Messages still in the outbox are in `pending` too: send the outbox to the others first.
     this.flush();
     const pending = this.syncing.get(session) ?? [];
@@ -180,7 +185,8 @@ export class RoomFeed {
       }
       emitMessages(session, run);
       run = [];
-      event.emit(session.socket);
+      if (event.kind === 'notice') event.emit(session.socket);
+      else if (event.synced.epoch !== epoch) session.socket.emit('synced', event.synced);
     }
     emitMessages(session, run);
     void session.socket.join(session.batch ? ioBatchRoom(this.room) : ioRoom(this.room));
@@ -258,6 +264,7 @@ export class RoomFeed {
 
   private deliver(envelope: MessageEnvelope): void {
     const { io, registry, metrics } = this.deps;
+    if (envelope.epoch !== undefined) this.renew(envelope.epoch, envelope.seq - 1);
     this.learnEpochSoon();
     this.deps.stored?.(envelope, this.epoch);
     const message = toChatMessage(envelope);
@@ -282,6 +289,35 @@ export class RoomFeed {
     const recipients = registry.inRoom(this.room).size - own.size;
     if (recipients > 0) metrics.delivered.inc(recipients);
     metrics.relayLatency.observe(Math.max(0, Date.now() - envelope.ts) / 1000);
+  }
+
+  /**
+   * The members were told `told`; a message of `epoch` comes: when they differ (the log started a
+   * new epoch after the broker lost data), every member is told first, so the message's position
+   * is read in its epoch (a `synced` with `renewed`, resume bookkeeping from `before`).
+   */
+  private renew(epoch: string, before: number): void {
+    const told = this.told;
+    this.told = epoch;
+    this.epoch = epoch;
+    if (told === undefined || told === epoch) return;
+    // Joins must not be served the old epoch's messages as the new one's.
+    this.recent.clear();
+    this.deps.logger.warn(
+      { room: this.room, from: told, to: epoch, seq: before },
+      'room log started a new epoch (broker lost or rolled back data); told its members',
+    );
+    const synced: Synced = {
+      room: this.room,
+      seq: before,
+      replayed: 0,
+      lost: 0,
+      epoch,
+      renewed: true,
+    };
+    this.flush();
+    this.deps.io.to([ioRoom(this.room), ioBatchRoom(this.room)]).emit('synced', synced);
+    for (const pending of this.syncing.values()) pending.push({ kind: 'renewed', synced });
   }
 
   private lost(from: number, to: number): void {

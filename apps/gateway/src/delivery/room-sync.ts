@@ -6,6 +6,7 @@ import {
   sessionRef,
   userLock,
 } from '../context';
+import { settleWindowMs } from '../cluster/node-leases';
 import { ClientError } from '../errors';
 import type { LocalSession } from '../sessions/registry';
 import { drained } from './flow-control';
@@ -153,6 +154,7 @@ async function sync(
   await feed.sequencer.reach(target, 2 * ctx.config.commandTimeoutMs);
   // From here on everything is synchronous: no live event can slip between the steps.
   if (session.room !== room) return done();
+  feed.told ??= epoch;
   session.socket.emit('synced', {
     room,
     seq: target,
@@ -162,7 +164,7 @@ async function sync(
     ...(restarted ? { restarted: true } : {}),
     ...(quiet ? { quiet: true } : {}),
   });
-  feed.endSync(session, target);
+  feed.endSync(session, target, epoch);
   return done();
 }
 
@@ -170,12 +172,15 @@ async function sync(
  * Where a resume starts in the log. A `since` of another epoch, or beyond the head, cannot be
  * placed in this log: the replay is the whole log and `restarted` says so. One exception: a
  * `since` of this very epoch, at most a history window beyond the head, names positions the
- * client was given before the broker lost them (nobody online to restore them): the counter is
- * raised to it, so they are never given to other messages, and the resume is exact. Further
- * ahead is not trusted (a client could burn seqs). A node that has itself delivered past `since`
- * in the client's epoch (or for a client that names none, as v1 clients) knows the position is
- * good without asking; otherwise the log itself is asked, never a shared or in-memory page,
- * which may predate `since`.
+ * client was given before the broker lost them (nobody online to restore them). When the log
+ * still has that epoch, that proves a loss nobody found: the node records it (a new generation
+ * of the broker's data, see ClusterState lossWitnessed), so the room's next append starts a new
+ * epoch and those positions are never given to other messages (a log without an epoch gets a
+ * fresh one at its next append anyway). The counter is raised to `since` so seqs keep going up;
+ * the resume is exact. Further ahead is not trusted (a client could burn seqs). A node that has itself
+ * delivered past `since` in the client's epoch (or for a client that names none, as v1 clients)
+ * knows the position is good without asking; otherwise the log itself is asked, never a shared
+ * or in-memory page, which may predate `since`.
  */
 async function place(
   ctx: GatewayContext,
@@ -192,8 +197,32 @@ async function place(
     return { head: probe.head, epoch: probe.epoch, from: since, restarted: false };
   }
   if (sameEpoch && epoch !== undefined && since - probe.head <= ctx.config.historyLimit) {
-    const head = await ctx.bus.raise(feed.room, since, epoch);
+    // A log without an epoch (expired, or lost whole) takes a fresh one at its next append
+    // anyway; one of the client's epoch behind its `since` proves a loss nobody found.
+    if (probe.epoch !== undefined) await witnessLoss(ctx, feed.room, since - probe.head);
+    const head = await ctx.bus.raise(feed.room, since);
     return { head, epoch, from: since, restarted: false };
   }
   return { head: probe.head, epoch: probe.epoch, from: 0, restarted: true };
+}
+
+/** When this node last recorded a loss a client witnessed (see witnessLoss). */
+const lastWitness = new WeakMap<GatewayContext, number>();
+
+/**
+ * A client's `since` shows the broker lost `missing` positions of `room`: records the loss (a
+ * new data generation: every room's next append starts a new epoch), at most once per settle
+ * window per node (a generation started within it already covers every log not appended since,
+ * and a client cannot make a node start generations back to back).
+ */
+async function witnessLoss(ctx: GatewayContext, room: string, missing: number): Promise<void> {
+  const settleMs = settleWindowMs(ctx.config.nodeTtlMs);
+  const last = lastWitness.get(ctx);
+  if (last !== undefined && Date.now() - last < settleMs) return;
+  lastWitness.set(ctx, Date.now());
+  const generation = await ctx.state.lossWitnessed(ctx.nodeId, settleMs);
+  ctx.logger.warn(
+    { room, missing, generation },
+    'a resume named positions the broker lost; started a new data generation',
+  );
 }

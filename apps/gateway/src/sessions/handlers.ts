@@ -45,7 +45,6 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
   ctx.metrics.received.inc();
   const id = ctx.nextMessageId();
   const addressLimit = addressRateLimit(ctx, session);
-  const epoch = ctx.relay.epoch(room);
   const cid = INJECTED_BUG === 'skip-cid-dedupe' ? undefined : request.cid;
   const outcome = await ctx.bus
     .append(
@@ -68,7 +67,6 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
         // This node is subscribed to the room: its delivered seq is a floor no broker reset
         // can take the room's counter below.
         floor: ctx.relay.delivered(room),
-        ...(epoch === undefined ? {} : { epoch }),
       },
     )
     .catch((error: unknown) =>

@@ -105,12 +105,26 @@ describe('bounded storage (issue #11, point 4)', () => {
       eventually(async () => expect(await probe.exists(`${prefix}:seq:quiet`)).toBe(0));
     try {
       await expired();
-      // alice and carol stayed: their nodes keep the room's positions and epoch going.
-      expect(await alice.send('after the silence')).toMatchObject({ seq: 5, epoch });
+      // alice and carol stayed: their nodes keep the room's positions going, in a new epoch
+      // (the log and its epoch are gone: the next message starts one, and carol is told).
+      const after = await alice.send('after the silence');
+      expect(after.seq).toBe(5);
+      expect(after.epoch).toEqual(expect.any(String));
+      expect(after.epoch).not.toBe(epoch);
       await eventually(() => expect(texts(carol)).toHaveLength(5));
-      const back = await open(at(nodes, 0).url, { resume: token, room: 'quiet', since: 4, epoch });
+      expect(carol.synced.filter((s) => s.renewed === true)).toEqual([
+        { room: 'quiet', seq: 4, replayed: 0, lost: 0, epoch: after.epoch, renewed: true },
+      ]);
+      const back = await open(at(nodes, 0).url, {
+        resume: token,
+        room: 'quiet',
+        since: 4,
+        epoch: after.epoch,
+      });
       expect(texts(back)).toEqual(['after the silence']);
-      expect(back.synced).toEqual([{ room: 'quiet', seq: 5, replayed: 1, lost: 0, epoch }]);
+      expect(back.synced).toEqual([
+        { room: 'quiet', seq: 5, replayed: 1, lost: 0, epoch: after.epoch },
+      ]);
       // Once nobody is left, an expired room starts over at seq 1 in a new epoch; a resume
       // from the old one is told so.
       for (const client of [alice, carol, back]) client.close();

@@ -22,7 +22,8 @@ const alice = { id: 11, name: 'alice' };
 const bob = { id: 12, name: 'bob' };
 let counter = 0;
 
-function draft(text: string, from = alice, to = bob): DmDraft {
+/** A DM draft (alice to bob unless named), with a fresh id. */
+export function dmDraft(text: string, from = alice, to = bob): DmDraft {
   return {
     v: 1,
     type: 'dm',
@@ -56,17 +57,17 @@ export function dmStoreContract(
   describe(`DmStore contract: ${label}`, () => {
     it('lists conversations by their latest activity, from a time on, only with an archive', async () => {
       const plain = await open({ limit: 100, ttlMs: 60_000 });
-      await plain.store.append(draft('not indexed without an archive'), {});
+      await plain.store.append(dmDraft('not indexed without an archive'), {});
       expect((await plain.store.active(0, 10)).conversations).toEqual([]);
       const { store } = await open({ limit: 100, ttlMs: 60_000, archived: true });
       const carol = { id: 13, name: 'carol' };
-      await store.append(draft('first'), {});
+      await store.append(dmDraft('first'), {});
       const [first] = (await store.active(0, 10)).conversations;
       expect(first?.conversation).toBe('11-12');
       const firstAt = first?.at ?? 0;
       // The broker's clock moves on past the first DM's time before the second is sent.
       await eventually(async () => expect((await store.active(0, 1)).now).toBeGreaterThan(firstAt));
-      await store.append(draft('second', alice, carol), {});
+      await store.append(dmDraft('second', alice, carol), {});
       const all = await store.active(0, 10);
       expect(all.conversations.map((c) => c.conversation)).toEqual(['11-12', '11-13']);
       expect(all.now).toBeGreaterThanOrEqual(all.conversations[1]?.at ?? Infinity);
@@ -81,7 +82,7 @@ export function dmStoreContract(
       // The broker lost the conversation after seq 7 had been given: the next DM gets 8.
       await store.raise(conversation, 7);
       await store.raise(conversation, 3);
-      expect(await store.append(draft('after the loss'), {})).toMatchObject({
+      expect(await store.append(dmDraft('after the loss'), {})).toMatchObject({
         status: 'stored',
         seq: 8,
       });
@@ -92,7 +93,7 @@ export function dmStoreContract(
       const { store, bus } = await open({ limit: 100, ttlMs: 60_000 });
       const received = await watch(bus, alice.id, bob.id);
       for (const text of ['a', 'b', 'c']) {
-        expect(await store.append(draft(text), {})).toMatchObject({ status: 'stored' });
+        expect(await store.append(dmDraft(text), {})).toMatchObject({ status: 'stored' });
       }
       await eventually(() => expect(received).toHaveLength(6));
       const toBob = received.filter((r) => r.topic.kind === 'user' && r.topic.userId === bob.id);
@@ -112,9 +113,9 @@ export function dmStoreContract(
 
     it('stores a retried DM (same cid) once and answers with the first id and seq', async () => {
       const { store } = await open({ limit: 100, ttlMs: 60_000 });
-      const first = draft('once');
+      const first = dmDraft('once');
       expect(await store.append(first, { cid: 'c1' })).toEqual({ status: 'stored', seq: 1 });
-      expect(await store.append(draft('once'), { cid: 'c1' })).toEqual({
+      expect(await store.append(dmDraft('once'), { cid: 'c1' })).toEqual({
         status: 'duplicate',
         id: first.id,
         seq: 1,
@@ -124,7 +125,7 @@ export function dmStoreContract(
 
     it('keeps the newest `limit` messages; the page says where the conversation now starts', async () => {
       const { store } = await open({ limit: 3, ttlMs: 60_000 });
-      for (let i = 1; i <= 5; i++) await store.append(draft(`m${i}`), {});
+      for (let i = 1; i <= 5; i++) await store.append(dmDraft(`m${i}`), {});
       const page = await store.page('11-12', 0, 10);
       expect(page.messages.map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
       expect(page).toMatchObject({ first: 3, head: 5 });
@@ -132,8 +133,8 @@ export function dmStoreContract(
 
     it('lists conversations per user with marks that only go up; the sender has read what they sent', async () => {
       const { store } = await open({ limit: 100, ttlMs: 60_000 });
-      await store.append(draft('hi'), {});
-      await store.append(draft('there'), {});
+      await store.append(dmDraft('hi'), {});
+      await store.append(dmDraft('there'), {});
       await store.mark(bob.id, '11-12', 'read', 2);
       await store.mark(bob.id, '11-12', 'read', 1);
       expect(await store.conversations(bob.id)).toMatchObject([
@@ -152,10 +153,10 @@ export function dmStoreContract(
 
     it('forgets a conversation after ttlMs without messages; it starts over at seq 1', async () => {
       const { store } = await open({ limit: 100, ttlMs: 300 });
-      await store.append(draft('old'), {});
+      await store.append(dmDraft('old'), {});
       await eventually(async () => expect(await store.conversations(bob.id)).toEqual([]));
       expect((await store.page('11-12', 0, 10)).messages).toEqual([]);
-      expect(await store.append(draft('new'), {})).toEqual({ status: 'stored', seq: 1 });
+      expect(await store.append(dmDraft('new'), {})).toEqual({ status: 'stored', seq: 1 });
     });
 
     it("remembers a name's last holder by user id, case-insensitively", async () => {

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, eventually, texts, type TestClient } from '../support/client';
 import { at, closeAll, redisCluster, type RunningGateway } from '../support/cluster';
-import { expectPositionsUnique } from '../support/reset-checks';
+import { expectPositionsUnique, prefixOf } from '../support/reset-checks';
 
 /**
  * The window between Redis losing its data and every node checking in (see BrokerFence): with
@@ -45,6 +45,27 @@ async function sendRetrying(client: TestClient, text: string): Promise<SendResul
   }, 15_000);
   if (acked === undefined) throw new Error(`${text} never acked`);
   return acked;
+}
+
+/** carol comes back into `room` from position `since` of `epoch` and sends c1; its ack. */
+async function carolResumesAndSends(
+  url: string,
+  room: string,
+  since: number,
+  epoch: string | undefined,
+): Promise<SendResult> {
+  let back: TestClient | undefined;
+  await eventually(async () => {
+    back = await connect(url, {
+      name: 'carol',
+      room,
+      since,
+      ...(epoch === undefined ? {} : { epoch }),
+    });
+  }, 15_000);
+  if (back === undefined) throw new Error('carol never came back');
+  clients.push(back);
+  return sendRetrying(back, 'c1');
 }
 
 describe('writes right after Redis lost its data, before the nodes checked in', () => {
@@ -133,35 +154,76 @@ describe('writes right after Redis lost its data, before the nodes checked in', 
     await eventually(() => expect(texts(dave)).toEqual(['hello', 'after']));
   }, 60_000);
 
-  it('a position delivered in a room no live node follows any more is not given again after FLUSHALL', async () => {
+  it('a position only a dead node delivered is not given again after FLUSHALL: the room starts a new epoch, and live members are told', async () => {
     nodes = await redisCluster(redis.url, 2, ENV);
     const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
     admin = adminClient(redis.url);
+    // #ruins: alice (on n0) and carol (on n1) see a1-a3; then carol leaves, so only n0 delivers
+    // a4 and a5. #lobby: erin and frank on n1 stay throughout.
     const alice = await connectRetrying(n0.url, 'alice', 'ruins');
     const carol = await connectRetrying(n1.url, 'carol', 'ruins');
+    const erin = await connectRetrying(n1.url, 'erin', 'lobby');
+    const frank = await connectRetrying(n1.url, 'frank', 'lobby');
     const acks: SendResult[] = [];
-    for (let i = 1; i <= 4; i++) acks.push(await sendRetrying(alice, `a${i}`));
-    await eventually(() => expect(texts(carol)).toEqual(['a1', 'a2', 'a3', 'a4']));
+    for (let i = 1; i <= 3; i++) acks.push(await sendRetrying(alice, `a${i}`));
+    await eventually(() => expect(texts(carol)).toEqual(['a1', 'a2', 'a3']));
     const epoch = acks[0]?.epoch;
     expect(epoch).toEqual(expect.any(String));
-    // carol goes (her node stops following #ruins), alice's a5 takes position 5, then alice
-    // moves on (her node stops following #ruins too): no live node follows it at the loss.
+    const l1 = await sendRetrying(erin, 'l1');
+    await eventually(() => expect(texts(frank)).toEqual(['l1']));
     carol.close();
-    const fifth = await sendRetrying(alice, 'a5');
-    expect(fifth.seq).toBe(5);
-    expect((await alice.request('join', { room: 'attic' })).ok).toBe(true);
+    for (let i = 4; i <= 5; i++) acks.push(await sendRetrying(alice, `a${i}`));
+    expect(acks.map((ack) => ack.seq)).toEqual([1, 2, 3, 4, 5]);
 
+    // n0 goes (nothing alive remembers a4 and a5 at positions 4 and 5), then Redis forgets all.
+    await n0.gateway.close();
+    nodes.splice(0, 1);
     await admin.flushall();
-    // carol resumes from position 4, the last she saw, and sends.
-    let back: TestClient | undefined;
-    await eventually(async () => {
-      back = await connect(n1.url, { name: 'carol', room: 'ruins', since: 4, epoch });
-    }, 15_000);
-    if (back === undefined) throw new Error('carol never came back');
-    clients.push(back);
-    // Her `since` alone would raise the room to 4 and give position 5 again.
-    const sent = await sendRetrying(back, 'c1');
-    expect(sent.epoch).toBe(epoch);
-    expect(sent.seq).toBeGreaterThan(5);
+    // carol resumes from position 3, the last she saw, and sends.
+    const sent = await carolResumesAndSends(n1.url, 'ruins', 3, epoch);
+    // Position (epoch, 4) or (epoch, 5) again would give a4's or a5's place to c1.
+    expect(sent.epoch).toEqual(expect.any(String));
+    expect(sent.epoch).not.toBe(epoch);
+
+    // #lobby's live members are told of its new epoch before its next message, and keep going.
+    const l2 = await sendRetrying(erin, 'l2');
+    expect(l2.epoch).not.toBe(l1.epoch);
+    await eventually(() => expect(texts(frank)).toEqual(['l1', 'l2']));
+    const renewed = frank.synced.filter((s) => s.renewed === true);
+    expect(renewed).toEqual([
+      { room: 'lobby', seq: l2.seq - 1, replayed: 0, lost: 0, epoch: l2.epoch, renewed: true },
+    ]);
+    const l3 = await sendRetrying(frank, 'l3');
+    expect(l3).toMatchObject({ epoch: l2.epoch, seq: l2.seq + 1 });
+    await eventually(() => expect(texts(erin)).toEqual(['l3']));
+  }, 60_000);
+
+  it('a resume beyond a room log that still has its epoch proves a loss no check-in saw: the room starts a new epoch', async () => {
+    nodes = await redisCluster(redis.url, 2, ENV);
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    const prefix = prefixOf(n0);
+    admin = adminClient(redis.url);
+    // Only n0 follows #vault: carol sees 1-5 and goes; dave sees 6 and 7 too.
+    const alice = await connectRetrying(n0.url, 'alice', 'vault');
+    const carol = await connectRetrying(n0.url, 'carol', 'vault');
+    const dave = await connectRetrying(n0.url, 'dave', 'vault');
+    const acks: SendResult[] = [];
+    for (let i = 1; i <= 5; i++) acks.push(await sendRetrying(alice, `a${i}`));
+    await eventually(() => expect(texts(carol)).toHaveLength(5));
+    carol.close();
+    for (let i = 6; i <= 7; i++) acks.push(await sendRetrying(alice, `a${i}`));
+    await eventually(() => expect(texts(dave)).toHaveLength(7));
+    const epoch = acks[0]?.epoch;
+    // n0 goes with alice and dave; then the room's log goes back to position 3 while every
+    // node's mark stays as written (a rollback younger than a lease round: no check-in sees it).
+    await n0.gateway.close();
+    nodes.splice(0, 1);
+    await admin.set(`${prefix}:seq:vault`, '3');
+    for (let seq = 4; seq <= 7; seq++) await admin.xdel(`${prefix}:log:vault`, `${seq}-0`);
+
+    const sent = await carolResumesAndSends(n1.url, 'vault', 5, epoch);
+    // (epoch, 6) again would give dave's a6 place to c1.
+    expect(sent.epoch).toEqual(expect.any(String));
+    expect(sent.epoch).not.toBe(epoch);
   }, 60_000);
 });

@@ -172,13 +172,24 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
       expect(notices(dave.lines, at(marks, 2))).toEqual([]);
       expect(notices(erin.lines, at(resumingMarks, 1))).toEqual([]);
 
-      // frank comes back from before the reset: he gets what the log holds and is told the five
-      // messages the broker lost.
+      // The room's log started a new epoch at its first message after the loss, and its members
+      // were told before that message.
+      // (Each node that finds the loss starts a generation; they normally all check in within
+      // the settle window, before the room's next message, so there is one new epoch.)
+      const renewed = alice.synced.filter((s) => s.renewed === true);
+      expect(renewed.length).toBeGreaterThanOrEqual(1);
+      expect(renewed[0]?.epoch).not.toBe(frankEpoch);
+
+      // frank comes back from before the reset: his position is of the old epoch, so he is told
+      // the history restarted and gets what the log holds.
       const back = await connect(n0.url, { name: 'frank', since: frankSince, epoch: frankEpoch });
       closers.push(back.close);
       expect(texts(back)).toEqual(lobbyTexts.slice(-10));
-      expect(back.synced.at(-1)).toMatchObject({ lost: 5, replayed: 10, epoch: frankEpoch });
-      expect(back.synced.at(-1)?.restarted).toBeUndefined();
+      expect(back.synced.at(-1)).toMatchObject({
+        replayed: 10,
+        restarted: true,
+        epoch: renewed.at(-1)?.epoch,
+      });
     },
     60_000,
   );
@@ -247,20 +258,39 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
     for (const client of [ann, ben, cat, eve])
       expect(notices(client.lines)).not.toContain('ann left');
 
-    // dan, away since 20, gets what the log holds and is told what it lost.
+    // The log started a new epoch at m41; eve, online, was told before it.
+    const renewed = eve.synced.filter((s) => s.renewed === true);
+    expect(renewed[0]).toEqual({
+      room: 'lobby',
+      seq: 40,
+      replayed: 0,
+      lost: 0,
+      epoch: expect.any(String),
+      renewed: true,
+    });
+    const newEpoch = renewed.at(-1)?.epoch;
+    expect(newEpoch).not.toBe(epoch);
+
+    // dan, away since 20 of the old epoch, is told the history restarted and gets what the log
+    // holds.
     const danBack = await connect(n0.url, { name: 'dan', since: danSince, epoch });
     closers.push(danBack.close);
     expect(texts(danBack)).toEqual(all.slice(40));
-    expect(danBack.synced.at(-1)).toMatchObject({ seq: 60, replayed: 20, lost: 20, epoch });
+    expect(danBack.synced.at(-1)).toMatchObject({
+      seq: 60,
+      replayed: 20,
+      restarted: true,
+      epoch: newEpoch,
+    });
 
-    // Resumes after that are exact: eve steps out for five messages and misses nothing.
+    // Resumes in the new epoch are exact: eve steps out for five messages and misses nothing.
     const eveSince = Math.max(...eve.messages.map((m) => m.seq));
     eve.close();
     all.push(...(await converse(senders, 'm', 61, 5, sent)));
-    const eveBack = await connect(n2.url, { name: 'eve', since: eveSince, epoch });
+    const eveBack = await connect(n2.url, { name: 'eve', since: eveSince, epoch: newEpoch });
     closers.push(eveBack.close);
     expect(texts(eveBack)).toEqual(all.slice(60));
-    expect(eveBack.synced.at(-1)).toMatchObject({ replayed: 5, lost: 0, epoch });
+    expect(eveBack.synced.at(-1)).toMatchObject({ replayed: 5, lost: 0, epoch: newEpoch });
     expectPositionsUnique([ann, ben, cat, eve, danBack, eveBack].map((c) => c.messages));
   }, 60_000);
   it('keeps private conversations going through an emptied Redis: no DM position given twice, none ignored', async () => {
@@ -276,13 +306,18 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
     await eventually(() => expect(bob.dms.map((m) => m.text)).toEqual(['one', 'two', 'three']));
 
     await admin.flushall();
-    // Both nodes re-assert their own (two resume records back) before the conversation goes on.
+    // At once, retried while refused (UNAVAILABLE, nothing stored): the conversation takes no
+    // position until both nodes re-asserted their own (the broker fence).
+    let ack: unknown;
+    await eventually(async () => {
+      ack = await alice.request('dm', { to: 'bob', text: 'after', cid: 'after' });
+      expect(ack).toMatchObject({ ok: true });
+    }, 15_000);
+    // Before: the conversation started over at seq 1 and bob, still online, ignored it.
+    expect(ack).toMatchObject({ ok: true, seq: 4 });
     await eventually(async () => {
       expect(await admin?.keys(`${prefixOf(n0)}:resume:*`)).toHaveLength(2);
     }, 10_000);
-    const ack = await alice.request('dm', { to: 'bob', text: 'after' });
-    // Before: the conversation started over at seq 1 and bob, still online, ignored it.
-    expect(ack).toMatchObject({ ok: true, seq: 4 });
     await eventually(() =>
       expect(bob.dms.map((m) => `${m.seq} ${m.text}`)).toEqual([
         '1 one',

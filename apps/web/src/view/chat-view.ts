@@ -139,6 +139,10 @@ export class ChatView {
         if (notice.quiet !== undefined) log.notice(quietText(sanitize(notice.room), notice.quiet));
         return;
       }
+      case 'renewed':
+        return log.notice(
+          `! the servers lost data: the history of #${sanitize(event.room)} starts again from here`,
+        );
       case 'lost':
         return log.notice(
           `! ${event.count} messages in #${sanitize(event.room)} were lost (older than the history window)`,

@@ -145,7 +145,7 @@ export class MemoryBroker {
       log = { head: 0, epoch: undefined, entries: [], bytes: 0, touched: now };
       this.rooms.set(draft.room, log);
     }
-    const epoch = (log.epoch ??= options.epoch ?? newEpoch());
+    const epoch = (log.epoch ??= newEpoch());
     // As in Redis: the draft is stored as encoded, and published beside its seq, which is above
     // the sender's floor.
     log.head = Math.max(log.head, options.floor ?? 0);
@@ -164,7 +164,7 @@ export class MemoryBroker {
     if (cidKey !== undefined) {
       this.cids.set(cidKey, { id: draft.id, seq, expires: now + CID_TTL_MS });
     }
-    this.publish({ kind: 'room', room: draft.room }, encodeStoredMessage(seq, encoded));
+    this.publish({ kind: 'room', room: draft.room }, encodeStoredMessage(seq, encoded, epoch));
     return { status: 'stored', seq, epoch };
   }
 
@@ -192,14 +192,13 @@ export class MemoryBroker {
     return this.snapshot(log, limit > 0 ? log.entries.slice(-limit) : []);
   }
 
-  /** As RedisBus.raise: the counter only goes up; a log without an epoch gets `epoch`. */
-  raise(room: string, atLeast: number, epoch: string): number {
+  /** As RedisBus.raise: the counter only goes up. */
+  raise(room: string, atLeast: number): number {
     let log = this.stored(room);
     if (!log) {
       log = { head: 0, epoch: undefined, entries: [], bytes: 0, touched: this.now() };
       this.rooms.set(room, log);
     }
-    log.epoch ??= epoch;
     log.head = Math.max(log.head, atLeast);
     return log.head;
   }
@@ -207,7 +206,7 @@ export class MemoryBroker {
   private snapshot(log: RoomLog, entries: RoomLog['entries']): StoredRange {
     const first = log.entries[0]?.seq ?? log.head + 1;
     const messages = entries
-      .map((e) => decodeStoredMessage(e.seq, e.draft))
+      .map((e) => decodeStoredMessage(e.seq, e.draft, log.epoch))
       .filter((m): m is MessageEnvelope => m !== undefined);
     return {
       messages,

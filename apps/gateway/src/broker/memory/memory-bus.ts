@@ -57,8 +57,13 @@ export class MemoryBus implements Bus, MemorySubscriber {
     return this.broker.latest(room, limit);
   }
 
-  async raise(room: string, atLeast: number, epoch: string): Promise<number> {
-    return this.broker.raise(room, atLeast, epoch);
+  /** The embedded broker never loses data: nothing to wait for. */
+  starting(): boolean {
+    return false;
+  }
+
+  async raise(room: string, atLeast: number): Promise<number> {
+    return this.broker.raise(room, atLeast);
   }
 
   isUp(): boolean {

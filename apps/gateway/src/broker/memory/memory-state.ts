@@ -73,6 +73,10 @@ export class MemoryState implements ClusterState {
     if (!this.subjects.has(subject)) this.subjects.set(subject, userId);
   }
 
+  async lossWitnessed(): Promise<string> {
+    return this.epoch;
+  }
+
   async checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
     const previousMark = this.live(this.marks, nodeId);
     this.marks.set(nodeId, { value: mark, expires: this.now() + ttlMs });

@@ -12,6 +12,11 @@ import { BrokerSettlingError } from '../errors';
  * rooms it follows back above what it delivered before any room takes a new position; the
  * user-id counter is raised above the time in ms in that step.
  *
+ * A process that just started has no earlier mark, so its first check-in cannot find a loss
+ * that happened before it: for one settle window after that check-in it appends nothing
+ * (`settling`), so any older live node has checked in, found the loss and started a new data
+ * generation first (see CHECK_IN).
+ *
  * On a Redis Cluster only the user-id allocation is fenced (the marks and the counter share the
  * state's slot); a room's keys are on another slot than the marks, so its appends are not.
  */
@@ -26,6 +31,18 @@ export class BrokerFence {
    */
   suspicion: string | undefined;
   private listener: (() => void) | undefined;
+  /** Until when (ms since the epoch) this process appends nothing: its first settle window. */
+  private startedUntil = 0;
+
+  /** The process's first check-in is done: appends wait `settleMs` more (see above). */
+  firstCheckIn(settleMs: number): void {
+    this.startedUntil = Date.now() + settleMs;
+  }
+
+  /** True within the settle window after this process's first check-in. */
+  starting(): boolean {
+    return Date.now() < this.startedUntil;
+  }
 
   /**
    * The one entry point for "the broker may have lost acknowledged data" that its marks cannot

@@ -135,7 +135,7 @@ export class RedisBus implements Bus {
 
   async append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {
     const { names } = this.redis;
-    const { cid, limit, addressLimit, floor = 0, epoch = newEpoch() } = options;
+    const { cid, limit, addressLimit, floor = 0 } = options;
     this.redis.fence.guard();
     const limits = [limit, addressLimit].filter((l): l is RateLimit => l !== undefined);
     if (!this.budget.take(limits)) return { status: 'rate-limited' };
@@ -144,6 +144,7 @@ export class RedisBus implements Bus {
       if (!(await takeTokens(this.redis, limits, this.budget))) return { status: 'rate-limited' };
       if (!(await this.admit(draft.room))) return { status: 'rooms-full' };
     }
+    if (!sharded && this.redis.fence.starting()) this.redis.fence.refused('settling');
     // On a cluster the index and the buckets are handled above: placeholders in the room's slot.
     const seqCounter = names.roomSeq(draft.room);
     const cidKey = names.sendCid(draft.room, draft.from.id, cid ?? '');
@@ -161,6 +162,7 @@ export class RedisBus implements Bus {
         // On a cluster these are in another slot: placeholders, and the fence is off.
         node_mark: sharded ? seqCounter : names.nodeMark(this.redis.fence.node),
         settle: sharded ? seqCounter : names.settle(),
+        cluster_epoch: sharded ? seqCounter : names.clusterEpoch(),
       },
       argv: {
         publish: this.redis.publishCommand,
@@ -177,7 +179,7 @@ export class RedisBus implements Bus {
         address_per_second: addressLimit?.perSecond ?? 0,
         address_burst: addressLimit?.burst ?? 0,
         floor,
-        epoch,
+        fresh_epoch: newEpoch(),
         use_fence: sharded ? '0' : '1',
         mark: this.redis.fence.mark,
       },
@@ -224,12 +226,15 @@ export class RedisBus implements Bus {
     return this.decode(room, reply);
   }
 
-  raise(room: string, atLeast: number, epoch: string): Promise<number> {
-    const { names } = this.redis;
+  raise(room: string, atLeast: number): Promise<number> {
     return this.redis.run(RAISE, {
-      keys: { seq_counter: names.roomSeq(room), epoch_key: names.roomEpoch(room) },
-      argv: { at_least: atLeast, epoch, room_ttl_ms: this.options.roomTtlMs },
+      keys: { seq_counter: this.redis.names.roomSeq(room) },
+      argv: { at_least: atLeast, room_ttl_ms: this.options.roomTtlMs },
     });
+  }
+
+  starting(): boolean {
+    return !this.redis.sharded && this.redis.fence.starting();
   }
 
   async restoreSends(): Promise<number> {
@@ -274,7 +279,7 @@ export class RedisBus implements Bus {
   private decode(room: string, reply: RangeReply): StoredRange {
     const messages: MessageEnvelope[] = [];
     for (const { seq, draft } of reply.entries) {
-      const message = decodeStoredMessage(seq, draft);
+      const message = decodeStoredMessage(seq, draft, reply.epoch);
       if (message) this.keepCid(message);
       if (message) messages.push(message);
       else this.options.logger.warn({ room, seq }, 'dropped a malformed stored message');

@@ -49,6 +49,8 @@ export class RedisDms implements DmStore {
         return { status: 'rate-limited' };
       }
     }
+    const { fence } = this.redis;
+    if (!sharded && fence.starting()) fence.refused('settling');
     const seqCounter = names.dmSeq(draft.conversation);
     const toChannel = names.channel({ kind: 'user', userId: draft.to.id });
     const fromChannel = names.channel({ kind: 'user', userId: draft.from.id });
@@ -64,6 +66,9 @@ export class RedisDms implements DmStore {
         to_index: sharded ? seqCounter : names.dmConversations(draft.to.id),
         from_marks: sharded ? seqCounter : names.dmMarks(draft.from.id),
         active_index: sharded ? seqCounter : names.dmActive(),
+        // On a cluster these are in another slot: placeholders, and the fence is off.
+        node_mark: sharded ? seqCounter : names.nodeMark(fence.node),
+        settle: sharded ? seqCounter : names.settle(),
       },
       argv: {
         publish: this.redis.publishCommand,
@@ -76,8 +81,11 @@ export class RedisDms implements DmStore {
         ttl_ms: this.storage.ttlMs,
         active_ms: sharded ? 0 : this.storage.activeMs,
         ...sendOnceArgv(draft.id, cid, sharded ? undefined : limit),
+        use_fence: sharded ? '0' : '1',
+        mark: fence.mark,
       },
     });
+    if (reply.status === 'fenced') return fence.refused(reply.reason);
     if (!sharded || reply.status !== 'stored') return reply;
     const { conversation } = draft;
     const { ttlMs, activeMs } = this.storage;

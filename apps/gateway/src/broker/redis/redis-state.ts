@@ -80,6 +80,10 @@ export class RedisState implements ClusterState {
     await this.redis.call((redis) => redis.set(key, userId, 'NX'));
   }
 
+  lossWitnessed(witness: string, settleMs: number): Promise<string> {
+    return this.identity.lossWitnessed(witness, settleMs);
+  }
+
   checkIn(
     nodeId: string,
     mark: string,

@@ -3,7 +3,7 @@ import { encodeEnvelope, type JoinedEnvelope, type LeftEnvelope } from '../envel
 import { newEpoch } from '../epoch';
 import { joinedNotice, leftNotice } from '../quiet-rooms';
 import type { RedisBackend } from './redis-backend';
-import { CHECK_IN } from './scripts/broker-identity';
+import { CHECK_IN, LOSS_WITNESSED } from './scripts/broker-identity';
 import type { MembershipReply } from './scripts/sessions';
 
 /**
@@ -48,6 +48,7 @@ export class BrokerCheckIn {
       },
     });
     // Written: this node's fenced writes carry it from now on.
+    if (fence.mark === '' && settle !== undefined) fence.firstCheckIn(settle.settleMs);
     fence.node = nodeId;
     fence.mark = mark;
     // Handled as a loss found by this check-in (a newer suspicion waits for the next one).
@@ -56,6 +57,19 @@ export class BrokerCheckIn {
     if (!this.redis.sharded) return identity;
     const lost = await this.checkShards(nodeId, mark, ttlMs);
     return lost === undefined ? identity : { ...identity, previousMark: lost };
+  }
+
+  /** See ClusterState.lossWitnessed. */
+  lossWitnessed(witness: string, settleMs: number): Promise<string> {
+    const { names } = this.redis;
+    return this.redis.run(LOSS_WITNESSED, {
+      keys: {
+        cluster_epoch: names.clusterEpoch(),
+        settle: names.settle(),
+        user_counter: names.userCounter(),
+      },
+      argv: { candidate: newEpoch(), settle_ms: settleMs, witness },
+    });
   }
 
   /**

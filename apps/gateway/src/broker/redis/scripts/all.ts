@@ -1,4 +1,4 @@
-import { CHECK_IN, RAISE_COUNTER } from './broker-identity';
+import { CHECK_IN, LOSS_WITNESSED, RAISE_COUNTER } from './broker-identity';
 import { ADMIT_ROOM, DM_TOUCH, GIVE_BACK, TAKE } from './cluster';
 import type { LoadableScript } from './lua-script';
 import { DM_APPEND, DM_MARK, DM_RAISE } from './dm-log';
@@ -32,6 +32,7 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   EXPIRED_NODES,
   LOCK_REAP,
   CHECK_IN,
+  LOSS_WITNESSED,
   RAISE_COUNTER,
   DM_APPEND,
   DM_MARK,

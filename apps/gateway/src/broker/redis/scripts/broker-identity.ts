@@ -1,4 +1,4 @@
-import { FENCE, NOW } from './fragments';
+import { FENCE, LOSS_FOUND, NOW } from './fragments';
 import { LuaScript, replyArray, replyNumber } from './lua-script';
 
 /**
@@ -8,18 +8,22 @@ import { LuaScript, replyArray, replyNumber } from './lua-script';
  * wrote, knows Redis lost or rolled back data and re-asserts what it owns.
  *
  * With `settle_ms` above 0, finding no mark or an older one than `expected` (the one this node
- * wrote last; '' at its first check-in) also opens, in the same step, the cluster's settle
- * window (`settle` expires `settle_ms` from now; a later finding extends it), during which
- * fenced room appends are refused, and raises the user-id counter (`user_counter`) above Redis'
- * time in ms, so no id handed out before the loss comes back (see BrokerFence). `suspect` '1'
- * does the same whatever the marks show: the node knows the broker may have lost writes (see
- * BrokerFence.suspect).
+ * wrote last; '' at its first check-in) is a loss (LOSS_FOUND), in the same step: the cluster
+ * epoch becomes `candidate` (a new generation of the broker's data: every room log renews its
+ * epoch), the cluster's settle window opens (`settle` expires `settle_ms` from now; a later
+ * finding extends it), during which fenced room appends are refused, and the user-id counter
+ * (`user_counter`) is raised above Redis' time in ms, so no id handed out before the loss comes
+ * back (see BrokerFence). Every node that finds the loss starts a generation: a rolled-back
+ * cluster epoch cannot tell whether another node's rotation came before or after the loss.
+ * `suspect` '1' (the node saw a new Sentinel master, see BrokerFence.suspect) opens the settle
+ * window and raises the counter whatever the marks show, but keeps the generation: a promotion
+ * usually lost nothing, and a new generation would end every room's history.
  */
 export const CHECK_IN = new LuaScript({
   name: 'check-in',
   keys: ['cluster_epoch', 'node_mark', 'settle', 'user_counter'],
   argv: ['candidate', 'mark', 'mark_ttl_ms', 'expected', 'settle_ms', 'suspect'],
-  body: `${NOW}${FENCE}
+  body: `${NOW}${FENCE}${LOSS_FOUND}
 local epoch = redis.call('GET', cluster_epoch)
 if not epoch then
   epoch = candidate
@@ -30,12 +34,8 @@ redis.call('SET', node_mark, mark, 'PX', mark_ttl_ms)
 -- Numerically: a check-in of ours that timed out but ran (a higher mark) is no loss.
 local lost = expected ~= '' and mark_number(previous) < mark_number(expected)
 if tonumber(settle_ms) > 0 and (lost or suspect == '1') then
-  if redis.call('PTTL', settle) < tonumber(settle_ms) then
-    redis.call('SET', settle, mark, 'PX', settle_ms)
-  end
-  if tonumber(redis.call('GET', user_counter) or '0') < now then
-    redis.call('SET', user_counter, now)
-  end
+  if lost then epoch = candidate end
+  loss_found(cluster_epoch, epoch, settle, settle_ms, mark, user_counter)
 end
 return {epoch, previous}
 `,
@@ -72,4 +72,20 @@ if fence_refusal(node_mark, mark, '', '0') then return -1 end
 return redis.call('INCR', user_counter)
 `,
   parse: (reply) => replyNumber(reply, 'next-user-id'),
+});
+
+/**
+ * A loss found without a check-in (a client's resume names a position of a room's current epoch
+ * beyond its head: the broker lost it): starts a new generation as a check-in that finds a loss
+ * does (LOSS_FOUND). Returns the new cluster epoch.
+ */
+export const LOSS_WITNESSED = new LuaScript({
+  name: 'loss-witnessed',
+  keys: ['cluster_epoch', 'settle', 'user_counter'],
+  argv: ['candidate', 'settle_ms', 'witness'],
+  body: `${NOW}${LOSS_FOUND}
+loss_found(cluster_epoch, candidate, settle, settle_ms, witness, user_counter)
+return candidate
+`,
+  parse: (reply) => String(reply),
 });

@@ -1,10 +1,12 @@
 import { LuaScript, replyArray, replyNumber } from './lua-script';
-import { SEND_ONCE, TAKE_TOKEN } from './fragments';
+import { FENCE, SEND_ONCE, TAKE_TOKEN } from './fragments';
 
 export type DmAppendReply =
   | { status: 'stored'; seq: number }
   | { status: 'duplicate'; id: string; seq: number }
-  | { status: 'rate-limited' };
+  | { status: 'rate-limited' }
+  /** Nothing stored: the broker fence refused (see FENCE). */
+  | { status: 'fenced'; reason: 'forgot' | 'settling' };
 
 /**
  * Stores and publishes one private message: the conversation's seq is taken, the draft stored
@@ -19,6 +21,10 @@ export type DmAppendReply =
  * with `store_only` = '1' the script takes the seq and stores the draft (cid check included) and
  * nothing else; the caller then takes the token before, and touches the indexes, the marks and
  * the users' channels after (see RedisDms).
+ *
+ * One Redis only (`use_fence` '1'): nothing is stored while the broker fence refuses (as for a
+ * room's APPEND), so no conversation takes a position before every live node raised the
+ * conversations its sessions were given after a loss.
  */
 export const DM_APPEND = new LuaScript({
   name: 'dm-append',
@@ -31,6 +37,8 @@ export const DM_APPEND = new LuaScript({
     'to_index',
     'from_marks',
     'active_index',
+    'node_mark',
+    'settle',
   ],
   argv: [
     'publish',
@@ -48,8 +56,14 @@ export const DM_APPEND = new LuaScript({
     'use_limit',
     'per_second',
     'burst',
+    'use_fence',
+    'mark',
   ],
-  body: `${TAKE_TOKEN}${SEND_ONCE}
+  body: `${TAKE_TOKEN}${SEND_ONCE}${FENCE}
+if use_fence == '1' then
+  local refusal = fence_refusal(node_mark, mark, settle, '1')
+  if refusal then return {4, refusal} end
+end
 if use_cid == '1' then
   local previous = sent_before(cid_key)
   if previous then return previous end
@@ -89,6 +103,9 @@ return {0, seq}
       return { status: 'duplicate', id: String(first), seq: replyNumber(second, 'dm-append') };
     }
     if (status === 2) return { status: 'rate-limited' };
+    if (status === 4) {
+      return { status: 'fenced', reason: first === 'forgot' ? 'forgot' : 'settling' };
+    }
     return { status: 'stored', seq: replyNumber(first, 'dm-append') };
   },
 });

@@ -41,19 +41,31 @@ end
 `;
 
 /**
- * Lua fragment shared by APPEND and RAISE: `keep_epoch(epoch_key, candidate, ttl)` makes sure the
- * room's log has an epoch (the existing one wins; `candidate` only fills a missing one) that
- * lives as long as the log, and returns it.
+ * Lua fragment of APPEND: `room_epoch(key, generation, fresh, ttl)` makes sure the room's log has
+ * an epoch of the broker's current data generation (the cluster epoch, see CHECK_IN) and returns
+ * it, and whether it just replaced an older one. The key holds `<epoch> <generation>`. A log with
+ * no epoch, or one created in another generation (Redis lost or rolled back data since: positions
+ * given before the loss may be unknown to every live process), gets `fresh`, so no position
+ * after a loss can equal one given before it. An empty `generation` (a Redis Cluster, whose room
+ * keys cannot reach the cluster epoch's slot) never replaces an epoch.
  */
-export const KEEP_EPOCH = `
-local function keep_epoch(key, candidate, ttl)
-  local current = redis.call('GET', key)
-  if not current then
-    current = candidate
-    redis.call('SET', key, current)
+export const ROOM_EPOCH = `
+local function split_epoch(stored)
+  if not stored then return nil, '' end
+  local space = string.find(stored, ' ', 1, true)
+  if not space then return stored, '' end
+  return string.sub(stored, 1, space - 1), string.sub(stored, space + 1)
+end
+local function room_epoch(key, generation, fresh, ttl)
+  local current, made = split_epoch(redis.call('GET', key))
+  local renewed = false
+  if not current or (generation ~= '' and made ~= generation) then
+    renewed = current ~= nil
+    current = fresh
+    redis.call('SET', key, current .. ' ' .. generation)
   end
   redis.call('PEXPIRE', key, ttl)
-  return current
+  return current, renewed
 end
 `;
 
@@ -64,6 +76,8 @@ end
 export const LOG_HEAD = `
 local head = tonumber(redis.call('GET', seq_counter) or '0')
 local epoch = redis.call('GET', epoch_key) or ''
+local epoch_space = string.find(epoch, ' ', 1, true)
+if epoch_space then epoch = string.sub(epoch, 1, epoch_space - 1) end
 local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
 local first = head + 1
 if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
@@ -115,5 +129,25 @@ local function fence_refusal(node_mark, mark, settle, use_settle)
   end
   if use_settle == '1' and redis.call('EXISTS', settle) == 1 then return 'settling' end
   return nil
+end
+`;
+
+/**
+ * The one step that records a loss of the broker's data, whoever found it (a check-in whose mark
+ * Redis lost or rolled back, a client's resume beyond a room's head in its epoch):
+ * `loss_found(cluster_epoch, candidate, settle, settle_ms, settle_value, user_counter)` starts a
+ * new data generation (`candidate` becomes the cluster epoch, so every room log renews its epoch
+ * at its next append, see ROOM_EPOCH), opens or extends the settle window (`settle`, fenced room
+ * appends wait in it) and raises the user-id counter above Redis' time in ms. Needs NOW.
+ */
+export const LOSS_FOUND = `
+local function loss_found(cluster_epoch, candidate, settle, settle_ms, settle_value, user_counter)
+  redis.call('SET', cluster_epoch, candidate)
+  if redis.call('PTTL', settle) < tonumber(settle_ms) then
+    redis.call('SET', settle, settle_value, 'PX', settle_ms)
+  end
+  if tonumber(redis.call('GET', user_counter) or '0') < now then
+    redis.call('SET', user_counter, now)
+  end
 end
 `;

@@ -1,5 +1,5 @@
 import { LuaScript, replyArray, replyNumber } from './lua-script';
-import { FENCE, KEEP_EPOCH, LOG_HEAD, SEND_ONCE, TAKE_TOKEN } from './fragments';
+import { FENCE, LOG_HEAD, ROOM_EPOCH, SEND_ONCE, TAKE_TOKEN } from './fragments';
 
 export type AppendReply =
   | { status: 'stored'; seq: number; epoch: string }
@@ -12,9 +12,9 @@ export type AppendReply =
 
 /**
  * Stores and publishes one room message. The seq is taken, the draft stored under stream id
- * `<seq>-0` and `<seq> <draft>` published in one atomic step, so pub/sub order is seq order. The
- * draft's JSON is stored and sent as the node wrote it: the seq travels beside it, never
- * spliced into it.
+ * `<seq>-0` and `<seq> <epoch> <draft>` published in one atomic step, so pub/sub order is seq
+ * order. The draft's JSON is stored and sent as the node wrote it: the seq and the log's epoch
+ * travel beside it, never spliced into it.
  *
  * Storage stays bounded: both buckets (the user's, and for anonymous senders their address')
  * must hold a token, or neither is spent; a room without a stored log is refused once
@@ -23,10 +23,12 @@ export type AppendReply =
  * of drafts (`log_bytes` counts them; the newest entry always stays); and the room's keys expire
  * `room_ttl_ms` after its last message, when the room starts over at seq 1.
  *
- * Positions never go backward: the seq is at least `floor` + 1 (the highest seq the sending node
- * delivered), raising the counter, so a counter that Redis lost or rolled back never hands out a
- * seq twice. The log's epoch (`epoch_key`) is created with its first entry from `epoch` (the
- * node's known epoch, or a fresh one) and expires with the log.
+ * Positions are never given twice: the log's epoch (`epoch_key`, see ROOM_EPOCH) is created with
+ * its first entry from `fresh_epoch` and expires with the log, and on one Redis it is renewed
+ * (the log's older entries dropped: they belong to the old epoch) at the first append after the
+ * broker's data generation (`cluster_epoch`) changed, that is after every loss a node or client
+ * found. The seq is at least `floor` + 1 (the highest seq the sending node delivered), raising the
+ * counter, and the counter is kept across a renewal, so the seqs live nodes deliver only go up.
  *
  * `publish` is PUBLISH, or SPUBLISH on a Redis Cluster (the room's channel hashes to the slot of
  * its keys). On a cluster the buckets and the room index live on other shards: the caller takes
@@ -50,6 +52,7 @@ export const APPEND = new LuaScript({
     'epoch_key',
     'node_mark',
     'settle',
+    'cluster_epoch',
   ],
   argv: [
     'publish',
@@ -71,11 +74,11 @@ export const APPEND = new LuaScript({
     'address_per_second',
     'address_burst',
     'floor',
-    'epoch',
+    'fresh_epoch',
     'use_fence',
     'mark',
   ],
-  body: `${TAKE_TOKEN}${KEEP_EPOCH}${SEND_ONCE}${FENCE}
+  body: `${TAKE_TOKEN}${ROOM_EPOCH}${SEND_ONCE}${FENCE}
 if use_fence == '1' then
   local refusal = fence_refusal(node_mark, mark, settle, '1')
   if refusal then return {4, refusal} end
@@ -103,12 +106,15 @@ if use_room_index == '1' then
     if redis.call('ZCARD', room_index) >= tonumber(max_rooms) then return {3} end
   end
 end
+local generation = ''
+if use_fence == '1' then generation = redis.call('GET', cluster_epoch) or '' end
+local current_epoch, renewed = room_epoch(epoch_key, generation, fresh_epoch, ttl)
+if renewed then redis.call('DEL', log, log_bytes) end
 local seq = redis.call('INCR', seq_counter)
 if seq <= tonumber(floor) then
   seq = tonumber(floor) + 1
   redis.call('SET', seq_counter, seq)
 end
-local current_epoch = keep_epoch(epoch_key, epoch, ttl)
 redis.call('XADD', log, seq .. '-0', 'e', draft)
 local bytes = redis.call('INCRBY', log_bytes, #draft)
 local length = redis.call('XLEN', log)
@@ -124,7 +130,7 @@ redis.call('SET', log_bytes, bytes, 'PX', ttl)
 redis.call('PEXPIRE', seq_counter, ttl)
 redis.call('PEXPIRE', log, ttl)
 if use_room_index == '1' then redis.call('ZADD', room_index, now, room) end
-redis.call(publish, channel, seq .. ' ' .. draft)
+redis.call(publish, channel, seq .. ' ' .. current_epoch .. ' ' .. draft)
 if use_cid == '1' then remember_send(cid_key, message_id, seq, cid_ttl_ms) end
 return {0, seq, current_epoch}
 `,
@@ -247,20 +253,21 @@ return out
 
 /**
  * Raises a room's seq counter to `at_least` when it is lower (only ever up), keeping the counter's
- * expiry, and gives the log an epoch if it has none (see KEEP_EPOCH). Returns the head after.
+ * expiry: what a node that delivered up to `at_least` re-asserts after the broker lost or rolled
+ * back the room, so the seqs it delivers keep going up. The epoch is not touched: the room's next
+ * append gives the log a new one (see ROOM_EPOCH). Returns the head after.
  */
 export const RAISE = new LuaScript({
   name: 'raise-room',
-  keys: ['seq_counter', 'epoch_key'],
-  argv: ['at_least', 'epoch', 'room_ttl_ms'],
-  body: `${KEEP_EPOCH}
+  keys: ['seq_counter'],
+  argv: ['at_least', 'room_ttl_ms'],
+  body: `
 local head = tonumber(redis.call('GET', seq_counter) or '0')
 local wanted = tonumber(at_least)
 if head < wanted then
   head = wanted
   redis.call('SET', seq_counter, head, 'PX', room_ttl_ms)
 end
-keep_epoch(epoch_key, epoch, tonumber(room_ttl_ms))
 return head
 `,
   parse: (reply) => replyNumber(reply, 'raise-room'),
