@@ -151,12 +151,14 @@ export class Connections {
           ctx.config.resumeTtlMs,
         );
       });
+      const generation = ctx.bus.generation();
       session.socket.emit('welcome', {
         v: PROTOCOL_VERSION,
         user: session.user,
         node: ctx.nodeId,
         room: room ?? DEFAULT_ROOM,
         resumeToken: session.resumeToken,
+        ...(generation === undefined ? {} : { generation }),
       });
       ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
       await joinRoom(ctx, session, room ?? DEFAULT_ROOM, since, 'handshake', epoch);

@@ -69,6 +69,7 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
         // can take the room's counter below.
         floor: ctx.relay.delivered(room),
         ...(epoch === undefined ? {} : { epoch }),
+        ...(request.generation === undefined ? {} : { firstGeneration: request.generation }),
       },
     )
     .catch((error: unknown) =>
@@ -85,6 +86,8 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
       throw clientError('RATE_LIMITED');
     case 'rooms-full':
       throw clientError('RATE_LIMITED', 'no more rooms can keep history now; use an existing room');
+    case 'unsure':
+      throw clientError('RECORDS_LOST');
   }
 };
 

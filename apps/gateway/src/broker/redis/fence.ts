@@ -20,11 +20,25 @@ export class BrokerFence {
   node = '';
   /** The mark it wrote at its last check-in ('' before the first: nothing is fenced by it). */
   mark = '';
+  /**
+   * The broker's data generation (the cluster epoch) its last check-in found, set in the same
+   * step as `mark` ('' before the first check-in). A fenced write that passes knows it is current.
+   */
+  generation = '';
   private listener: (() => void) | undefined;
 
   /** Called when a write found this node's mark gone: the node should check in now. */
   onForgot(listener: () => void): void {
     this.listener = listener;
+  }
+
+  /**
+   * Whether a retry whose first attempt was in `firstGeneration` cannot be stored: the broker
+   * lost its records since (or this node has not checked in yet), so a `cid` with no record does
+   * not tell whether that attempt was stored (see SendRequest.generation).
+   */
+  unsure(firstGeneration: string | undefined): boolean {
+    return firstGeneration !== undefined && firstGeneration !== this.generation;
   }
 
   /** A fenced write was refused: nothing was stored. Throws what the client is told. */

@@ -17,6 +17,7 @@ import { DM_APPEND, DM_MARK, DM_RAISE } from './scripts/dm-log';
 import { DM_TOUCH } from './scripts/cluster';
 import { LocalBudget } from '../local-budget';
 import { takeTokens } from './tokens';
+import { answerUnsureRetry } from './unsure-retry';
 
 type StreamEntry = [string, string[]];
 
@@ -44,6 +45,9 @@ export class RedisDms implements DmStore {
   async append(draft: DmDraft, options: DmAppendOptions): Promise<DmAppendOutcome> {
     const { names, sharded } = this.redis;
     const { cid, limit } = options;
+    if (cid !== undefined && this.redis.fence.unsure(options.firstGeneration)) {
+      return answerUnsureRetry(this.redis, names.dmCid(draft.conversation, draft.from.id, cid));
+    }
     if (sharded && limit) {
       if (!this.budget.take([limit]) || !(await takeTokens(this.redis, [limit], this.budget))) {
         return { status: 'rate-limited' };
@@ -64,6 +68,8 @@ export class RedisDms implements DmStore {
         to_index: sharded ? seqCounter : names.dmConversations(draft.to.id),
         from_marks: sharded ? seqCounter : names.dmMarks(draft.from.id),
         active_index: sharded ? seqCounter : names.dmActive(),
+        // On a cluster the mark is in another slot: a placeholder, and the fence is off.
+        node_mark: sharded ? seqCounter : names.nodeMark(this.redis.fence.node),
       },
       argv: {
         publish: this.redis.publishCommand,
@@ -76,8 +82,11 @@ export class RedisDms implements DmStore {
         ttl_ms: this.storage.ttlMs,
         active_ms: sharded ? 0 : this.storage.activeMs,
         ...sendOnceArgv(draft.id, cid, sharded ? undefined : limit),
+        use_fence: sharded ? '0' : '1',
+        mark: this.redis.fence.mark,
       },
     });
+    if (reply.status === 'fenced') return this.redis.fence.refused(reply.reason);
     if (!sharded || reply.status !== 'stored') return reply;
     const { conversation } = draft;
     const { ttlMs, activeMs } = this.storage;

@@ -48,6 +48,7 @@ export class BrokerCheckIn {
     // Written: this node's fenced writes carry it from now on.
     fence.node = nodeId;
     fence.mark = mark;
+    fence.generation = found.epoch;
     if (!this.redis.sharded) return found;
     const lost = await this.checkShards(nodeId, mark, ttlMs);
     return lost === undefined ? found : { ...found, previousMark: lost };

@@ -1,10 +1,12 @@
 import { LuaScript, replyArray, replyNumber } from './lua-script';
-import { SEND_ONCE, TAKE_TOKEN } from './fragments';
+import { FENCE, SEND_ONCE, TAKE_TOKEN } from './fragments';
 
 export type DmAppendReply =
   | { status: 'stored'; seq: number }
   | { status: 'duplicate'; id: string; seq: number }
-  | { status: 'rate-limited' };
+  | { status: 'rate-limited' }
+  /** Nothing stored: the broker fence refused (see FENCE). */
+  | { status: 'fenced'; reason: 'forgot' | 'settling' };
 
 /**
  * Stores and publishes one private message: the conversation's seq is taken, the draft stored
@@ -19,6 +21,9 @@ export type DmAppendReply =
  * with `store_only` = '1' the script takes the seq and stores the draft (cid check included) and
  * nothing else; the caller then takes the token before, and touches the indexes, the marks and
  * the users' channels after (see RedisDms).
+ *
+ * One Redis only (`use_fence` '1'): nothing is stored, and no `cid` answered, while this node's
+ * mark `node_mark` is missing or older than `mark` (FENCE; the settle window is not applied).
  */
 export const DM_APPEND = new LuaScript({
   name: 'dm-append',
@@ -31,6 +36,7 @@ export const DM_APPEND = new LuaScript({
     'to_index',
     'from_marks',
     'active_index',
+    'node_mark',
   ],
   argv: [
     'publish',
@@ -48,8 +54,16 @@ export const DM_APPEND = new LuaScript({
     'use_limit',
     'per_second',
     'burst',
+    'use_fence',
+    'mark',
   ],
-  body: `${TAKE_TOKEN}${SEND_ONCE}
+  body: `${TAKE_TOKEN}${SEND_ONCE}${FENCE}
+-- The mark only (no settle window): its cid check must not answer from a broker that lost
+-- data this node has not checked in since.
+if use_fence == '1' then
+  local refusal = fence_refusal(node_mark, mark, node_mark, '0')
+  if refusal then return {4, refusal} end
+end
 if use_cid == '1' then
   local previous = sent_before(cid_key)
   if previous then return previous end
@@ -89,6 +103,8 @@ return {0, seq}
       return { status: 'duplicate', id: String(first), seq: replyNumber(second, 'dm-append') };
     }
     if (status === 2) return { status: 'rate-limited' };
+    if (status === 4)
+      return { status: 'fenced', reason: first === 'settling' ? 'settling' : 'forgot' };
     return { status: 'stored', seq: replyNumber(first, 'dm-append') };
   },
 });
