@@ -300,6 +300,9 @@ export class ChatClient {
     const socket = openSocket(url, () => this.state.handshake(), this.connectTimeoutMs);
     this.socket = socket;
     const live = (): boolean => this.socket === socket;
+    socket.on('generation', ({ generation }) => {
+      if (live()) this.state.generation = generation;
+    });
     socket.on('welcome', (welcome) => {
       if (!live()) return;
       this.waitingFor = undefined;

@@ -226,6 +226,7 @@ export class ChatSession {
       this.joining = undefined;
       this.onEvent({ type: 'welcome', welcome, reconnected });
     });
+    socket.on('generation', ({ generation }) => (this.brokerGeneration = generation));
     socket.on('message', (message) => this.receive(message));
     socket.on('messages', (messages) => messages.forEach((message) => this.receive(message)));
     socket.on('synced', (synced) => this.synced(synced));

@@ -352,6 +352,11 @@ export interface ServerToClientEvents {
   synced: (synced: Synced) => void;
   gap: (gap: Gap) => void;
   draining: (draining: Draining) => void;
+  /**
+   * The broker's data generation changed (it lost or rolled back data) while connected: the
+   * `welcome.generation` to use from now on. Added in protocol 1 compatibly.
+   */
+  generation: (notice: { generation: string }) => void;
   /** An event that carried no ack callback was refused. */
   error: (error: ChatError & { event?: string }) => void;
 }

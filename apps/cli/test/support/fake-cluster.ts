@@ -97,6 +97,11 @@ export class FakeCluster {
     this.generation = `g${Number(this.generation.slice(1)) + 1}`;
   }
 
+  /** Every node tells its connected clients the current generation (protocol `generation`). */
+  tellGeneration(): void {
+    for (const io of this.servers) io.emit('generation', { generation: this.generation });
+  }
+
   /** Messages stored in `room`, in seq order. */
   history(room: string): ChatMessage[] {
     return this.rooms.get(room) ?? [];

@@ -115,6 +115,12 @@ export class Connections {
     await Promise.all(pending.map(({ close }) => close()));
   }
 
+  /** Tells every local session the broker's new data generation (protocol `generation`). */
+  tellGeneration(generation: string): void {
+    for (const session of this.ctx.registry.all())
+      session.socket.emit('generation', { generation });
+  }
+
   /** Retries the cluster-wide close of sessions whose close failed while Redis was away. */
   async retryFailedCloses(): Promise<void> {
     const failed = this.failed;

@@ -189,7 +189,9 @@ describe('a retry from before Redis lost its records, whose first attempt nobody
     // alice and carol are alone on n0, in a room n1 does not follow; bob is on n1 elsewhere.
     const alice = await connectRetrying(n0.url, 'alice', 'attic');
     const carol = await connectRetrying(n0.url, 'carol', 'cellar');
-    await connectRetrying(n1.url, 'bob', 'lobby');
+    const bob = await connectRetrying(n1.url, 'bob', 'lobby');
+    const told: string[] = [];
+    bob.socket.on('generation', ({ generation }) => told.push(generation));
     const first = alice.welcome.generation;
     expect(first).toEqual(expect.any(String));
     // Both stored; say their acks never reached alice.
@@ -217,6 +219,8 @@ describe('a retry from before Redis lost its records, whose first attempt nobody
     expect(await answered(back, 'send', { text: 'after', cid: 'c-3' })).toMatchObject({ ok: true });
     const reader = await connectRetrying(n1.url, 'dave', 'attic');
     expect(reader.welcome.generation).not.toBe(first);
+    // bob, connected through it all, was told the new generation once.
+    await eventually(() => expect(told).toEqual([reader.welcome.generation]));
     expect(texts(reader)).toEqual(['after']);
     expect(await answered(back, 'dm', { to: 'carol', text: 'later', cid: 'c-4' })).toMatchObject({
       ok: true,
