@@ -89,8 +89,14 @@ export interface FaultTargets {
  * tries again, so that the plan's counts are reached.
  */
 export class FaultRunner {
+  /** Faults carried out and healed, by kind. */
   readonly done = new Map<FaultKind, number>();
-  /** Faults that could not be injected or undone (the harness's trouble, not a violation). */
+  /**
+   * Faults that failed (could not be injected or undone: the harness's trouble, not a
+   * violation), by kind: not in `done`. The run goes on with the next fault.
+   */
+  readonly failed = new Map<FaultKind, number>();
+  /** What went wrong with each of `failed`. */
   readonly errors: string[] = [];
   private readonly busy = new Set<string>();
   private readonly running = new Set<Promise<void>>();
@@ -128,10 +134,14 @@ export class FaultRunner {
 
   private async attempt(kind: FaultKind): Promise<void> {
     while (!this.stopped) {
-      const started = await this.inject(kind).catch((error: unknown) => {
+      let started: boolean;
+      try {
+        started = await this.inject(kind);
+      } catch (error) {
         this.errors.push(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
-        return true;
-      });
+        this.failed.set(kind, (this.failed.get(kind) ?? 0) + 1);
+        return;
+      }
       if (started) {
         this.done.set(kind, (this.done.get(kind) ?? 0) + 1);
         return;

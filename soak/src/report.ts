@@ -111,7 +111,7 @@ export function reportMarkdown(
   f: Figures,
   options: { seed: number; broker: string; minutes: number; chart: string; violations: string[] },
 ): string {
-  const kinds = [...run.faults.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  const kinds = [...new Set([...run.faults.keys(), ...run.faultsFailed.keys()])].sort();
   const lines = [
     `# Soak: ${options.minutes} min, seed ${options.seed}, broker ${options.broker}`,
     '',
@@ -125,11 +125,11 @@ export function reportMarkdown(
     '',
     `![throughput and errors over time, faults marked](${options.chart})`,
     '',
-    '| fault kind | injected | recovery: heal to next acked send, median | max |',
-    '| --- | --- | --- | --- |',
-    ...kinds.map(([kind, count]) => {
+    '| fault kind | injected | could not complete | recovery: heal to next acked send, median | max |',
+    '| --- | --- | --- | --- | --- |',
+    ...kinds.map((kind) => {
       const r = f.recovery.get(kind);
-      return `| ${kind} | ${count} | ${r === undefined ? '-' : `${r.medianMs} ms`} | ${r === undefined ? '-' : `${r.maxMs} ms`} |`;
+      return `| ${kind} | ${run.faults.get(kind) ?? 0} | ${run.faultsFailed.get(kind) ?? 0} | ${r === undefined ? '-' : `${r.medianMs} ms`} | ${r === undefined ? '-' : `${r.maxMs} ms`} |`;
     }),
     '',
     ...(run.faultErrors.length === 0

@@ -36,7 +36,10 @@ export interface SoakOptions {
 export interface SoakRun {
   history: Entry[];
   violations: Violation[];
+  /** Faults carried out and healed, by kind. */
   faults: Map<FaultKind, number>;
+  /** Faults the harness could not carry out or undo, by kind (not in `faults`). */
+  faultsFailed: Map<FaultKind, number>;
   faultErrors: string[];
   /** Acked room messages and DMs. */
   messages: number;
@@ -170,6 +173,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       history,
       violations: check(history),
       faults: runner.done,
+      faultsFailed: runner.failed,
       faultErrors: runner.errors,
       messages,
       startedAt,

@@ -171,7 +171,7 @@ export class ChatClient {
         socket.timeout(ms).emitWithAck('dm', request),
       );
       // Our own DM is part of the conversation: a reconnect must not have it sent back to us.
-      if (ack.ok) this.state.dmSeen(ack.conversation, ack.seq);
+      if (ack.ok) this.state.dmGiven(ack);
       return ack;
     });
   }
@@ -338,8 +338,7 @@ export class ChatClient {
       this.onEvent({ type: 'gap', gap });
     });
     socket.on('dm', (message) => {
-      if (!live()) return;
-      this.state.dmSeen(message.conversation, message.seq);
+      if (!live() || !this.state.dmGiven(message)) return;
       this.onEvent({ type: 'dm', message, mine: message.from.id === this.state.user?.id });
     });
     const presence = (event: Extract<ClientEvent, { type: 'joined' | 'left' }>) => {

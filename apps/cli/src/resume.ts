@@ -2,10 +2,17 @@ import {
   DEFAULT_ROOM,
   PROTOCOL_VERSION,
   SeqTracker,
+  type DirectMessage,
   type Handshake,
   type UserRef,
   type Welcome,
 } from '@chat/protocol';
+
+/**
+ * Ids of the DMs kept per conversation to know a DM given again: as many as a conversation
+ * stores (DM_HISTORY_LIMIT's default), the most one catch-up can give. @default 1_000
+ */
+const DM_IDS_KEPT = 1_000;
 
 /**
  * Everything a reconnect needs to come back as the same user, in the same room, without
@@ -24,6 +31,8 @@ export class ResumeState {
   private resumeToken: string | undefined;
   /** Last DM seq seen per conversation: a reconnect gets what came after, once. */
   private readonly dms: Record<string, number> = {};
+  /** Ids of the DMs given to us per conversation, oldest first (at most DM_IDS_KEPT each). */
+  private readonly dmIds = new Map<string, Set<string>>();
 
   constructor(
     private readonly identity: { name?: string; token?: string },
@@ -35,6 +44,23 @@ export class ResumeState {
   dmSeen(conversation: string, seq: number): void {
     // The latest, not the highest: a conversation that started over (expired) counts from its new seqs.
     this.dms[conversation] = seq;
+  }
+
+  /**
+   * Records a DM of ours (given to us, or our own acked one); false when we already had it. A
+   * catch-up after the broker lost the end of a conversation (a Sentinel promotion that lost
+   * writes) starts below what we were given and gives those DMs again, same `id`: shown once.
+   * Its position then stays where it was.
+   */
+  dmGiven({ conversation, seq, id }: Pick<DirectMessage, 'conversation' | 'seq' | 'id'>): boolean {
+    let ids = this.dmIds.get(conversation);
+    if (ids === undefined) this.dmIds.set(conversation, (ids = new Set()));
+    if (ids.has(id)) return false;
+    ids.add(id);
+    const oldest = ids.values().next();
+    if (ids.size > DM_IDS_KEPT && oldest.done !== true) ids.delete(oldest.value);
+    this.dmSeen(conversation, seq);
+    return true;
   }
 
   /** Records a `welcome`; true if it is a reconnect (there was a welcome before). */

@@ -170,6 +170,29 @@ describe('ChatClient', () => {
     expect(second.handshakes.at(-1)).toMatchObject({ dms: { '1-2': 1 } });
   });
 
+  // Found by the Sentinel soak: a promotion lost the end of a conversation, and the catch-up of
+  // the next resume, starting below the position the client sent, gave a DM it had again.
+  it('shows a DM once when a catch-up after a reconnect gives it again', async () => {
+    cluster = new FakeCluster();
+    const first = await cluster.start('first');
+    const second = await cluster.start('second');
+    const { chat, events } = client({ urls: [first.url, second.url], name: 'alice' });
+    void chat.run();
+    await chat.ready;
+    const bob = await connectPeer(first.url, { name: 'bob' });
+    peers.push(bob);
+    bob.socket.emit('dm', { to: 'alice', text: 'psst' }, () => undefined);
+    const dms = () => events.flatMap((e) => (e.type === 'dm' ? [e.message] : []));
+    await expect.poll(() => dms()).toHaveLength(1);
+    const given = dms()[0];
+    if (given === undefined) throw new Error('no DM');
+    second.catchUp = [given, { ...given, id: 'another', seq: 2, text: 'new' }];
+    await first.kill();
+    await expect.poll(() => events.filter((e) => e.type === 'synced')).toHaveLength(2);
+    await expect.poll(() => dms().map((m) => m.text)).toEqual(['psst', 'new']);
+    expect(second.handshakes.at(-1)).toMatchObject({ dms: { [given.conversation]: 1 } });
+  });
+
   it('rejoins a room it has been in with the last seq seen there', async () => {
     cluster = new FakeCluster();
     const node = await cluster.start('n');

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { adminClient } from './redis';
 import { requireRedisBinaries, startRedisServer, type RedisProcess } from './redis-process';
 
@@ -18,14 +21,28 @@ export interface ClusterMaster {
 
 /** A Redis Cluster of redis-server processes on loopback. */
 export interface RedisClusterGroup {
-  /** Every node, in start order (the first `masters` were created as masters). */
+  /**
+   * Every node's current process, in start order (the first `masters` were created as
+   * masters); `restart` replaces a node's entry.
+   */
   readonly nodes: readonly RedisProcess[];
   /** The gateways' REDIS_CLUSTER value (`127.0.0.1:p1,...`, every node). */
   readonly seedsEnv: string;
   /** The masters and their replicas, read from a live node's CLUSTER NODES. */
   masters(): Promise<ClusterMaster[]>;
-  /** The node with this port. */
+  /** The current process of the node with this port. */
   node(port: number): RedisProcess;
+  /**
+   * Starts the node on `port` again (SIGKILLing it first if it still runs), on the same port and
+   * directory (its nodes.conf), so it rejoins the cluster: as a replica when its slots were
+   * taken over meanwhile. Resolves once it accepts connections; `settled` says when it rejoined.
+   */
+  restart(port: number): Promise<RedisProcess>;
+  /**
+   * Resolves once every node is up, says `cluster_state:ok`, has every replica in sync, and all
+   * nodes agree on the masters (one per shard) and their slots; throws after 30 s.
+   */
+  settled(): Promise<void>;
   /**
    * Resolves when a live node reports a master serving the slots `deadPort` served, other than
    * `deadPort` itself: the replica's promotion (`at`: Date.now() when the test saw it).
@@ -55,16 +72,20 @@ export async function startRedisCluster(
   requireRedisBinaries();
   const masterCount = options.masters ?? 3;
   const count = masterCount * (1 + (options.replicasPerMaster ?? 1));
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 1_000;
   const nodes: RedisProcess[] = [];
+  // The group owns the directories, so that a restarted node finds its nodes.conf again.
+  const dirs: string[] = [];
   const close = async () => {
     await Promise.all(nodes.map((n) => n.close()));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (let i = 0; i < count; i++) {
       const port = await clusterPort();
-      nodes.push(
-        await startRedisServer({ port, clusterNodeTimeoutMs: options.nodeTimeoutMs ?? 1_000 }),
-      );
+      const dir = mkdtempSync(join(tmpdir(), `redis-cluster-${port}-`));
+      dirs.push(dir);
+      nodes.push(await startRedisServer({ port, clusterNodeTimeoutMs: nodeTimeoutMs, dir }));
     }
     await redisCli([
       '--cluster',
@@ -79,17 +100,31 @@ export async function startRedisCluster(
     await close();
     throw error;
   }
-  const live = () => nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+  const live = () => nodes.filter(running);
   const masters = () => readMasters(live());
+  const indexOf = (port: number) => {
+    const index = nodes.findIndex((n) => n.port === port);
+    if (index < 0) throw new Error(`no cluster node on port ${port}`);
+    return index;
+  };
   return {
     nodes,
     seedsEnv: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
     masters,
-    node(port) {
-      const found = nodes.find((n) => n.port === port);
-      if (!found) throw new Error(`no cluster node on port ${port}`);
-      return found;
+    node: (port) => nodes[indexOf(port)] as RedisProcess,
+    async restart(port) {
+      const index = indexOf(port);
+      const old = nodes[index] as RedisProcess;
+      await old.crash();
+      const back = await startRedisServer({
+        port,
+        clusterNodeTimeoutMs: nodeTimeoutMs,
+        dir: old.dir,
+      });
+      nodes[index] = back;
+      return back;
     },
+    settled: () => formed(nodes, masterCount),
     async promoted(deadPort, slots) {
       const deadline = Date.now() + FORM_TIMEOUT_MS;
       for (;;) {
@@ -138,16 +173,44 @@ function redisCli(args: string[]): Promise<void> {
   });
 }
 
-/** Waits until every node reports cluster_state:ok and all replicas have synced. */
+function running(node: RedisProcess): boolean {
+  return node.child.exitCode === null && node.child.signalCode === null;
+}
+
+/**
+ * Waits until every node runs, reports cluster_state:ok and (a replica) its link up, and every
+ * node's CLUSTER NODES shows the same `masterCount` masters with the same slots and replicas (a
+ * node just restarted believes its old configuration until gossip corrects it).
+ */
 async function formed(nodes: readonly RedisProcess[], masterCount: number): Promise<void> {
   const deadline = Date.now() + FORM_TIMEOUT_MS;
   for (;;) {
-    const states = await Promise.all(nodes.map((n) => nodeFormed(n.port)));
-    const masters = await readMasters(nodes).catch(() => []);
-    if (states.every(Boolean) && masters.length === masterCount) return;
-    if (Date.now() > deadline) throw new Error(`the cluster did not form in ${FORM_TIMEOUT_MS} ms`);
+    if (nodes.every(running)) {
+      const states = await Promise.all(nodes.map((n) => nodeFormed(n.port)));
+      const views = await Promise.all(nodes.map((n) => readMasters([n]).catch(() => undefined)));
+      const first = views[0];
+      const agreed =
+        first !== undefined &&
+        first.length === masterCount &&
+        views.every((view) => view !== undefined && sameMasters(view, first));
+      if (states.every(Boolean) && agreed) return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the cluster did not settle in ${FORM_TIMEOUT_MS} ms`);
+    }
     await pause(100);
   }
+}
+
+/** Whether two views of the masters agree (ports, slots and replicas). */
+function sameMasters(a: ClusterMaster[], b: ClusterMaster[]): boolean {
+  const canonical = (masters: ClusterMaster[]) =>
+    JSON.stringify(
+      masters
+        .map((m) => ({ ...m, replicaPorts: [...m.replicaPorts].sort((x, y) => x - y) }))
+        .sort((x, y) => x.port - y.port),
+    );
+  return canonical(a) === canonical(b);
 }
 
 async function nodeFormed(port: number): Promise<boolean> {

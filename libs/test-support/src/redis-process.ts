@@ -94,6 +94,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       String(options.clusterNodeTimeoutMs),
       '--cluster-config-file',
       'nodes.conf',
+      // A node back after a kill syncs at once instead of after the default 5-s wait for
+      // more replicas to share the transfer.
+      '--repl-diskless-sync-delay',
+      '0',
     );
   }
   return launch(

@@ -1,10 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  startRedisCluster,
-  startRedisServer,
-  type RedisClusterGroup,
-  type RedisProcess,
-} from '@chat/test-support';
+import { startRedisCluster, type RedisClusterGroup } from '@chat/test-support';
 import type { Rng } from '../rng';
 import { withAdmin } from './admin';
 import { FaultNotNow, type Broker, type BrokerFault } from './broker';
@@ -22,8 +17,6 @@ export class ClusterRedis implements Broker {
   readonly faults: readonly BrokerFault[] = ['failover', 'redis-kill'];
   readonly proxied = false;
   private group: RedisClusterGroup | undefined;
-  /** Nodes restarted after a kill, by port (they replace the group's process there). */
-  private readonly restarted = new Map<number, RedisProcess>();
 
   async start(): Promise<void> {
     this.group = await startRedisCluster({ nodeTimeoutMs: NODE_TIMEOUT_MS });
@@ -52,28 +45,26 @@ export class ClusterRedis implements Broker {
       begin();
       await withAdmin(replica, (redis) => redis.call('CLUSTER', 'FAILOVER'));
       await group.promoted(master.port, master.slots);
+      // Healed once every node knows: the next fault picks its master from any node's view.
+      await group.settled();
       return `replica ${replica} took over from ${master.port}`;
     }
     if (kind !== 'redis-kill') throw new Error(`the cluster broker has no fault ${kind}`);
     if (master.replicaPorts.length === 0) {
       throw new FaultNotNow(`master ${master.port} has no replica to promote`);
     }
-    const node = this.restarted.get(master.port) ?? group.node(master.port);
     begin();
-    await node.crash();
+    await group.node(master.port).crash();
     const downMs = rng.int(200, 2_000);
     try {
       const promotion = await group.promoted(master.port, master.slots);
       await sleep(downMs);
       return `killed ${master.port}, promoted ${promotion.toPort}, back after ${downMs} ms`;
     } finally {
-      // Back on its port and directory (its nodes.conf), promoted or not: it rejoins.
-      const back = await startRedisServer({
-        port: master.port,
-        clusterNodeTimeoutMs: NODE_TIMEOUT_MS,
-        dir: node.dir,
-      });
-      this.restarted.set(master.port, back);
+      // Back on its port and directory (its nodes.conf), promoted or not: it rejoins, and the
+      // fault has healed once every node agrees again and every replica is in sync.
+      await group.restart(master.port);
+      await group.settled();
     }
   }
 
@@ -82,14 +73,11 @@ export class ClusterRedis implements Broker {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.restarted.values()].map((node) => node.close()));
     await this.group?.close();
   }
 
   abort(): void {
-    for (const node of [...(this.group?.nodes ?? []), ...this.restarted.values()]) {
-      node.child.kill('SIGKILL');
-    }
+    for (const node of this.group?.nodes ?? []) node.child.kill('SIGKILL');
   }
 
   private required(): RedisClusterGroup {

@@ -24,6 +24,20 @@ export function checkPresence(model: HistoryModel): Violation[] {
   let brokerFault = false;
   /** `<id>|<name>` -> the client last welcomed as that user (so far in the history). */
   const holderOf = new Map<string, string>();
+  /** Client -> the name it asked for, until its first welcome. */
+  const unwelcomed = new Map<string, string>();
+  /**
+   * Names (lower case) a client asked for and lost its connection before any welcome: a node
+   * may have taken the hello and made that user, whose welcome never arrived.
+   */
+  const orphanNames = new Set<string>();
+  /** Client -> its join not answered yet (request number and room). */
+  const joining = new Map<string, { n: number; room: string }>();
+  /**
+   * `<client>|<room>`: a join the client lost its connection under, unanswered. The node may
+   * have moved it there; its resume into the room it thinks it is in then moves it out again.
+   */
+  const joinedUnsure = new Set<string>();
 
   const release = (c: string) => {
     for (const [name, holder] of holders) if (holder.c === c) holders.delete(name);
@@ -32,7 +46,11 @@ export function checkPresence(model: HistoryModel): Violation[] {
     const add = (kind: Violation['kind'], message: string, clients: string[]) =>
       out.push({ kind, message, at, clients });
     switch (entry.k) {
+      case 'start':
+        unwelcomed.set(entry.c, entry.name.toLowerCase());
+        break;
       case 'welcome': {
+        unwelcomed.delete(entry.c);
         holderOf.set(`${entry.user.id}|${entry.user.name}`, entry.c);
         const key = entry.user.name.toLowerCase();
         const holder = holders.get(key);
@@ -50,10 +68,15 @@ export function checkPresence(model: HistoryModel): Violation[] {
         nodesOf.set(entry.c, nodes);
         break;
       }
-      case 'lost':
+      case 'lost': {
         release(entry.c);
         dropped.add(entry.c);
+        const join = joining.get(entry.c);
+        if (join !== undefined) joinedUnsure.add(`${entry.c}|${join.room}`);
+        const name = unwelcomed.get(entry.c);
+        if (name !== undefined) orphanNames.add(name);
         break;
+      }
       case 'end':
         release(entry.c);
         dropped.add(entry.c);
@@ -63,12 +86,15 @@ export function checkPresence(model: HistoryModel): Violation[] {
         if (entry.op === 'quit') quit.add(entry.c);
         if (entry.op === 'reconnect') dropped.add(entry.c);
         if (entry.op === 'join' && entry.room !== undefined) {
-          const rooms = moved.get(entry.c) ?? new Set<string>();
-          rooms.add(entry.room);
-          moved.set(entry.c, rooms);
+          addTo(moved, entry.c, entry.room);
+          joining.set(entry.c, { n: entry.n, room: entry.room });
         }
         break;
+      case 'fail':
+        if (joining.get(entry.c)?.n === entry.n) joining.delete(entry.c);
+        break;
       case 'ok':
+        if (joining.get(entry.c)?.n === entry.n) joining.delete(entry.c);
         if (entry.op === 'who' && entry.members !== undefined) {
           const names = entry.members.map((m) => m.name.toLowerCase());
           const twice = names.find((name, i) => names.indexOf(name) !== i);
@@ -99,9 +125,18 @@ export function checkPresence(model: HistoryModel): Violation[] {
     const c =
       holderOf.get(`${entry.user.id}|${entry.user.name}`) ?? model.clientOf.get(entry.user.id);
     const about = `${entry.c} saw '${entry.user.name}' (id ${entry.user.id}) leave ${entry.room} (${entry.reason})`;
-    if (c === undefined) return `${about}: no client was ever that user`;
+    if (c === undefined) {
+      // Its node died, or its connection dropped, before the welcome reached the client.
+      const orphan =
+        orphanNames.has(entry.user.name.toLowerCase()) &&
+        (entry.reason === 'disconnected' ||
+          (entry.reason === 'node-failure' && (faultedNodes.size > 0 || brokerFault)));
+      return orphan ? undefined : `${about}: no client was ever that user`;
+    }
     const rooms = moved.get(c);
-    const movedAway = rooms !== undefined && [...rooms].some((room) => room !== entry.room);
+    const movedAway =
+      (rooms !== undefined && [...rooms].some((room) => room !== entry.room)) ||
+      joinedUnsure.has(`${c}|${entry.room}`);
     const nodeDied = [...(nodesOf.get(c) ?? [])].some((node) => faultedNodes.has(node));
     const ok =
       (entry.reason === 'quit' && quit.has(c)) ||
@@ -111,4 +146,10 @@ export function checkPresence(model: HistoryModel): Violation[] {
     return ok ? undefined : `${about}, but ${c} did nothing of the kind`;
   }
   return out;
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key) ?? new Set<string>();
+  set.add(value);
+  map.set(key, set);
 }

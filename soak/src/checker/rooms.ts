@@ -127,10 +127,13 @@ export function checkRooms(model: HistoryModel): Violation[] {
         } else if (entry.lost > 0) {
           v.lost.push([v.syncedSeq + 1, entry.seq]);
         }
-        if (entry.epoch !== undefined) {
-          if (v.epoch !== undefined && v.epoch !== entry.epoch) v.last = 0;
-          v.epoch = entry.epoch;
+        if (entry.epoch !== undefined && v.epoch !== undefined && v.epoch !== entry.epoch) {
+          v.last = 0;
         }
+        // The log's epoch as of now: none when the log is empty (e.g. the broker lost it and no
+        // node could give it back). The next seqs are then in a log this client has not learnt
+        // the epoch of yet, not in the one it knew before.
+        v.epoch = entry.epoch;
         v.syncedSeq = entry.seq;
         flush(`${entry.c}\u0000${entry.room}`);
         break;
@@ -174,7 +177,18 @@ export function checkRooms(model: HistoryModel): Violation[] {
       );
     }
     lastSeqOfSender.set(key, sent.ack.seq);
-    const members = [...memberOf].filter(([c, room]) => room === sent.room && c !== entry.c);
+    notePresent(sent);
+  }
+
+  /**
+   * Who was in the room when `sent` was stored: taken at its ack or at the first time a client
+   * got it, whichever came first. An ack can reach its sender long after the store (a sender
+   * that stopped reading), when clients that joined since are in the room: they never were
+   * members "present for it", and a join is not told of holes before it.
+   */
+  function notePresent(sent: SentMessage): void {
+    if (sent.ack === undefined || present.has(sent)) return;
+    const members = [...memberOf].filter(([c, room]) => room === sent.room && c !== sent.c);
     present.set(
       sent,
       members.map(([c]) => c),
@@ -194,6 +208,7 @@ export function checkRooms(model: HistoryModel): Violation[] {
     if (sent.c === entry.c) {
       add('self-echo', `${entry.c} got its own '${entry.text}' (seq ${entry.seq})`, [entry.c]);
     }
+    notePresent(sent);
     const v = view(entry.c, entry.room);
     const { conflict, twice } = place(entry.room, v.epoch, entry.seq, entry.id, entry.text);
     if (conflict !== undefined) add('position-conflict', conflict, [entry.c, sent.c]);

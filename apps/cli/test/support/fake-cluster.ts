@@ -10,6 +10,7 @@ import {
   type ChatError,
   type ChatMessage,
   type ClientToServerEvents,
+  type DirectMessage,
   type Handshake,
   type SendRequest,
   type ServerToClientEvents,
@@ -52,6 +53,8 @@ export interface FakeNode {
   holdAcks: boolean;
   /** Answer this many sends with RATE_LIMITED before accepting any. */
   rateLimit: number;
+  /** DMs every connection is given after its `synced`, as a gateway's DM catch-up would. */
+  catchUp: DirectMessage[];
   /** Crash: close every connection at once, without `draining`. */
   kill(): Promise<void>;
   /** Graceful shutdown: `draining`, then close once every client has gone or after `graceMs`. */
@@ -124,6 +127,7 @@ export class FakeCluster {
       rejectWith: undefined,
       holdAcks: false,
       rateLimit: 0,
+      catchUp: [],
       kill: close,
       async drain(retryInMs, graceMs) {
         io.emit('draining', { retryInMs });
@@ -204,6 +208,7 @@ export class FakeCluster {
       generation: this.generation,
     });
     this.enter(socket, socket.data.since);
+    for (const dm of node.catchUp) socket.emit('dm', { ...dm, offline: true });
     if (!resumed) this.relay(socket.data.room, socket, 'joined', { room: socket.data.room, user });
 
     socket.on('send', (payload, ack) => {

@@ -57,6 +57,11 @@ export interface BrokerIdentity {
   epoch: string;
   /** What the node's mark held before this check-in (undefined: nothing). */
   previousMark: string | undefined;
+  /**
+   * Why this check-in handled a possible loss its marks could not show (e.g. the Redis master
+   * changed: see BrokerFence.suspect); the node re-asserts what it owns as after a loss found.
+   */
+  suspected?: string;
 }
 
 /** What entering a room did (see ClusterState.enterRoom). */

@@ -32,8 +32,9 @@ export interface NodeLeaseHooks {
  *
  * A reset is noticed on the next round (every `intervalMs`) by the broker's identity: the
  * cluster's epoch changed (a new, empty Redis), or this node's mark is not what it last wrote
- * (data lost or rolled back, e.g. FLUSHALL or a restart from an older snapshot); also when the
- * node's lease had lapsed, and after every reconnect (a restart may have lost anything).
+ * (data lost or rolled back, e.g. FLUSHALL or a restart from an older snapshot), or the broker
+ * says it may have lost data its marks cannot show (a new Sentinel master: `suspected`); also
+ * when the node's lease had lapsed, and after every reconnect (a restart may have lost anything).
  */
 export class NodeLeases {
   private timer: NodeJS.Timeout | undefined;
@@ -152,6 +153,6 @@ export class NodeLeases {
     if (epoch === undefined) return undefined;
     if (found.epoch !== epoch) return `broker epoch changed (${epoch} -> ${found.epoch})`;
     if (found.previousMark !== expected) return "broker lost or rolled back this node's data";
-    return undefined;
+    return found.suspected;
   }
 }

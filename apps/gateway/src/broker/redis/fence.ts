@@ -25,7 +25,29 @@ export class BrokerFence {
    * step as `mark` ('' before the first check-in). A fenced write that passes knows it is current.
    */
   generation = '';
+  /**
+   * Why the broker may have lost writes this node has not checked in since, without its marks
+   * showing it (see suspect); undefined when there is no such doubt.
+   */
+  suspicion: string | undefined;
   private listener: (() => void) | undefined;
+
+  /**
+   * The one entry point for "the broker may have lost acknowledged data" that its marks cannot
+   * show, e.g. a Sentinel promotion: replication is asynchronous, so the promoted replica may
+   * lack the last writes of the old master while holding our mark, copied a second earlier.
+   * Until this node's next check-in, fenced writes are refused (`forgot`, and the node checks
+   * in at once); that check-in handles it as a loss found: it opens the settle window and the
+   * node re-asserts what it owns (see ClusterState.checkIn, `suspected`).
+   */
+  suspect(reason: string): void {
+    this.suspicion = reason;
+  }
+
+  /** Throws as a `forgot` refusal while a suspicion waits for its check-in (see suspect). */
+  guard(): void {
+    if (this.suspicion !== undefined) this.refused('forgot');
+  }
 
   /** Called when a write found this node's mark gone: the node should check in now. */
   onForgot(listener: () => void): void {

@@ -13,6 +13,11 @@ export interface LinkEvents {
   lost(reason: string): void;
   /** A connection attempt or connection failed (for the outage log). */
   failed(error: string): void;
+  /**
+   * The link reached another server than before (Sentinel: a promoted replica, or a restarted
+   * master): it may lack writes the previous one acknowledged (see BrokerFence.suspect).
+   */
+  serverChanged(reason: string): void;
 }
 
 /**

@@ -63,6 +63,10 @@ export class RedisBackend {
       failed: (error: string) => {
         if (!this.closing) this.outage.failed(error);
       },
+      serverChanged: (reason: string) => {
+        logger.warn({ reason }, 'redis master changed; writes it lacks count as lost');
+        this.fence.suspect(reason);
+      },
     };
     this.link =
       target.kind === 'cluster'

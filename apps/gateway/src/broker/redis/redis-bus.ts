@@ -141,6 +141,7 @@ export class RedisBus implements Bus {
   async append(draft: MessageDraft, options: AppendOptions = {}): Promise<AppendOutcome> {
     const { names } = this.redis;
     const { cid, limit, addressLimit, floor = 0, epoch = newEpoch() } = options;
+    this.redis.fence.guard();
     if (cid !== undefined && this.redis.fence.unsure(options.firstGeneration)) {
       const key = names.sendCid(draft.room, draft.from.id, cid);
       return answerUnsureRetry(this.redis, key, this.sent.get(key));

@@ -45,6 +45,7 @@ export class RedisDms implements DmStore {
   async append(draft: DmDraft, options: DmAppendOptions): Promise<DmAppendOutcome> {
     const { names, sharded } = this.redis;
     const { cid, limit } = options;
+    this.redis.fence.guard();
     if (cid !== undefined && this.redis.fence.unsure(options.firstGeneration)) {
       return answerUnsureRetry(this.redis, names.dmCid(draft.conversation, draft.from.id, cid));
     }

@@ -56,6 +56,7 @@ export class RedisState implements ClusterState {
 
   async nextUserId(): Promise<number> {
     const { names, fence } = this.redis;
+    fence.guard();
     const id = await this.redis.run(NEXT_USER_ID, {
       keys: { user_counter: names.userCounter(), node_mark: names.nodeMark(fence.node) },
       argv: { mark: fence.mark },

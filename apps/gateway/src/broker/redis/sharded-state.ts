@@ -30,6 +30,7 @@ export class BrokerCheckIn {
     settle?: SettleOptions,
   ): Promise<BrokerIdentity> {
     const { names, fence } = this.redis;
+    const { suspicion } = fence;
     const found = await this.redis.run(CHECK_IN, {
       keys: {
         cluster_epoch: names.clusterEpoch(),
@@ -43,15 +44,19 @@ export class BrokerCheckIn {
         mark_ttl_ms: ttlMs,
         expected: settle?.expected ?? '',
         settle_ms: settle?.settleMs ?? 0,
+        suspect: suspicion === undefined ? '0' : '1',
       },
     });
     // Written: this node's fenced writes carry it from now on.
     fence.node = nodeId;
     fence.mark = mark;
     fence.generation = found.epoch;
-    if (!this.redis.sharded) return found;
+    // Handled as a loss found by this check-in (a newer suspicion waits for the next one).
+    if (fence.suspicion === suspicion) fence.suspicion = undefined;
+    const identity = suspicion === undefined ? found : { ...found, suspected: suspicion };
+    if (!this.redis.sharded) return identity;
     const lost = await this.checkShards(nodeId, mark, ttlMs);
-    return lost === undefined ? found : { ...found, previousMark: lost };
+    return lost === undefined ? identity : { ...identity, previousMark: lost };
   }
 
   /**
@@ -82,6 +87,7 @@ export class BrokerCheckIn {
             mark_ttl_ms: ttlMs,
             expected: '',
             settle_ms: 0,
+            suspect: '0',
           },
         });
         const known = this.known.get(shard);

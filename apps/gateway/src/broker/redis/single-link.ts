@@ -17,6 +17,9 @@ export class SingleLink implements RedisLink {
   private readonly channels = new Set<string>();
   private subscribed = false;
   private scriptsLoaded = false;
+  /** Behind Sentinel: the run id of the master the command connection last reached. */
+  private serverId: string | undefined;
+  private readonly watchServer: boolean;
 
   constructor(
     target: Exclude<RedisTarget, { kind: 'cluster' }>,
@@ -25,6 +28,7 @@ export class SingleLink implements RedisLink {
     private readonly events: LinkEvents,
     private readonly logger: Logger,
   ) {
+    this.watchServer = target.kind === 'sentinel';
     const base = connectionOptions(commandTimeoutMs);
     this.commands = openRedis(target, { ...base, enableAutoPipelining: true });
     this.subscriber = openRedis(target, base);
@@ -111,9 +115,29 @@ export class SingleLink implements RedisLink {
     this.events.ready();
   }
 
+  /**
+   * Behind Sentinel, on every (re)connect and before the link counts as ready: a master with
+   * another run id than the last one is another server (a promoted replica, or a restart). Its
+   * replication was asynchronous, so it may lack the last writes the old one acknowledged, and
+   * its data shows no sign of it when our marks had been copied: it counts as a possible loss.
+   */
+  private async noteServer(): Promise<void> {
+    const info = await this.commands.info('server');
+    const runId = /^run_id:(\w+)/m.exec(info)?.[1];
+    if (runId === undefined) return;
+    const before = this.serverId;
+    this.serverId = runId;
+    if (before !== undefined && before !== runId) {
+      this.events.serverChanged(
+        `redis master changed (run id ${before.slice(0, 8)} -> ${runId.slice(0, 8)})`,
+      );
+    }
+  }
+
   private async loadScripts(): Promise<void> {
     this.scriptsLoaded = false;
     try {
+      if (this.watchServer) await this.noteServer();
       await Promise.all(this.scripts.map((s) => this.commands.script('LOAD', s.source)));
       this.scriptsLoaded = true;
       this.events.ready();

@@ -11,12 +11,14 @@ import { LuaScript, replyArray, replyNumber } from './lua-script';
  * wrote last; '' at its first check-in) also opens, in the same step, the cluster's settle
  * window (`settle` expires `settle_ms` from now; a later finding extends it), during which
  * fenced room appends are refused, and raises the user-id counter (`user_counter`) above Redis'
- * time in ms, so no id handed out before the loss comes back (see BrokerFence).
+ * time in ms, so no id handed out before the loss comes back (see BrokerFence). `suspect` '1'
+ * does the same whatever the marks show: the node knows the broker may have lost writes (see
+ * BrokerFence.suspect).
  */
 export const CHECK_IN = new LuaScript({
   name: 'check-in',
   keys: ['cluster_epoch', 'node_mark', 'settle', 'user_counter'],
-  argv: ['candidate', 'mark', 'mark_ttl_ms', 'expected', 'settle_ms'],
+  argv: ['candidate', 'mark', 'mark_ttl_ms', 'expected', 'settle_ms', 'suspect'],
   body: `${NOW}${FENCE}
 local epoch = redis.call('GET', cluster_epoch)
 if not epoch then
@@ -26,7 +28,8 @@ end
 local previous = redis.call('GET', node_mark) or ''
 redis.call('SET', node_mark, mark, 'PX', mark_ttl_ms)
 -- Numerically: a check-in of ours that timed out but ran (a higher mark) is no loss.
-if tonumber(settle_ms) > 0 and expected ~= '' and mark_number(previous) < mark_number(expected) then
+local lost = expected ~= '' and mark_number(previous) < mark_number(expected)
+if tonumber(settle_ms) > 0 and (lost or suspect == '1') then
   if redis.call('PTTL', settle) < tonumber(settle_ms) then
     redis.call('SET', settle, mark, 'PX', settle_ms)
   end
