@@ -166,6 +166,9 @@ export class Actor {
     if (outcome === undefined) return;
     if (outcome.ok) {
       this.recorder.add({ c: this.label, k: 'ok', n, op, ...fields(outcome.value) });
+    } else if (outcome.error.code === 'RECORDS_LOST') {
+      const { message } = outcome.error;
+      this.recorder.add({ c: this.label, k: 'unsure', n, op, message });
     } else {
       const error: ChatError = outcome.error;
       this.recorder.add({

@@ -50,6 +50,11 @@ export type Entry =
       members?: User[];
     }
   | { t: number; c: string; k: 'fail'; n: number; op: OpKind; code: string; message: string }
+  /**
+   * A send or DM refused with RECORDS_LOST: the broker lost its records since the first try, so
+   * it is neither acked nor failed: it may have been stored then (at most once), or not.
+   */
+  | { t: number; c: string; k: 'unsure'; n: number; op: OpKind; message: string }
   | {
       t: number;
       c: string;

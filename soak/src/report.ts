@@ -20,6 +20,8 @@ export interface Figures {
   issued: number;
   acked: number;
   failed: number;
+  /** Sends answered RECORDS_LOST: stored before a loss, or not; never retried. */
+  unsure: number;
   /** Share of sends acked (of those issued). */
   availability: number;
   ackP50: number;
@@ -45,6 +47,7 @@ export function figures(history: readonly Entry[]): Figures {
   const spans: FaultSpan[] = [];
   let issued = 0;
   let failed = 0;
+  let unsure = 0;
   for (const e of history) {
     if (e.k === 'op' && e.op === 'send') {
       issued++;
@@ -53,8 +56,9 @@ export function figures(history: readonly Entry[]): Figures {
       second(e.t).acked++;
       ackTimes.push(e.t);
       latencies.push(e.t - (issuedAt.get(`${e.c}#${e.n}`) ?? e.t));
-    } else if (e.k === 'fail' || e.k === 'lost') {
+    } else if (e.k === 'fail' || e.k === 'lost' || e.k === 'unsure') {
       if (e.k === 'fail' && e.op === 'send') failed++;
+      if (e.k === 'unsure' && e.op === 'send') unsure++;
       second(e.t).errors++;
     } else if (e.k === 'fault' && e.phase === 'start') {
       open.set(e.id, { kind: e.kind, target: e.target, start: e.t, heal: e.t });
@@ -91,6 +95,7 @@ export function figures(history: readonly Entry[]): Figures {
     issued,
     acked: ackTimes.length,
     failed,
+    unsure,
     availability: issued === 0 ? 1 : ackTimes.length / issued,
     ackP50: pct(0.5),
     ackP99: pct(0.99),
@@ -114,7 +119,7 @@ export function reportMarkdown(
     '',
     `- faults: ${[...run.faults.values()].reduce((a, b) => a + b, 0)}`,
     `- messages acked (room + DM): ${run.messages}`,
-    `- sends issued ${f.issued}, acked ${f.acked} (${(f.availability * 100).toFixed(1)}%), given up ${f.failed}`,
+    `- sends issued ${f.issued}, acked ${f.acked} (${(f.availability * 100).toFixed(1)}%), given up ${f.failed}, not sure (RECORDS_LOST) ${f.unsure}`,
     `- send ack latency p50 ${f.ackP50} ms, p99 ${f.ackP99} ms (retries across faults included)`,
     `- violations: ${run.violations.length}`,
     '',

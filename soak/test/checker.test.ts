@@ -192,6 +192,42 @@ describe('the history checker', () => {
     expect(kinds(history(...start, ...dm, dmTo('c2'), dmTo('c2')))).toEqual(['dm-duplicate']);
   });
 
+  describe('a send or DM answered RECORDS_LOST (the broker lost its records since its first try)', () => {
+    const unsure = (op: 'send' | 'dm'): Draft => ({
+      c: 'c1',
+      k: 'unsure',
+      n: 1,
+      op,
+      message: 'the broker lost its records since your first attempt',
+    });
+    const sendOp: Draft = { c: 'c1', k: 'op', n: 1, op: 'send', room: 'lobby', text: 'c1#1' };
+    const dmOp = dm[0] as Draft;
+
+    it('may have been stored once, or not at all', () => {
+      expect(check(history(...start, sendOp, unsure('send')))).toEqual([]);
+      expect(check(history(...start, sendOp, msg('c2', 1, 'c1#1'), unsure('send')))).toEqual([]);
+      expect(check(history(...start, dmOp, dmTo('c2'), unsure('dm')))).toEqual([]);
+    });
+
+    it('is named when it was stored twice all the same', () => {
+      const room = check(
+        history(
+          ...start,
+          sendOp,
+          msg('c2', 1, 'c1#1'),
+          unsure('send'),
+          msg('c2', 2, 'c1#1', A, 'second-id'),
+        ),
+      );
+      expect(room.map((v) => v.kind)).toEqual(['stored-twice', 'duplicate']);
+      expect(room[0]?.message).toContain('RECORDS_LOST');
+      const again = { ...dmTo('c2'), seq: 2, id: 'd2' };
+      const dms = check(history(...start, dmOp, dmTo('c2'), unsure('dm'), again));
+      expect(dms.map((v) => v.kind)).toEqual(['dm-duplicate', 'stored-twice']);
+      expect(dms[1]?.message).toContain('RECORDS_LOST');
+    });
+  });
+
   it('names one name held by two online users', () => {
     const twin: Draft = {
       c: 'c3',

@@ -19,6 +19,7 @@ import { Backoff, sleep, type BackoffOptions } from './backoff';
 import type { ClientEvent, ClientEventHandler } from './events';
 import { Outbox } from './outbox';
 import { requestJob, type Call, type Outcome } from './requests';
+import { FirstTry } from './first-try';
 import { ResumeState } from './resume';
 import { dropTransport, openSocket, waitForConnect, type ChatSocket } from './socket';
 
@@ -128,12 +129,19 @@ export class ChatClient {
     return this.outbox.idle();
   }
 
-  /** Sends `text` to the current room; resent with the same `cid` after a fail-over. */
+  /**
+   * Sends `text` to the current room; resent with the same `cid` after a fail-over. Refused
+   * with RECORDS_LOST (not resent) when the broker lost its records since the first try.
+   */
   send(text: string): Promise<Outcome<SendResult>> {
     const cid = `${this.cidPrefix}-${++this.cidCounter}`;
+    const first = new FirstTry();
     return this.request(async (socket, ms) => {
       const room = this.state.room;
-      const ack = await socket.timeout(ms).emitWithAck('send', { text, room, cid });
+      const request = { text, room, cid, ...first.field() };
+      const ack = await first.attempt(this.state.generation, () =>
+        socket.timeout(ms).emitWithAck('send', request),
+      );
       if (ack.ok) this.state.seqs.seen(room, ack.seq, ack.epoch);
       return ack;
     });
@@ -153,11 +161,15 @@ export class ChatClient {
     });
   }
 
-  /** Sends a direct message; resent with the same `cid` after a fail-over, delivered once. */
+  /** Sends a direct message; resent like `send`, delivered once. */
   dm(to: string, text: string): Promise<Outcome<DmResult>> {
     const cid = `${this.cidPrefix}-${++this.cidCounter}`;
+    const first = new FirstTry();
     return this.request(async (socket, ms) => {
-      const ack = await socket.timeout(ms).emitWithAck('dm', { to, text, cid });
+      const request = { to, text, cid, ...first.field() };
+      const ack = await first.attempt(this.state.generation, () =>
+        socket.timeout(ms).emitWithAck('dm', request),
+      );
       // Our own DM is part of the conversation: a reconnect must not have it sent back to us.
       if (ack.ok) this.state.dmGiven(ack);
       return ack;
@@ -288,6 +300,9 @@ export class ChatClient {
     const socket = openSocket(url, () => this.state.handshake(), this.connectTimeoutMs);
     this.socket = socket;
     const live = (): boolean => this.socket === socket;
+    socket.on('generation', ({ generation }) => {
+      if (live()) this.state.generation = generation;
+    });
     socket.on('welcome', (welcome) => {
       if (!live()) return;
       this.waitingFor = undefined;

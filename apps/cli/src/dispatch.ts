@@ -12,6 +12,7 @@ import {
   renderHelp,
   renderHint,
   renderJoined,
+  renderNotSure,
   renderRooms,
   renderSentAfterWait,
   renderWaiting,
@@ -46,11 +47,17 @@ const now = (ok: boolean): Dispatched => ({ quit: false, done: Promise.resolve(o
 
 export function dispatch(command: Command, session: Session): Dispatched {
   const { client, output, style } = session;
-  const settle = <T>(outcome: Promise<Outcome<T>>, onOk?: (value: T) => void): Dispatched => ({
+  const settle = <T>(
+    outcome: Promise<Outcome<T>>,
+    onOk?: (value: T) => void,
+    text?: string,
+  ): Dispatched => ({
     quit: false,
     done: outcome.then((result) => {
-      if (!result.ok) output.write(renderError(result.error, style));
-      else onOk?.(result.value);
+      if (result.ok) onOk?.(result.value);
+      else if (text !== undefined && result.error.code === 'RECORDS_LOST') {
+        output.write(renderNotSure(text, style));
+      } else output.write(renderError(result.error, style));
       return result.ok;
     }),
   });
@@ -70,10 +77,16 @@ export function dispatch(command: Command, session: Session): Dispatched {
       output.write(renderError(command.error, style));
       return now(false);
     case 'say':
-      return settle(watch(client.send(command.text), command.text, session));
+      return settle(
+        watch(client.send(command.text), command.text, session),
+        undefined,
+        command.text,
+      );
     case 'msg':
-      return settle(watch(client.dm(command.to, command.text), command.text, session), (result) =>
-        output.write(renderDmSent(result, command.text, style)),
+      return settle(
+        watch(client.dm(command.to, command.text), command.text, session),
+        (result) => output.write(renderDmSent(result, command.text, style)),
+        command.text,
       );
     case 'join':
       return settle(client.join(command.room), (result) =>

@@ -121,6 +121,19 @@ export function renderWaiting(text: string, style: Style): Line {
   return { stream: 'err', text: style.notice(`… waiting to send: ${sanitize(text)}`) };
 }
 
+/**
+ * A line the server can no longer say it stored (RECORDS_LOST): it lost its records since the
+ * first try. Not resent, so it is never stored twice; the user decides.
+ */
+export function renderNotSure(text: string, style: Style): Line {
+  return {
+    stream: 'err',
+    text: style.error(
+      `! not sure "${sanitize(text)}" was sent: the server lost its records; send it again if it did not arrive`,
+    ),
+  };
+}
+
 /** A line shown as waiting has now been accepted. */
 export function renderSentAfterWait(text: string, style: Style): Line {
   return { stream: 'err', text: style.notice(`… sent: ${sanitize(text)}`) };

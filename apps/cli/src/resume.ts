@@ -26,6 +26,8 @@ export class ResumeState {
   user: UserRef | undefined;
   /** The room we are in: where sends go and what a reconnect rejoins. */
   room: string;
+  /** The broker's data generation, from the latest `welcome` (see FirstTry). */
+  generation: string | undefined;
   private resumeToken: string | undefined;
   /** Last DM seq seen per conversation: a reconnect gets what came after, once. */
   private readonly dms: Record<string, number> = {};
@@ -67,6 +69,7 @@ export class ResumeState {
     this.resumeToken = welcome.resumeToken;
     this.user = welcome.user;
     this.room = welcome.room;
+    this.generation = welcome.generation;
     return again;
   }
 

@@ -31,6 +31,17 @@ function client(options: Omit<ChatClientOptions, 'onEvent'>): {
   return { chat, events };
 }
 
+/** alice connected to `first` of two nodes, failing over to `second`. */
+async function aliceOnTwoNodes() {
+  cluster = new FakeCluster();
+  const first = await cluster.start('first');
+  const second = await cluster.start('second');
+  const { chat, events } = client({ urls: [first.url, second.url], name: 'alice' });
+  void chat.run();
+  await chat.ready;
+  return { first, second, chat, events };
+}
+
 describe('ChatClient', () => {
   it('gives up after giveUpAfterMs without any gateway', async () => {
     cluster = new FakeCluster();
@@ -129,12 +140,7 @@ describe('ChatClient', () => {
 
   // Found by the chaos soak: both showed a message twice after a fail-over.
   it('shows a message seen above a hole once when the resume replays it', async () => {
-    cluster = new FakeCluster();
-    const first = await cluster.start('first');
-    const second = await cluster.start('second');
-    const { chat, events } = client({ urls: [first.url, second.url], name: 'alice' });
-    void chat.run();
-    await chat.ready;
+    const { first, second, chat, events } = await aliceOnTwoNodes();
     const bob = await connectPeer(second.url, { name: 'bob' });
     peers.push(bob);
     first.holdAcks = true; // our own send is stored (seq 1), its ack never comes: a hole
@@ -203,6 +209,24 @@ describe('ChatClient', () => {
     expect(chat.room).toBe('lobby');
     expect(await chat.join('dev')).toMatchObject({ ok: true });
     expect(node.joins).toEqual([{ room: 'lobby' }, { room: 'dev', since: 2 }]);
+  });
+
+  it('stamps a first try with the broker generation it was told while connected', async () => {
+    const { first, second, chat, events } = await aliceOnTwoNodes();
+    // The cluster loses its records while alice stays connected, and says so.
+    cluster.forgetRecords();
+    cluster.tellGeneration();
+    await chat.who(); // answered after the notice, on the same connection
+    first.holdAcks = true; // stored now, in g2, but the ack never comes
+    const sent = chat.send('after the loss');
+    await expect.poll(() => first.sends.length).toBe(1);
+    await first.kill();
+    // The retry names g2, the generation of its first try: it is answered, not refused.
+    await expect(sent).resolves.toMatchObject({ ok: true, value: { seq: 1 } });
+    expect(second.sends).toEqual([
+      expect.objectContaining({ text: 'after the loss', generation: 'g2' }),
+    ]);
+    expect(events.some((e) => e.type === 'welcome' && e.reconnected)).toBe(true);
   });
 
   it('reports a refused direct message without sending it again', async () => {

@@ -72,6 +72,30 @@ describe('fail-over', () => {
     ]);
   }, 20_000);
 
+  it('does not resend a line whose records the cluster lost meanwhile, and says it is not sure it was sent', async () => {
+    const { a, b, bob, alice } = await twoNodes();
+    a.holdAcks = true;
+    alice.write('in flight');
+    await bob.until(() => expect(bob.texts()).toEqual(['in flight']));
+    // Its ack never comes; then the cluster loses its records, and its node dies.
+    cluster.forgetRecords();
+    await a.kill();
+    await alice.waitForLine('Reconnected as alice (id 2, node node-b)');
+    const line =
+      '! not sure "in flight" was sent: the server lost its records; send it again if it did not arrive';
+    await bob.until(() => expect(alice.stderr).toContain(line));
+    // The one retry carried the generation of the first try, and was not stored again.
+    expect(b.sends.slice(1)).toEqual([
+      { text: 'in flight', room: 'lobby', cid: a.sends[0]?.cid, generation: 'g1' },
+    ]);
+    alice.write('after');
+    await bob.until(() => expect(bob.texts()).toEqual(['in flight', 'after']));
+    alice.end();
+    expect(await alice.exited).toBe(1); // a piped line was refused
+    expect(b.sends.slice(1).map((s) => s.text)).toEqual(['in flight', 'after']);
+    expect(cluster.history('lobby').map((m) => m.text)).toEqual(['before', 'in flight', 'after']);
+  }, 20_000);
+
   it('treats a draining node as going away and resumes on the next one', async () => {
     const { a, b, bob, alice } = await twoNodes();
     const started = Date.now();

@@ -209,8 +209,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     isDraining: () => draining,
   };
   const connections = new Connections(ctx);
+  let generation = bus.generation();
   const leases = new NodeLeases(ctx, {
-    onRound: () => connections.retryFailedCloses(),
+    onRound: async () => {
+      await connections.retryFailedCloses();
+      // Sessions stamp their sends' first tries with it (see SendRequest.generation).
+      const now = bus.generation();
+      if (now === undefined || now === generation) return;
+      if (generation !== undefined) connections.tellGeneration(now);
+      generation = now;
+    },
     inGrace: (key) => connections.inGrace(key),
   });
   const slowConsumers = new SlowConsumerGuard(

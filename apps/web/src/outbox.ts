@@ -11,6 +11,12 @@ export interface OutgoingLine {
   text: string;
   room?: string;
   to?: string;
+  /**
+   * The broker generation (`welcome.generation`) of the first attempt whose outcome is unknown;
+   * each retry carries it, so that after the broker lost its records the retry is refused
+   * (RECORDS_LOST) rather than stored twice (see SendRequest.generation).
+   */
+  firstGeneration?: string;
 }
 
 export class Outbox {

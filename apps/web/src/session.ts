@@ -21,6 +21,9 @@ import type { SessionEvent, SessionOptions } from './session-event';
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** Refusals after which nothing was stored (see OutgoingLine.firstGeneration). */
+const NOTHING_STORED: ReadonlySet<string> = new Set(['UNAVAILABLE', 'RATE_LIMITED']);
+
 /** How long an unanswered send waits before it is resent (same `cid`, so stored once). */
 const ACK_TIMEOUT_MS = 15_000;
 /** Retry delay when a retryable refusal gives no `retryInMs`. */
@@ -40,6 +43,8 @@ export class ChatSession {
   private readonly outbox = new Outbox();
   private resumeToken: string | undefined;
   private welcomed = false;
+  /** The broker's data generation, from the latest `welcome` (see OutgoingLine). */
+  private brokerGeneration: string | undefined;
   private room: string;
   /** The room a `join` is moving to, until its `synced` (or refusal). */
   private joining: string | undefined;
@@ -223,10 +228,12 @@ export class ChatSession {
       const reconnected = this.welcomed;
       this.welcomed = true;
       this.resumeToken = welcome.resumeToken;
+      this.brokerGeneration = welcome.generation;
       this.room = welcome.room;
       this.joining = undefined;
       this.onEvent({ type: 'welcome', welcome, reconnected });
     });
+    socket.on('generation', ({ generation }) => (this.brokerGeneration = generation));
     socket.on('message', (message) => this.receive(message));
     socket.on('messages', (messages) => messages.forEach((message) => this.receive(message)));
     socket.on('synced', (synced) => this.synced(synced));
@@ -323,15 +330,21 @@ export class ChatSession {
     const line = this.outbox.take();
     if (line === undefined) return;
     const generation = this.generation;
+    const retryOf = line.firstGeneration;
+    line.firstGeneration ??= this.brokerGeneration;
     const settle = (err: Error | null, ack?: Ack<{ seq?: number; to?: UserRef }>) => {
       if (generation !== this.generation) return;
+      // A refusal that stored nothing: the next attempt is a first attempt again.
+      if (ack?.ok === false && NOTHING_STORED.has(ack.error.code)) line.firstGeneration = retryOf;
       this.settleLine(line, err === null ? ack : undefined);
     };
     const timed = this.socket.timeout(ACK_TIMEOUT_MS);
+    const retry = retryOf === undefined ? {} : { generation: retryOf };
     if (line.kind === 'send') {
-      timed.emit('send', { text: line.text, cid: line.cid, room: line.room ?? this.room }, settle);
+      const room = line.room ?? this.room;
+      timed.emit('send', { text: line.text, cid: line.cid, room, ...retry }, settle);
     } else {
-      timed.emit('dm', { to: line.to ?? '', text: line.text, cid: line.cid }, settle);
+      timed.emit('dm', { to: line.to ?? '', text: line.text, cid: line.cid, ...retry }, settle);
     }
   }
 

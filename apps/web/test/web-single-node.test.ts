@@ -22,8 +22,11 @@ const browser = useBrowser();
 const gateways: GatewayProcess[] = [];
 afterAll(() => stopProcesses(gateways));
 
-async function gateway(env: Record<string, string> = {}): Promise<GatewayProcess> {
-  const started = await spawnGateway({ LOG_LEVEL: 'warn', ...env });
+async function gateway(env: Record<string, string> = {}, port?: number): Promise<GatewayProcess> {
+  const started = await spawnGateway(
+    { LOG_LEVEL: 'warn', ...env },
+    port === undefined ? {} : { port },
+  );
   gateways.push(started);
   return started;
 }
@@ -104,6 +107,43 @@ describe('commands in the composer', () => {
     await say(page, '/join dev');
     await say(page, 'still here');
     await inLog(page, 'dora: still here').filter({ hasNotText: 'sending' }).waitFor();
+  });
+});
+
+describe('a line resent after the cluster lost its records', () => {
+  it('is not resent again: the page says it is not sure the line was sent, and it is stored once', async () => {
+    const first = await gateway({ NODE_ID: 'before' });
+    const alice = await openPage(browser(), first.url);
+    // alice's acks can be lost on the way back (Socket.IO ack frames: `43<id>[...]`).
+    let dropAcks = false;
+    await alice.routeWebSocket(/socket\.io/, (page) => {
+      const server = page.connectToServer();
+      page.onMessage((frame) => server.send(frame));
+      server.onMessage((frame) => {
+        if (!(dropAcks && typeof frame === 'string' && frame.startsWith('43'))) page.send(frame);
+      });
+    });
+    await alice.reload(); // routing applies to pages loaded after it is set
+    const bob = await openPage(browser(), first.url);
+    await join(bob, 'bob', 'dev');
+    await bob.getByRole('status').filter({ hasText: 'node before' }).waitFor();
+    await join(alice, 'alice', 'dev');
+    await see(bob, 'alice joined');
+
+    dropAcks = true;
+    await say(alice, 'maybe');
+    await see(bob, 'alice: maybe');
+    // The node dies with the only record of the line; another takes its place, knowing nothing.
+    await first.crash();
+    dropAcks = false;
+    await gateway({ NODE_ID: 'after' }, first.port);
+    await inLog(alice, 'alice: maybe')
+      .filter({ hasText: '! not sure this was sent: the server lost its records' })
+      .waitFor({ timeout: SEE_MS });
+    await bob.getByRole('status').filter({ hasText: 'node after' }).waitFor({ timeout: SEE_MS });
+    await say(alice, 'after');
+    await see(bob, 'alice: after');
+    expect((await logLines(bob)).filter((line) => line.includes('maybe'))).toHaveLength(1);
   });
 });
 

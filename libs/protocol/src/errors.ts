@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'VERSION_MISMATCH',
   'UNAVAILABLE',
   'OUTCOME_UNKNOWN',
+  'RECORDS_LOST',
   'INTERNAL',
 ] as const;
 
@@ -57,6 +58,8 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   UNAVAILABLE: 'service temporarily unavailable, retry',
   OUTCOME_UNKNOWN:
     'the cluster did not answer in time: this may have been stored; retry only with the same cid',
+  RECORDS_LOST:
+    'the broker lost its records since your first attempt: it may or may not have been stored; nothing was stored now',
   INTERNAL: 'internal error',
 };
 

@@ -51,6 +51,12 @@ export interface Welcome {
   room: string;
   /** Secret to present as `auth.resume` when reconnecting, to any node. */
   resumeToken: string;
+  /**
+   * The broker's data generation as this node knows it: it changes whenever the cluster finds
+   * that Redis lost or rolled back data. A retried `send` or `dm` carries the generation of its
+   * first attempt (`SendRequest.generation`). Optional (added in protocol 1 compatibly).
+   */
+  generation?: string;
 }
 
 export interface ChatMessage {
@@ -172,6 +178,14 @@ export interface SendRequest {
    * repeats the first one's `id` and `seq`.
    */
   cid?: string;
+  /**
+   * On a retry (with its `cid`): the `welcome.generation` the client knew when it first tried
+   * this send and did not learn its outcome; first attempts omit it. A retry whose `cid` has no
+   * record and whose generation is not the broker's current one is refused with RECORDS_LOST
+   * (not retryable, nothing stored): the broker lost its records since, so whether the first
+   * attempt was stored cannot be told. Optional (added in protocol 1 compatibly).
+   */
+  generation?: string;
 }
 export interface SendResult {
   id: string;
@@ -199,6 +213,8 @@ export interface DmRequest {
   text: string;
   /** Like `SendRequest.cid`: a retried DM with the same `cid` is not delivered twice. */
   cid?: string;
+  /** Like `SendRequest.generation`. */
+  generation?: string;
 }
 export interface DmResult {
   id: string;
@@ -344,6 +360,11 @@ export interface ServerToClientEvents {
   synced: (synced: Synced) => void;
   gap: (gap: Gap) => void;
   draining: (draining: Draining) => void;
+  /**
+   * The broker's data generation changed (it lost or rolled back data) while connected: the
+   * `welcome.generation` to use from now on. Added in protocol 1 compatibly.
+   */
+  generation: (notice: { generation: string }) => void;
   /** An event that carried no ack callback was refused. */
   error: (error: ChatError & { event?: string }) => void;
 }

@@ -71,9 +71,12 @@ export function parseSend(payload: unknown): Result<SendRequest> {
   if (!room.ok) return room;
   const cid = optional(payload, 'cid', validateCid);
   if (!cid.ok) return cid;
+  const generation = parseGeneration(payload, cid.value);
+  if (!generation.ok) return generation;
   const request: SendRequest = { text: text.value };
   if (room.value !== undefined) request.room = room.value;
   if (cid.value !== undefined) request.cid = cid.value;
+  if (generation.value !== undefined) request.generation = generation.value;
   return ok(request);
 }
 
@@ -105,9 +108,19 @@ export function parseDm(payload: unknown): Result<DmRequest> {
   if (!text.ok) return text;
   const cid = optional(payload, 'cid', validateCid);
   if (!cid.ok) return cid;
+  const generation = parseGeneration(payload, cid.value);
+  if (!generation.ok) return generation;
   const request: DmRequest = { to: payload.to, text: text.value };
   if (cid.value !== undefined) request.cid = cid.value;
+  if (generation.value !== undefined) request.generation = generation.value;
   return ok(request);
+}
+
+/** A retry's `generation` (see SendRequest.generation): an epoch, and only with a `cid`. */
+function parseGeneration(fields: Fields, cid: string | undefined): Result<string | undefined> {
+  const generation = optional(fields, 'generation', validateEpoch);
+  if (!generation.ok || generation.value === undefined || cid !== undefined) return generation;
+  return bad('generation names a retry: it needs the cid');
 }
 
 /** Most conversations a handshake's `dms` may name. */

@@ -266,3 +266,25 @@ describe('send cid', () => {
     expect(errorCode(parseSend({ text: 'hi', cid: 5 }))).toBe('BAD_REQUEST');
   });
 });
+
+describe('a retry generation', () => {
+  it('keeps the generation of a send or dm retry, only with its cid', () => {
+    expect(parseSend({ text: 'hi', cid: 'c-1', generation: 'g_1-x' })).toEqual({
+      ok: true,
+      value: { text: 'hi', cid: 'c-1', generation: 'g_1-x' },
+    });
+    expect(parseDm({ to: 'bob', text: 'hi', cid: 'c-1', generation: 'g1' })).toEqual({
+      ok: true,
+      value: { to: 'bob', text: 'hi', cid: 'c-1', generation: 'g1' },
+    });
+    expect(errorCode(parseSend({ text: 'hi', generation: 'g1' }))).toBe('BAD_REQUEST');
+    expect(errorCode(parseDm({ to: 'bob', text: 'hi', cid: 'c', generation: '' }))).toBe(
+      'BAD_REQUEST',
+    );
+    expect(errorCode(parseSend({ text: 'hi', cid: 'c', generation: 'a b' }))).toBe('BAD_REQUEST');
+  });
+
+  it('refuses a retry whose records the broker lost for good: not retryable', () => {
+    expect(chatError('RECORDS_LOST')).toMatchObject({ code: 'RECORDS_LOST', retryable: false });
+  });
+});

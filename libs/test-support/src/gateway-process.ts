@@ -35,7 +35,8 @@ export interface GatewayProcess {
 }
 
 /**
- * Starts `apps/gateway/src/main.ts` on a free port with `env` on top of this process' env and
+ * Starts `apps/gateway/src/main.ts` on a free port (or `port`: a node restarted where its
+ * clients will look for it) with `env` on top of this process' env and
  * test defaults (loopback, `info` logs, a rate limit no test meets). PORT is always the chosen
  * port; NODE_ID defaults to `proc-<port>`. Resolves once /readyz answers 200 (for a Redis
  * gateway: connected, its canary seen), or with `until: 'serving'` once /healthz does (for a
@@ -44,9 +45,9 @@ export interface GatewayProcess {
  */
 export async function spawnGateway(
   env: Record<string, string> = {},
-  { until = 'ready' }: { until?: 'ready' | 'serving' } = {},
+  { until = 'ready', port: fixed }: { until?: 'ready' | 'serving'; port?: number } = {},
 ): Promise<GatewayProcess> {
-  const port = await freePort();
+  const port = fixed ?? (await freePort());
   const nodeId = env.NODE_ID ?? `proc-${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: ROOT,

@@ -1,4 +1,4 @@
-import type { HistoryModel } from './model';
+import { unsureNote, type HistoryModel } from './model';
 import type { Violation } from './violation';
 
 /**
@@ -38,10 +38,11 @@ export function checkDms(model: HistoryModel): Violation[] {
     const position = `${entry.conversation} seq ${entry.seq}`;
     const before = positionOf.get(entry.text);
     if (before !== undefined && before !== position) {
-      add('stored-twice', `DM '${entry.text}' is at ${before} and at ${position}`, [
-        entry.c,
-        sender,
-      ]);
+      add(
+        'stored-twice',
+        `DM '${entry.text}' is at ${before} and at ${position}${unsureNote(sent)}`,
+        [entry.c, sender],
+      );
     }
     positionOf.set(entry.text, before ?? position);
   });

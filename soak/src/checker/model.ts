@@ -10,6 +10,8 @@ export interface SentMessage {
   /** Index of the op entry. */
   at: number;
   ack?: { seq: number; id: string; epoch?: string; at: number; t: number };
+  /** Answered RECORDS_LOST: never acked; it may appear, once. */
+  unsure?: true;
 }
 
 export interface SentDm {
@@ -19,6 +21,8 @@ export interface SentDm {
   text: string;
   at: number;
   acked: boolean;
+  /** Answered RECORDS_LOST (see SentMessage.unsure). */
+  unsure?: true;
 }
 
 /**
@@ -30,6 +34,8 @@ export class HistoryModel {
   /** `<client>#<n>` -> the send that request made. */
   readonly sendByOp = new Map<string, SentMessage>();
   readonly dms = new Map<string, SentDm>();
+  /** `<client>#<n>` -> the DM that request made. */
+  private readonly dmByOp = new Map<string, SentDm>();
   /** user id -> the client that was welcomed with it. */
   readonly clientOf = new Map<number, string>();
   /** client -> every user id it was welcomed with. */
@@ -53,8 +59,11 @@ export class HistoryModel {
       }
       if (entry.k === 'op' && entry.op === 'dm' && entry.text !== undefined) {
         const dm = { c: entry.c, n: entry.n, to: entry.to ?? '', text: entry.text, at };
-        this.dms.set(entry.text, { ...dm, acked: false });
+        const sent = { ...dm, acked: false };
+        this.dms.set(entry.text, sent);
+        this.dmByOp.set(`${entry.c}#${entry.n}`, sent);
       }
+      if (entry.k === 'unsure') this.unsure(entry.c, entry.n, entry.op);
       if (entry.k === 'ok' && entry.op === 'send') {
         const sent = pending.get(`${entry.c}#${entry.n}`);
         if (sent !== undefined && entry.seq !== undefined && entry.id !== undefined) {
@@ -63,6 +72,11 @@ export class HistoryModel {
         }
       }
     });
+  }
+
+  private unsure(c: string, n: number, op: string): void {
+    const sent = op === 'send' ? this.sendByOp.get(`${c}#${n}`) : this.dmByOp.get(`${c}#${n}`);
+    if (sent !== undefined) sent.unsure = true;
   }
 
   private welcomed(c: string, user: User): void {
@@ -76,4 +90,9 @@ export class HistoryModel {
   is(c: string, user: User): boolean {
     return this.idsOf.get(c)?.has(user.id) === true;
   }
+}
+
+/** What a `stored-twice` adds for a send its sender was told RECORDS_LOST about. */
+export function unsureNote(sent: { unsure?: true }): string {
+  return sent.unsure === true ? ' (a retry was answered RECORDS_LOST: it may be stored once)' : '';
 }

@@ -1,5 +1,5 @@
 import type { Entry } from '../history';
-import type { HistoryModel, SentMessage } from './model';
+import { unsureNote, type HistoryModel, type SentMessage } from './model';
 import type { Violation } from './violation';
 
 /** One client's view of one room: what it was given, and what it was told it lost. */
@@ -166,7 +166,7 @@ export function checkRooms(model: HistoryModel): Violation[] {
     if (sent.ack.epoch !== undefined) v.epoch = sent.ack.epoch;
     const { conflict, twice } = place(sent.room, v.epoch, sent.ack.seq, sent.ack.id, sent.text);
     if (conflict !== undefined) add('position-conflict', conflict, [entry.c]);
-    if (twice !== undefined) add('stored-twice', twice, [entry.c]);
+    if (twice !== undefined) add('stored-twice', twice + unsureNote(sent), [entry.c]);
     const key = `${entry.c}\u0000${sent.room}\u0000${v.epoch ?? '?'}`;
     const previous = lastSeqOfSender.get(key);
     if (previous !== undefined && sent.ack.seq <= previous) {
@@ -212,7 +212,7 @@ export function checkRooms(model: HistoryModel): Violation[] {
     const v = view(entry.c, entry.room);
     const { conflict, twice } = place(entry.room, v.epoch, entry.seq, entry.id, entry.text);
     if (conflict !== undefined) add('position-conflict', conflict, [entry.c, sent.c]);
-    if (twice !== undefined) add('stored-twice', twice, [entry.c, sent.c]);
+    if (twice !== undefined) add('stored-twice', twice + unsureNote(sent), [entry.c, sent.c]);
     if (v.texts.has(entry.text)) {
       add('duplicate', `${entry.c} got '${entry.text}' twice (now at seq ${entry.seq})`, [
         entry.c,

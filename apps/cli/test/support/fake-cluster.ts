@@ -68,6 +68,8 @@ export class FakeCluster {
   private readonly resume = new Map<string, UserRef>();
   private readonly rooms = new Map<string, ChatMessage[]>();
   private readonly cids = new Map<string, { id: string; seq: number }>();
+  /** The broker's data generation, in every `welcome`. */
+  private generation = 'g1';
 
   /** Starts a node on `port` (default: any free one), sharing the cluster's state. */
   async start(id: string, port = 0): Promise<FakeNode> {
@@ -90,6 +92,17 @@ export class FakeCluster {
 
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.kill()));
+  }
+
+  /** The shared state loses its `cid` records, as Redis losing its data: a new generation. */
+  forgetRecords(): void {
+    this.cids.clear();
+    this.generation = `g${Number(this.generation.slice(1)) + 1}`;
+  }
+
+  /** Every node tells its connected clients the current generation (protocol `generation`). */
+  tellGeneration(): void {
+    for (const io of this.servers) io.emit('generation', { generation: this.generation });
   }
 
   /** Messages stored in `room`, in seq order. */
@@ -192,6 +205,7 @@ export class FakeCluster {
       node: node.id,
       room: socket.data.room,
       resumeToken: token,
+      generation: this.generation,
     });
     this.enter(socket, socket.data.since);
     for (const dm of node.catchUp) socket.emit('dm', { ...dm, offline: true });
@@ -211,6 +225,10 @@ export class FakeCluster {
       }
       const key = `${user.id}:${req.value.cid ?? Math.random()}`;
       let stored = this.cids.get(key);
+      const { generation } = req.value;
+      if (stored === undefined && generation !== undefined && generation !== this.generation) {
+        return ack({ ok: false, error: chatError('RECORDS_LOST') });
+      }
       if (stored === undefined) {
         const messages = this.history(room);
         const seq = (messages.at(-1)?.seq ?? 0) + 1;

@@ -29,7 +29,12 @@ export type AppendOutcome =
   | { status: 'duplicate'; id: string; seq: number }
   | { status: 'rate-limited' }
   /** The room has no stored log and `maxRooms` rooms have one: nothing was stored. */
-  | { status: 'rooms-full' };
+  | { status: 'rooms-full' }
+  /**
+   * A retry (`firstGeneration`) from before the broker lost its records, whose `cid` has no
+   * record: it may or may not have been stored then; nothing was stored now.
+   */
+  | { status: 'unsure' };
 
 export type PublishOutcome =
   | { status: 'published'; receivers: number }
@@ -81,6 +86,11 @@ export interface AppendOptions {
    * position is ever given to two messages. @default 0
    */
   floor?: number;
+  /**
+   * A retry's first attempt's broker generation (SendRequest.generation). When it is not the
+   * current one, the send is answered from its `cid` record alone, never stored ('unsure').
+   */
+  firstGeneration?: string;
 }
 
 /** A snapshot of a room's stored history. */
@@ -117,6 +127,11 @@ export interface Bus {
   unsubscribe(topic: Topic): Promise<void>;
   /** Publishes without storing; `receivers` is how many nodes got it. */
   publish(topic: Topic, envelope: Envelope, options?: PublishOptions): Promise<PublishOutcome>;
+  /**
+   * The broker's data generation as this node knows it (changes when the broker lost or rolled
+   * back data; see Welcome.generation); undefined before the node's first check-in.
+   */
+  generation(): string | undefined;
   /** Stores a room message, assigning its seq, and publishes it to the room topic. */
   append(draft: MessageDraft, options?: AppendOptions): Promise<AppendOutcome>;
   /**

@@ -52,12 +52,16 @@ export interface DmAppendOptions {
   /** Client retry id, unique per sender: a second append with it is a no-op. */
   cid?: string;
   limit?: RateLimit;
+  /** See AppendOptions.firstGeneration. */
+  firstGeneration?: string;
 }
 
 export type DmAppendOutcome =
   | { status: 'stored'; seq: number }
   | { status: 'duplicate'; id: string; seq: number }
-  | { status: 'rate-limited' };
+  | { status: 'rate-limited' }
+  /** See AppendOutcome 'unsure'. */
+  | { status: 'unsure' };
 
 export interface DmPage {
   messages: DmEnvelope[];

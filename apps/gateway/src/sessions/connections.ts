@@ -115,6 +115,12 @@ export class Connections {
     await Promise.all(pending.map(({ close }) => close()));
   }
 
+  /** Tells every local session the broker's new data generation (protocol `generation`). */
+  tellGeneration(generation: string): void {
+    for (const session of this.ctx.registry.all())
+      session.socket.emit('generation', { generation });
+  }
+
   /** Retries the cluster-wide close of sessions whose close failed while Redis was away. */
   async retryFailedCloses(): Promise<void> {
     const failed = this.failed;
@@ -151,12 +157,14 @@ export class Connections {
           ctx.config.resumeTtlMs,
         );
       });
+      const generation = ctx.bus.generation();
       session.socket.emit('welcome', {
         v: PROTOCOL_VERSION,
         user: session.user,
         node: ctx.nodeId,
         room: room ?? DEFAULT_ROOM,
         resumeToken: session.resumeToken,
+        ...(generation === undefined ? {} : { generation }),
       });
       ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
       await joinRoom(ctx, session, room ?? DEFAULT_ROOM, since, 'handshake', epoch);

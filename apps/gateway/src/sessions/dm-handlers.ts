@@ -63,6 +63,7 @@ export const dm: Handler<DmResult> = async (ctx, session, payload) => {
       {
         limit: userRateLimit(ctx, session.user),
         ...(request.cid === undefined ? {} : { cid: request.cid }),
+        ...(request.generation === undefined ? {} : { firstGeneration: request.generation }),
       },
     )
     .catch((error: unknown) =>
@@ -75,6 +76,8 @@ export const dm: Handler<DmResult> = async (ctx, session, payload) => {
       return { id: outcome.id, to, conversation, seq: outcome.seq };
     case 'stored':
       return { id, to, conversation, seq: outcome.seq };
+    case 'unsure':
+      throw clientError('RECORDS_LOST');
   }
 };
 

@@ -67,6 +67,7 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
         // This node is subscribed to the room: its delivered seq is a floor no broker reset
         // can take the room's counter below.
         floor: ctx.relay.delivered(room),
+        ...(request.generation === undefined ? {} : { firstGeneration: request.generation }),
       },
     )
     .catch((error: unknown) =>
@@ -83,6 +84,8 @@ const send: Handler<SendResult> = async (ctx, session, payload) => {
       throw clientError('RATE_LIMITED');
     case 'rooms-full':
       throw clientError('RATE_LIMITED', 'no more rooms can keep history now; use an existing room');
+    case 'unsure':
+      throw clientError('RECORDS_LOST');
   }
 };
 

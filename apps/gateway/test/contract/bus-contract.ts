@@ -146,6 +146,31 @@ export function busContract(
       ]);
     });
 
+    it('answers a retry from another broker generation from its cid record alone, storing nothing', async () => {
+      const { nodes } = await fixture();
+      const room = `r${++counter}`;
+      await nodes[0].append(draft(room, 'kept'), { cid: 'c1' });
+      const older = { firstGeneration: 'older' };
+      expect(await nodes[1].append(draft(room, 'kept'), { cid: 'c1', ...older })).toEqual({
+        status: 'duplicate',
+        id: expect.any(String),
+        seq: 1,
+      });
+      expect(await nodes[1].append(draft(room, 'gone'), { cid: 'c2', ...older })).toEqual({
+        status: 'unsure',
+      });
+      const current = nodes[1].generation();
+      const now = current === undefined ? {} : { firstGeneration: current };
+      expect(await nodes[1].append(draft(room, 'new'), { cid: 'c3', ...now })).toMatchObject({
+        status: 'stored',
+        seq: 2,
+      });
+      expect((await nodes[0].latest(room, 10)).messages.map((m) => m.text)).toEqual([
+        'kept',
+        'new',
+      ]);
+    });
+
     it('publishes at most once per dedupe key, across nodes', async () => {
       const { nodes } = await fixture();
       const [a, b] = nodes;

@@ -123,6 +123,22 @@ export function dmStoreContract(
       expect((await store.page(first.conversation, 0, 10)).head).toBe(1);
     });
 
+    it('answers a retry from another broker generation from its cid record alone, storing nothing', async () => {
+      const { store } = await open({ limit: 100, ttlMs: 60_000 });
+      const first = draft('kept');
+      await store.append(first, { cid: 'c1' });
+      const older = { firstGeneration: 'older' };
+      expect(await store.append(draft('kept'), { cid: 'c1', ...older })).toEqual({
+        status: 'duplicate',
+        id: first.id,
+        seq: 1,
+      });
+      expect(await store.append(draft('gone'), { cid: 'c2', ...older })).toEqual({
+        status: 'unsure',
+      });
+      expect((await store.page(first.conversation, 0, 10)).head).toBe(1);
+    });
+
     it('keeps the newest `limit` messages; the page says where the conversation now starts', async () => {
       const { store } = await open({ limit: 3, ttlMs: 60_000 });
       for (let i = 1; i <= 5; i++) await store.append(dmDraft(`m${i}`), {});

@@ -1,4 +1,4 @@
-import type { ChatMessage, SendResult } from '@chat/protocol';
+import type { Ack, ChatMessage, HistoryResult, SendResult } from '@chat/protocol';
 import { adminClient, useRedis } from '@chat/test-support';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,10 +27,15 @@ afterEach(async () => {
 });
 
 /** A user's connection, retried while the cluster refuses it (UNAVAILABLE: nothing stored). */
-async function connectRetrying(url: string, name: string, room: string): Promise<TestClient> {
+async function connectRetrying(
+  url: string,
+  name: string,
+  room: string,
+  resume?: string,
+): Promise<TestClient> {
   let client: TestClient | undefined;
   await eventually(async () => {
-    client = await connect(url, { name, room });
+    client = await connect(url, { name, room, ...(resume === undefined ? {} : { resume }) });
   }, 15_000);
   if (client === undefined) throw new Error(`${name} never connected`);
   clients.push(client);
@@ -66,6 +71,16 @@ async function carolResumesAndSends(
   if (back === undefined) throw new Error('carol never came back');
   clients.push(back);
   return sendRetrying(back, 'c1');
+}
+
+/** A request retried while refused with UNAVAILABLE (nothing stored); resolves to the answer. */
+async function answered(client: TestClient, event: 'send' | 'dm', payload: object) {
+  let ack: Ack<object> | undefined;
+  await eventually(async () => {
+    ack = await client.request(event, payload);
+    expect(ack).not.toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+  }, 15_000);
+  return ack;
 }
 
 describe('writes right after Redis lost its data, before the nodes checked in', () => {
@@ -225,5 +240,76 @@ describe('writes right after Redis lost its data, before the nodes checked in', 
     // (epoch, 6) again would give dave's a6 place to c1.
     expect(sent.epoch).toEqual(expect.any(String));
     expect(sent.epoch).not.toBe(epoch);
+  }, 60_000);
+});
+
+describe('a retry from before Redis lost its records, whose first attempt nobody alive saw', () => {
+  it('is refused with RECORDS_LOST and not stored again: a room message and a DM', async () => {
+    nodes = await redisCluster(redis.url, 2, ENV);
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    admin = adminClient(redis.url);
+    // alice and carol are alone on n0, in a room n1 does not follow; bob is on n1 elsewhere.
+    const alice = await connectRetrying(n0.url, 'alice', 'attic');
+    const carol = await connectRetrying(n0.url, 'carol', 'cellar');
+    const bob = await connectRetrying(n1.url, 'bob', 'lobby');
+    const told: string[] = [];
+    bob.socket.on('generation', ({ generation }) => told.push(generation));
+    const first = alice.welcome.generation;
+    expect(first).toEqual(expect.any(String));
+    // Both stored; say their acks never reached alice.
+    await alice.send('hello', { cid: 'c-1' });
+    await expect(alice.request('dm', { to: 'carol', text: 'psst', cid: 'c-2' })).resolves.toEqual(
+      expect.objectContaining({ ok: true }),
+    );
+
+    // n0 goes with its memory of both sends, then Redis forgets everything.
+    await n0.gateway.close();
+    nodes.splice(0, 1);
+    await admin.flushall();
+    const back = await connectRetrying(n1.url, 'alice', 'attic', alice.welcome.resumeToken);
+    const carolBack = await connectRetrying(n1.url, 'carol', 'cellar', carol.welcome.resumeToken);
+    expect(back.welcome.user).toEqual(alice.welcome.user);
+
+    // The retries, with the generation of their first attempt: nothing can vouch for them.
+    const retry = { text: 'hello', cid: 'c-1', generation: first };
+    const refused = { ok: false, error: { code: 'RECORDS_LOST', retryable: false } };
+    expect(await answered(back, 'send', retry)).toMatchObject(refused);
+    expect(
+      await answered(back, 'dm', { to: 'carol', text: 'psst', cid: 'c-2', generation: first }),
+    ).toMatchObject(refused);
+    // Only what was sent after: 'hello' was not stored a second time.
+    expect(await answered(back, 'send', { text: 'after', cid: 'c-3' })).toMatchObject({ ok: true });
+    const reader = await connectRetrying(n1.url, 'dave', 'attic');
+    expect(reader.welcome.generation).not.toBe(first);
+    // bob, connected through it all, was told the new generation once.
+    await eventually(() => expect(told).toEqual([reader.welcome.generation]));
+    expect(texts(reader)).toEqual(['after']);
+    expect(await answered(back, 'dm', { to: 'carol', text: 'later', cid: 'c-4' })).toMatchObject({
+      ok: true,
+    });
+    const history = (await carolBack.request('history', { with: 'alice' })) as Ack<HistoryResult>;
+    expect(history.ok && history.messages.map((m) => m.text)).toEqual(['later']);
+  }, 60_000);
+
+  it('a retry of the current generation, or with a surviving record, is answered as before', async () => {
+    nodes = await redisCluster(redis.url, 1, ENV);
+    const alice = await connectRetrying(at(nodes, 0).url, 'alice', 'attic');
+    const generation = alice.welcome.generation;
+    const sent = await alice.send('hello', { cid: 'c-1' });
+    // A retry that finds its record: the first ack again.
+    expect(await answered(alice, 'send', { text: 'hello', cid: 'c-1', generation })).toMatchObject({
+      ok: true,
+      id: sent.id,
+      seq: sent.seq,
+    });
+    // Its record kept, the broker's generation another: still the first ack.
+    expect(
+      await answered(alice, 'send', { text: 'hello', cid: 'c-1', generation: 'older' }),
+    ).toMatchObject({ ok: true, id: sent.id, seq: sent.seq });
+    // A first attempt in this generation with no record is stored.
+    expect(await answered(alice, 'send', { text: 'new', cid: 'c-2', generation })).toMatchObject({
+      ok: true,
+      seq: sent.seq + 1,
+    });
   }, 60_000);
 });

@@ -155,6 +155,12 @@ export class ChatView {
       case 'acked':
         return log.acked(event.line.cid);
       case 'line-refused':
+        if (event.error.code === 'RECORDS_LOST') {
+          return log.refused(
+            event.line.cid,
+            `! not sure this was sent: the server lost its records; send it again if it did not arrive`,
+          );
+        }
         return log.refused(event.line.cid, errorText(event.error));
       case 'members':
         this.sidebar.members(event.members, this.me);

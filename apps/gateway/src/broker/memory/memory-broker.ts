@@ -45,6 +45,11 @@ export class MemoryBroker {
   private readonly rooms = new Map<string, RoomLog>();
   private readonly cids = new Map<string, { id: string; seq: number; expires: number }>();
   private readonly buckets = new Map<string, Bucket>();
+  /**
+   * The broker's data generation: it never loses data while it lives, so one for its life; a
+   * retry from another generation comes from before this process (see AppendOptions).
+   */
+  readonly generation = newEpoch();
 
   private readonly storage: RoomStorage;
 
@@ -125,6 +130,11 @@ export class MemoryBroker {
     return allowed;
   }
 
+  /** A retry from another generation than this broker's, whose `cid` it has no record of. */
+  unsure(firstGeneration: string | undefined): boolean {
+    return firstGeneration !== undefined && firstGeneration !== this.generation;
+  }
+
   append(draft: MessageDraft, options: AppendOptions): AppendOutcome {
     const now = this.now();
     const cidKey = options.cid === undefined ? undefined : `${draft.from.id}:${options.cid}`;
@@ -133,6 +143,7 @@ export class MemoryBroker {
       if (previous && previous.expires > now) {
         return { status: 'duplicate', id: previous.id, seq: previous.seq };
       }
+      if (this.unsure(options.firstGeneration)) return { status: 'unsure' };
     }
     const limits = [options.limit, options.addressLimit].filter(
       (l): l is RateLimit => l !== undefined,

@@ -18,6 +18,10 @@ export class MemoryBus implements Bus, MemorySubscriber {
 
   constructor(readonly broker: MemoryBroker) {}
 
+  generation(): string {
+    return this.broker.generation;
+  }
+
   setHandler(handler: BusHandler): void {
     this.handler = handler;
   }

@@ -51,6 +51,9 @@ export class MemoryDms implements DmStore {
     if (previous && previous.expires > now) {
       return { status: 'duplicate', id: previous.id, seq: previous.seq };
     }
+    if (cidKey !== undefined && this.broker.unsure(options.firstGeneration)) {
+      return { status: 'unsure' };
+    }
     if (options.limit && !this.broker.take(options.limit)) return { status: 'rate-limited' };
     let conversation = this.live(draft.conversation);
     if (!conversation) {

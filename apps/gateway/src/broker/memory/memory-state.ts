@@ -11,7 +11,6 @@ import type {
   SessionRef,
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
-import { newEpoch } from '../epoch';
 import { announcement, DEFAULT_QUIET_ABOVE, joinedNotice, leftNotice } from '../quiet-rooms';
 import type { MemoryBroker } from './memory-broker';
 import { MAX_RESUME_KEYS } from '../resume-keys';
@@ -47,8 +46,6 @@ export class MemoryState implements ClusterState {
   /** room → user id → { user, sessions } */
   private readonly roomUsers = new Map<string, Map<number, { user: UserRef; sessions: number }>>();
   private readonly nodes = new Map<string, NodeEntry>();
-  /** The embedded broker never loses its data: one epoch for its life. */
-  private readonly epoch = newEpoch();
   private readonly marks = new Map<string, Lease<string>>();
 
   /** @param quietAbove see quiet-rooms.ts */
@@ -80,7 +77,7 @@ export class MemoryState implements ClusterState {
   async checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
     const previousMark = this.live(this.marks, nodeId);
     this.marks.set(nodeId, { value: mark, expires: this.now() + ttlMs });
-    return { epoch: this.epoch, previousMark };
+    return { epoch: this.broker.generation, previousMark };
   }
 
   async subjectUserId(subject: string): Promise<number> {

@@ -26,6 +26,11 @@ export class BrokerFence {
   /** The mark it wrote at its last check-in ('' before the first: nothing is fenced by it). */
   mark = '';
   /**
+   * The broker's data generation (the cluster epoch) its last check-in found, set in the same
+   * step as `mark` ('' before the first check-in). A fenced write that passes knows it is current.
+   */
+  generation = '';
+  /**
    * Why the broker may have lost writes this node has not checked in since, without its marks
    * showing it (see suspect); undefined when there is no such doubt.
    */
@@ -64,6 +69,15 @@ export class BrokerFence {
   /** Called when a write found this node's mark gone: the node should check in now. */
   onForgot(listener: () => void): void {
     this.listener = listener;
+  }
+
+  /**
+   * Whether a retry whose first attempt was in `firstGeneration` cannot be stored: the broker
+   * lost its records since (or this node has not checked in yet), so a `cid` with no record does
+   * not tell whether that attempt was stored (see SendRequest.generation).
+   */
+  unsure(firstGeneration: string | undefined): boolean {
+    return firstGeneration !== undefined && firstGeneration !== this.generation;
   }
 
   /** A fenced write was refused: nothing was stored. Throws what the client is told. */

@@ -29,6 +29,7 @@ import { sendOnceArgv } from './scripts/fragments';
 import { RANGE_PAGE } from './scripts/room-page';
 import { ADMIT_ROOM } from './scripts/cluster';
 import { SentCids } from './sent-cids';
+import { answerUnsureRetry } from './unsure-retry';
 import { takeTokens } from './tokens';
 
 /** The readiness write probe's key expires on its own after this long. */
@@ -69,6 +70,10 @@ export class RedisBus implements Bus {
       up: () => this.handler?.resumed(),
       down: (reason) => this.handler?.down(reason),
     });
+  }
+
+  generation(): string | undefined {
+    return this.redis.fence.generation || undefined;
   }
 
   setHandler(handler: BusHandler): void {
@@ -137,6 +142,10 @@ export class RedisBus implements Bus {
     const { names } = this.redis;
     const { cid, limit, addressLimit, floor = 0 } = options;
     this.redis.fence.guard();
+    if (cid !== undefined && this.redis.fence.unsure(options.firstGeneration)) {
+      const key = names.sendCid(draft.room, draft.from.id, cid);
+      return answerUnsureRetry(this.redis, key, this.sent.get(key));
+    }
     const limits = [limit, addressLimit].filter((l): l is RateLimit => l !== undefined);
     if (!this.budget.take(limits)) return { status: 'rate-limited' };
     const { sharded } = this.redis;

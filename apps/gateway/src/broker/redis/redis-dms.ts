@@ -17,6 +17,7 @@ import { DM_APPEND, DM_MARK, DM_RAISE } from './scripts/dm-log';
 import { DM_TOUCH } from './scripts/cluster';
 import { LocalBudget } from '../local-budget';
 import { takeTokens } from './tokens';
+import { answerUnsureRetry } from './unsure-retry';
 
 type StreamEntry = [string, string[]];
 
@@ -44,6 +45,10 @@ export class RedisDms implements DmStore {
   async append(draft: DmDraft, options: DmAppendOptions): Promise<DmAppendOutcome> {
     const { names, sharded } = this.redis;
     const { cid, limit } = options;
+    this.redis.fence.guard();
+    if (cid !== undefined && this.redis.fence.unsure(options.firstGeneration)) {
+      return answerUnsureRetry(this.redis, names.dmCid(draft.conversation, draft.from.id, cid));
+    }
     if (sharded && limit) {
       if (!this.budget.take([limit]) || !(await takeTokens(this.redis, [limit], this.budget))) {
         return { status: 'rate-limited' };

@@ -32,6 +32,12 @@ export class SentCids {
     this.compact();
   }
 
+  /** The value of the record held for `key`, while Redis would still keep it. */
+  get(key: string): string | undefined {
+    const record = this.held.get(key);
+    return record !== undefined && record.expires > this.now() ? record.value : undefined;
+  }
+
   /** The records Redis still keeps, each with the time it has left. */
   live(): { key: string; value: string; ttlMs: number }[] {
     const now = this.now();

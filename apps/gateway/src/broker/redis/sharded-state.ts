@@ -51,6 +51,7 @@ export class BrokerCheckIn {
     if (fence.mark === '' && settle !== undefined) fence.firstCheckIn(settle.settleMs);
     fence.node = nodeId;
     fence.mark = mark;
+    fence.generation = found.epoch;
     // Handled as a loss found by this check-in (a newer suspicion waits for the next one).
     if (fence.suspicion === suspicion) fence.suspicion = undefined;
     const identity = suspicion === undefined ? found : { ...found, suspected: suspicion };
