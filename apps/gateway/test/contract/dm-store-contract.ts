@@ -125,15 +125,15 @@ export function dmStoreContract(
 
     it('answers a retry from another broker generation from its cid record alone, storing nothing', async () => {
       const { store } = await open({ limit: 100, ttlMs: 60_000 });
-      const first = draft('kept');
+      const first = dmDraft('kept');
       await store.append(first, { cid: 'c1' });
       const older = { firstGeneration: 'older' };
-      expect(await store.append(draft('kept'), { cid: 'c1', ...older })).toEqual({
+      expect(await store.append(dmDraft('kept'), { cid: 'c1', ...older })).toEqual({
         status: 'duplicate',
         id: first.id,
         seq: 1,
       });
-      expect(await store.append(draft('gone'), { cid: 'c2', ...older })).toEqual({
+      expect(await store.append(dmDraft('gone'), { cid: 'c2', ...older })).toEqual({
         status: 'unsure',
       });
       expect((await store.page(first.conversation, 0, 10)).head).toBe(1);

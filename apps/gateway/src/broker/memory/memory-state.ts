@@ -71,7 +71,7 @@ export class MemoryState implements ClusterState {
   }
 
   async lossWitnessed(): Promise<string> {
-    return this.epoch;
+    return this.broker.generation;
   }
 
   async checkIn(nodeId: string, mark: string, ttlMs: number): Promise<BrokerIdentity> {
