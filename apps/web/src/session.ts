@@ -332,7 +332,7 @@ export class ChatSession {
     const generation = this.generation;
     const retryOf = line.firstGeneration;
     line.firstGeneration ??= this.brokerGeneration;
-    const settle = (err: Error | null, ack?: Ack<{ seq?: number; to?: UserRef }>) => {
+    const settle = (err: Error | null, ack?: Ack<{ seq?: number; epoch?: string; to?: UserRef }>) => {
       if (generation !== this.generation) return;
       // A refusal that stored nothing: the next attempt is a first attempt again.
       if (ack?.ok === false && NOTHING_STORED.has(ack.error.code)) line.firstGeneration = retryOf;
@@ -350,7 +350,7 @@ export class ChatSession {
 
   private settleLine(
     line: OutgoingLine,
-    ack: Ack<{ seq?: number; to?: UserRef }> | undefined,
+    ack: Ack<{ seq?: number; epoch?: string; to?: UserRef }> | undefined,
   ): void {
     if (ack === undefined || (!ack.ok && ack.error.retryable)) {
       // No answer in time, or a retryable refusal: the same cid again later is stored once.
@@ -363,7 +363,7 @@ export class ChatSession {
     if (line.kind === 'dm') this.conversations();
     if (ack.ok) {
       if (line.kind === 'send' && line.room !== undefined && ack.seq !== undefined) {
-        this.seqs.seen(line.room, ack.seq);
+        this.seqs.seen(line.room, ack.seq, ack.epoch);
       }
       this.onEvent(
         ack.to === undefined ? { type: 'acked', line } : { type: 'acked', line, to: ack.to },

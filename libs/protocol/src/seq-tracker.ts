@@ -55,10 +55,20 @@ class RoomWatermark {
   }
 }
 
+/** Acked seqs kept per room while their epoch's `synced` has not come (see SeqTracker.ahead). */
+const MAX_AHEAD = 1_000;
+
 export class SeqTracker {
   private readonly rooms = new Map<string, RoomWatermark>();
   /** Each room log's epoch as last told (`synced`, a send's ack): seqs count within it. */
   private readonly epochs = new Map<string, string>();
+  /**
+   * Seqs of our own acked sends in a newer epoch than the room's `synced` told us: the ack of
+   * the first message of a renewed log can come before the `synced` that announces the renewal
+   * (their paths differ). They count once that `synced` comes; counted at once they would be
+   * wiped by it, and the watermark would stall below them for good.
+   */
+  private readonly ahead = new Map<string, { epoch: string; seqs: number[] }>();
 
   private room(room: string): RoomWatermark {
     let watermark = this.rooms.get(room);
@@ -80,12 +90,25 @@ export class SeqTracker {
       this.rooms.delete(room);
     }
     if (epoch !== undefined) this.epochs.set(room, epoch);
-    this.room(room).start(seq);
+    const watermark = this.room(room);
+    watermark.start(seq);
+    const ahead = this.ahead.get(room);
+    if (ahead !== undefined && ahead.epoch === this.epochs.get(room)) {
+      for (const s of ahead.seqs) watermark.mark(s, s);
+      this.ahead.delete(room);
+    }
   }
 
   /** A delivered message, or the ack of our own send (which names the log's epoch). */
   seen(room: string, seq: number, epoch?: string): void {
-    if (epoch !== undefined && !this.epochs.has(room)) this.epochs.set(room, epoch);
+    const known = this.epochs.get(room);
+    if (epoch !== undefined && known !== undefined && epoch !== known) {
+      const ahead = this.ahead.get(room);
+      if (ahead?.epoch !== epoch) this.ahead.set(room, { epoch, seqs: [seq] });
+      else if (ahead.seqs.length < MAX_AHEAD) ahead.seqs.push(seq);
+      return;
+    }
+    if (epoch !== undefined && known === undefined) this.epochs.set(room, epoch);
     this.room(room).mark(seq, seq);
   }
 

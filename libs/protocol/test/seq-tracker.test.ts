@@ -125,6 +125,17 @@ describe('SeqTracker', () => {
     seqs.seen('dev', 1, 'e3');
     expect(seqs.epoch('dev')).toBe('e3');
   });
+
+  it('counts the ack of the first message of a renewed log that came before the synced announcing it', () => {
+    const seqs = new SeqTracker();
+    seqs.synced('lobby', 66, false, 'e1');
+    // Our send is the first of the log's new epoch: its ack (e2, 58) beats the renewal notice.
+    seqs.seen('lobby', 58, 'e2');
+    expect([seqs.since('lobby'), seqs.epoch('lobby')]).toEqual([66, 'e1']);
+    seqs.synced('lobby', 57, false, 'e2');
+    seqs.seen('lobby', 59);
+    expect([seqs.since('lobby'), seqs.epoch('lobby')]).toEqual([59, 'e2']);
+  });
 });
 
 describe('SeqTracker.has', () => {
