@@ -332,7 +332,10 @@ export class ChatSession {
     const generation = this.generation;
     const retryOf = line.firstGeneration;
     line.firstGeneration ??= this.brokerGeneration;
-    const settle = (err: Error | null, ack?: Ack<{ seq?: number; epoch?: string; to?: UserRef }>) => {
+    const settle = (
+      err: Error | null,
+      ack?: Ack<{ seq?: number; epoch?: string; to?: UserRef }>,
+    ) => {
       if (generation !== this.generation) return;
       // A refusal that stored nothing: the next attempt is a first attempt again.
       if (ack?.ok === false && NOTHING_STORED.has(ack.error.code)) line.firstGeneration = retryOf;

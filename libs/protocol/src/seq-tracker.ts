@@ -89,7 +89,9 @@ export class SeqTracker {
     if (restarted || (epoch !== undefined && known !== undefined && epoch !== known)) {
       this.rooms.delete(room);
     }
-    if (epoch !== undefined) this.epochs.set(room, epoch);
+    // No epoch: the log has none now (empty, or lost whole); its next one is new to everybody.
+    if (epoch === undefined) this.epochs.delete(room);
+    else this.epochs.set(room, epoch);
     const watermark = this.room(room);
     watermark.start(seq);
     const ahead = this.ahead.get(room);

@@ -136,6 +136,15 @@ describe('SeqTracker', () => {
     seqs.seen('lobby', 59);
     expect([seqs.since('lobby'), seqs.epoch('lobby')]).toEqual([59, 'e2']);
   });
+
+  it('a synced without an epoch (the log lost whole) ends the epoch it knew: the next ack names the new one', () => {
+    const seqs = new SeqTracker();
+    seqs.synced('lobby', 66, false, 'e1');
+    seqs.synced('lobby', 66);
+    expect(seqs.epoch('lobby')).toBeUndefined();
+    seqs.seen('lobby', 67, 'e2');
+    expect([seqs.since('lobby'), seqs.epoch('lobby')]).toEqual([67, 'e2']);
+  });
 });
 
 describe('SeqTracker.has', () => {
