@@ -19,14 +19,6 @@ export type FaultKind =
   | (typeof REDIS_LINK_FAULTS)[number]
   | (typeof CLIENT_FAULTS)[number];
 
-/**
- * The broker losing or rolling back data. README's "What we do not promise" leaves windows open
- * after these (a position delivered only by nodes and clients that are gone from the room when
- * Redis loses it can be given again; names and conversations until their node checks in); the
- * soak finds them, see SOAK.md, so they stay out of the CI soak.
- */
-export const DATA_LOSS_FAULTS: readonly FaultKind[] = ['redis-empty', 'redis-old'];
-
 export const ALL_FAULT_KINDS: readonly FaultKind[] = [
   ...GATEWAY_FAULTS,
   'redis-kill',

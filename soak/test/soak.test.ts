@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { requireRedisBinaries } from '@chat/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeViolation } from '../src/checker/format';
-import { ALL_FAULT_KINDS, DATA_LOSS_FAULTS } from '../src/faults';
+import { ALL_FAULT_KINDS } from '../src/faults';
 import { runSoak } from '../src/run';
 
 // The soak as CI runs it: a fixed seed, 60 s of faults on one Redis, and no violation allowed. Then the soak's own check: a gateway with a deliberate bug must be caught.
@@ -17,9 +17,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the chaos soak', () => {
-  // Every kind but the broker's data loss (restart empty or from an older snapshot): README's
-  // "What we do not promise" leaves a window open there, and the soak finds it (SOAK.md).
-  const kinds = ALL_FAULT_KINDS.filter((k) => k !== 'failover' && !DATA_LOSS_FAULTS.includes(k));
+  // Every kind one Redis has, Redis losing its data (restart empty or from an older snapshot)
+  // included (`failover` needs Sentinel or a Cluster).
+  const kinds = ALL_FAULT_KINDS.filter((k) => k !== 'failover');
 
   it('runs 60 s of random faults (seed 1) on one Redis without a violation', async () => {
     const run = await runSoak({
@@ -35,7 +35,7 @@ describe('the chaos soak', () => {
     // Every kind happened, and the chat did work meanwhile.
     expect([...run.faults.values()].every((n) => n >= 5)).toBe(true);
     expect([...run.faults.keys()].sort()).toEqual([...kinds].sort());
-    expect(run.messages).toBeGreaterThan(150);
+    expect(run.messages).toBeGreaterThan(50);
   });
 
   it('catches a gateway that stores a retried send twice (test-only switch: no cid dedupe)', async () => {
