@@ -127,9 +127,15 @@ export interface ClusterState {
   /**
    * Closes a session: leaves its room (publishing `left`, completed with the room, when it was
    * the user's last session there, unless `announce` is false) and releases the name after the
-   * user's last session anywhere.
+   * user's last session anywhere. With `keepNameMs`, the name stays claimed that much longer
+   * instead (a session ended before its grace period was over: its user may still come back).
    */
-  closeSession(session: SessionRef, left: LeftTemplate, announce?: boolean): Promise<void>;
+  closeSession(
+    session: SessionRef,
+    left: LeftTemplate,
+    announce?: boolean,
+    keepNameMs?: number,
+  ): Promise<void>;
   /**
    * The sessions the broker has on record for `nodeId`. After a rollback it may list sessions
    * that ended since; their node closes them without announcing (`closeSession(.., false)`).

@@ -34,12 +34,16 @@ const isClientEvent = (event: string): event is ClientEventName =>
  * `leaveGraceMs`, so that reconnecting (to any node) shows no `left`/`joined` to others.
  */
 export class Connections {
+  /** Sessions waiting out their grace period, by key; `until`: when it ends. */
   private readonly closing = new Map<
     string,
-    { timer: NodeJS.Timeout; close: () => Promise<void> }
+    { timer: NodeJS.Timeout; close: (keepNameMs?: number) => Promise<void>; until: number }
   >();
-  /** Closes that failed (Redis away); retried until they succeed. */
-  private failed: LocalSession[] = [];
+  /**
+   * Closes that failed (Redis away); retried until they succeed. `until`: the end of the grace
+   * period the close cut short (a drain), whose user keeps its name until then.
+   */
+  private failed: { session: LocalSession; until: number }[] = [];
   private idleWaiters: (() => void)[] = [];
   private abandoned = false;
 
@@ -80,9 +84,12 @@ export class Connections {
     this.run(session, () => this.setup(session, identity.handshake, previous));
   }
 
-  /** True while the session with this key (socket id) is waiting out its grace period. */
+  /**
+   * True while the session with this key (socket id) is waiting out its grace period, or its
+   * close failed within that period: it is this node's to close (see retryFailedCloses).
+   */
   inGrace(key: string): boolean {
-    return this.closing.has(key);
+    return this.closing.has(key) || this.failed.some(({ session }) => session.socket.id === key);
   }
 
   /** Resolves once no session is connected here and none is waiting out its grace period. */
@@ -107,12 +114,17 @@ export class Connections {
     for (const resolve of waiters) resolve();
   }
 
-  /** Ends every pending grace period now (shutdown): those users are announced as left. */
+  /**
+   * Ends every pending grace period now (shutdown): those users are announced as left, but
+   * each keeps its name for the rest of its grace period, so a client that has not noticed the
+   * drain yet (a stalled link) still comes back as itself, not to NAME_TAKEN.
+   */
   async flush(): Promise<void> {
     const pending = [...this.closing.values()];
     this.closing.clear();
     for (const { timer } of pending) clearTimeout(timer);
-    await Promise.all(pending.map(({ close }) => close()));
+    const now = Date.now();
+    await Promise.all(pending.map(({ close, until }) => close(Math.max(0, until - now))));
   }
 
   /** Tells every local session the broker's new data generation (protocol `generation`). */
@@ -125,7 +137,9 @@ export class Connections {
   async retryFailedCloses(): Promise<void> {
     const failed = this.failed;
     this.failed = [];
-    for (const session of failed) await this.closeShared(session, 'disconnected');
+    for (const { session, until } of failed) {
+      await this.closeShared(session, 'disconnected', Math.max(0, until - Date.now()));
+    }
   }
 
   /**
@@ -240,7 +254,8 @@ export class Connections {
       if (ctx.registry.delete(session)) ctx.relay.releaseUser(session.user.id);
     });
     ctx.logger.info({ user: session.user, socket: session.socket.id, reason }, 'user disconnected');
-    const close = () => this.closeShared(session, reason === CLIENT_QUIT ? 'quit' : 'disconnected');
+    const close = (keepNameMs = 0) =>
+      this.closeShared(session, reason === CLIENT_QUIT ? 'quit' : 'disconnected', keepNameMs);
     if (reason === CLIENT_QUIT || ctx.config.leaveGraceMs === 0) {
       await close();
       this.checkIdle();
@@ -252,7 +267,7 @@ export class Connections {
       this.closing.delete(key);
       void close().finally(() => this.checkIdle());
     }, ctx.config.leaveGraceMs);
-    this.closing.set(key, { timer, close });
+    this.closing.set(key, { timer, close, until: Date.now() + ctx.config.leaveGraceMs });
   }
 
   /**
@@ -273,14 +288,23 @@ export class Connections {
     });
   }
 
-  /** Ends the session cluster-wide; `left` goes out if it was the user's last in the room. */
-  private async closeShared(session: LocalSession, reason: LeaveReason): Promise<void> {
+  /**
+   * Ends the session cluster-wide; `left` goes out if it was the user's last in the room. With
+   * `keepNameMs` (a grace period cut short), the name stays the user's that much longer.
+   */
+  private async closeShared(
+    session: LocalSession,
+    reason: LeaveReason,
+    keepNameMs = 0,
+  ): Promise<void> {
     const { ctx } = this;
     try {
       await ctx.lock.run(userLock(session.user), () =>
         ctx.state.closeSession(
           sessionRef(ctx, session),
           leftTemplate(ctx.nodeId, session.user, reason),
+          true,
+          keepNameMs,
         ),
       );
     } catch (error) {
@@ -288,7 +312,7 @@ export class Connections {
         { user: session.user, err: String(error) },
         'could not close session; will retry',
       );
-      this.failed.push(session);
+      this.failed.push({ session, until: Date.now() + keepNameMs });
     }
   }
 }

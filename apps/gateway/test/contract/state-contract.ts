@@ -115,6 +115,28 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       expect(await state.findUser(second.user.name)).toEqual(second.user);
     });
 
+    it("keeps a closed session's name for keepNameMs (a grace period cut short): others are refused, the user is not", async () => {
+      const { state } = await fixture();
+      const id = 6000 + ++counter;
+      const dana = { id, name: `Dana${counter}` };
+      const first = session(node(), dana);
+      expect(await state.openSession(first, TTL)).toBe(true);
+      await state.closeSession(first, left(dana, 'disconnected'), true, 400);
+      // Someone else asking for the name within those 400 ms is refused; dana coming back is not.
+      expect(await state.openSession(session(node(), { id: id + 1, name: dana.name }), TTL)).toBe(
+        false,
+      );
+      const back = session(node(), dana);
+      expect(await state.openSession(back, TTL)).toBe(true);
+      await state.closeSession(back, left(dana, 'disconnected'), true, 300);
+      // Once that time is over, the name is free.
+      await eventually(async () =>
+        expect(await state.openSession(session(node(), { id: id + 2, name: dana.name }), TTL)).toBe(
+          true,
+        ),
+      );
+    });
+
     it('announces a user joining and leaving a room once, however many sessions', async () => {
       const { state, bus } = await fixture();
       const room = `room${++counter}`;

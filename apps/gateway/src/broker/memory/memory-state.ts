@@ -96,12 +96,17 @@ export class MemoryState implements ClusterState {
     return true;
   }
 
-  async closeSession(session: SessionRef, left: LeftTemplate, announce = true): Promise<void> {
+  async closeSession(
+    session: SessionRef,
+    left: LeftTemplate,
+    announce = true,
+    keepNameMs = 0,
+  ): Promise<void> {
     const sessions = this.nodes.get(session.nodeId)?.sessions;
     const entry = sessions?.get(session.key);
     if (!entry || !sessions) return;
     sessions.delete(session.key);
-    this.end(entry, announce ? left : undefined);
+    this.end(entry, announce ? left : undefined, keepNameMs);
   }
 
   async sessionsOn(nodeId: string): Promise<SessionRef[]> {
@@ -231,7 +236,11 @@ export class MemoryState implements ClusterState {
 
   /** A session is gone: leave its room, and release the name after the user's last one. */
   /** Ends a session's presence; `left` undefined: announce nothing. */
-  private end(entry: { user: UserRef; room: string | undefined }, left?: LeftTemplate): void {
+  private end(
+    entry: { user: UserRef; room: string | undefined },
+    left?: LeftTemplate,
+    keepNameMs = 0,
+  ): void {
     if (entry.room !== undefined) this.leave(entry.user, entry.room, left);
     const online = this.userSessions.get(entry.user.id);
     if (online && online.count > 1) {
@@ -240,7 +249,10 @@ export class MemoryState implements ClusterState {
     }
     this.userSessions.delete(entry.user.id);
     const key = nameKey(entry.user.name);
-    if (this.names.get(key)?.value.id === entry.user.id) this.names.delete(key);
+    const claim = this.names.get(key);
+    if (claim?.value.id !== entry.user.id) return;
+    if (keepNameMs > 0) claim.expires = this.now() + keepNameMs;
+    else this.names.delete(key);
   }
 
   private leave(user: UserRef, room: string, left: LeftTemplate | undefined): void {

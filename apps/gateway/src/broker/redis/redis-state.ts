@@ -114,8 +114,13 @@ export class RedisState implements ClusterState {
     });
   }
 
-  async closeSession(session: SessionRef, left: LeftTemplate, announce = true): Promise<void> {
-    await this.exit(session, left, true, announce);
+  async closeSession(
+    session: SessionRef,
+    left: LeftTemplate,
+    announce = true,
+    keepNameMs = 0,
+  ): Promise<void> {
+    await this.exit(session, left, true, announce, keepNameMs);
   }
 
   async sessionsOn(nodeId: string): Promise<SessionRef[]> {
@@ -302,6 +307,7 @@ export class RedisState implements ClusterState {
     left: LeftTemplate,
     close: boolean,
     announce = true,
+    keepNameMs = 0,
   ): Promise<MembershipReply> {
     const { names } = this.redis;
     const reply = await this.changeMembership(session, (from) =>
@@ -327,6 +333,7 @@ export class RedisState implements ClusterState {
             : '',
           from_channel: names.channel({ kind: 'room', room: from }),
           close: close ? '1' : '0',
+          keep_name_ms: Math.max(0, Math.round(keepNameMs)),
           quiet_above: this.quietAbove,
         },
       }),

@@ -231,6 +231,7 @@ export const EXIT_ROOM = new LuaScript({
     'left_loud',
     'from_channel',
     'close',
+    'keep_name_ms',
     'quiet_above',
   ],
   body: `${MEMBERSHIP}
@@ -244,7 +245,13 @@ if close == '1' then
   redis.call('HDEL', node_sessions, session)
   if redis.call('DECR', user_sessions) <= 0 then
     redis.call('DEL', user_sessions, user_name)
-    if redis.call('GET', name_key) == user then redis.call('DEL', name_key) end
+    if redis.call('GET', name_key) == user then
+      if tonumber(keep_name_ms) > 0 then
+        redis.call('PEXPIRE', name_key, keep_name_ms)
+      else
+        redis.call('DEL', name_key)
+      end
+    end
   end
 elseif current ~= '' then
   redis.call('HSET', node_sessions, session, '\\n' .. user)
