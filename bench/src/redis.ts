@@ -238,6 +238,7 @@ export function ceilingArgs(
     epoch_key: 'ceiling:epoch',
     node_mark: 'ceiling:node-mark',
     settle: 'ceiling:settle',
+    cluster_epoch: 'ceiling:cluster-epoch',
     channel: 'ceiling#room',
     room: 'ceiling',
     publish: 'PUBLISH',
@@ -257,7 +258,7 @@ export function ceilingArgs(
     address_per_second: '0',
     address_burst: '0',
     floor: '0',
-    epoch: 'ceiling-epoch',
+    fresh_epoch: 'ceiling-epoch',
     // The fence as on one Redis (the settle window looked up), without a node mark to compare.
     use_fence: '1',
     mark: '',
