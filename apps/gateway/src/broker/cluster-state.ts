@@ -182,12 +182,14 @@ export interface ClusterState {
   expiredNodes(): Promise<string[]>;
   /**
    * Closes every session of a dead node, once cluster-wide: resolves to the number of sessions
-   * closed, or undefined when another node holds the reaping lock.
+   * closed, or undefined when another node holds the reaping lock. Each user keeps its name
+   * `keepNameMs` longer (its grace period: its client may not have noticed yet).
    */
   reapNode(
     deadNodeId: string,
     reaperId: string,
     leftFor: (user: UserRef) => LeftTemplate,
+    keepNameMs?: number,
   ): Promise<number | undefined>;
   /** Withdraws this node's lease after it has closed its sessions (graceful shutdown). */
   leaveCluster(nodeId: string): Promise<void>;

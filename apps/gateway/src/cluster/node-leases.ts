@@ -135,7 +135,8 @@ export class NodeLeases {
     for (const dead of await ctx.state.expiredNodes()) {
       if (dead === ctx.nodeId) continue;
       const leftFor = (user: UserRef) => leftTemplate(ctx.nodeId, user, 'node-failure');
-      const closed = await ctx.state.reapNode(dead, ctx.nodeId, leftFor);
+      // A dead node's clients may not know yet: their names stay theirs for a grace period.
+      const closed = await ctx.state.reapNode(dead, ctx.nodeId, leftFor, ctx.config.leaveGraceMs);
       if (closed !== undefined) ctx.logger.warn({ dead, sessions: closed }, 'reaped a dead node');
     }
   }

@@ -303,6 +303,19 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       ]);
     });
 
+    it("keeps a reaped user's name for keepNameMs: its client may come back as itself", async () => {
+      const { state } = await fixture();
+      const dead = node();
+      const hal = { id: 6100 + ++counter, name: `hal${counter}` };
+      expect(await state.heartbeat(dead, 150)).toBe(true);
+      await state.openSession(session(dead, hal), TTL);
+      await eventually(async () => expect(await state.expiredNodes()).toContain(dead));
+      expect(await state.reapNode(dead, node(), (u) => left(u, 'node-failure'), 400)).toBe(1);
+      const other = { id: hal.id + 1, name: hal.name };
+      expect(await state.openSession(session(node(), other), TTL)).toBe(false);
+      expect(await state.openSession(session(node(), hal), TTL)).toBe(true);
+    });
+
     it('lets a node withdraw from the cluster', async () => {
       const { state } = await fixture();
       const n = node();

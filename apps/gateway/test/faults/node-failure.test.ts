@@ -47,8 +47,12 @@ describe('a gateway that dies without a word (SIGKILL)', () => {
     }
     const who = await carol.request('who', {});
     expect(who).toMatchObject({ ok: true, members: [{ name: 'carol' }, { name: 'dave' }] });
-    const again = await client(g2.url, 'alice');
-    expect(again.welcome.user.name).toBe('alice');
+    // The name is free again once the dead node's users' grace period (LEAVE_GRACE_MS) is over.
+    let again: Awaited<ReturnType<typeof client>> | undefined;
+    await eventually(async () => {
+      again = await client(g2.url, 'alice');
+    }, 10_000);
+    expect(again?.welcome.user.name).toBe('alice');
     const reapers = [g2, g3].filter((g) => g.logs.some((l) => l.includes('reaped a dead node')));
     expect(reapers).toHaveLength(1);
   });

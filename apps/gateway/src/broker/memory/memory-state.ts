@@ -220,11 +220,12 @@ export class MemoryState implements ClusterState {
     deadNodeId: string,
     _reaperId: string,
     leftFor: (user: UserRef) => LeftTemplate,
+    keepNameMs = 0,
   ): Promise<number | undefined> {
     const node = this.nodes.get(deadNodeId);
     if (node?.expires === undefined || node.expires > this.now()) return undefined;
     this.nodes.delete(deadNodeId);
-    for (const entry of node.sessions.values()) this.end(entry, leftFor(entry.user));
+    for (const entry of node.sessions.values()) this.end(entry, leftFor(entry.user), keepNameMs);
     return node.sessions.size;
   }
 

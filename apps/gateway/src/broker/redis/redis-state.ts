@@ -269,6 +269,7 @@ export class RedisState implements ClusterState {
     deadNodeId: string,
     reaperId: string,
     leftFor: (user: UserRef) => LeftTemplate,
+    keepNameMs = 0,
   ): Promise<number | undefined> {
     const { names } = this.redis;
     const lock = names.reapLock(deadNodeId);
@@ -283,7 +284,8 @@ export class RedisState implements ClusterState {
     for (const [sessionKey, value] of Object.entries(sessions)) {
       const user = parseUser(value.slice(value.indexOf('\n') + 1));
       if (!user) continue;
-      await this.exit({ nodeId: deadNodeId, key: sessionKey, user }, leftFor(user), true);
+      const session = { nodeId: deadNodeId, key: sessionKey, user };
+      await this.exit(session, leftFor(user), true, true, keepNameMs);
       closed++;
     }
     await this.leaveCluster(deadNodeId);
