@@ -173,12 +173,7 @@ describe('ChatClient', () => {
   // Found by the Sentinel soak: a promotion lost the end of a conversation, and the catch-up of
   // the next resume, starting below the position the client sent, gave a DM it had again.
   it('shows a DM once when a catch-up after a reconnect gives it again', async () => {
-    cluster = new FakeCluster();
-    const first = await cluster.start('first');
-    const second = await cluster.start('second');
-    const { chat, events } = client({ urls: [first.url, second.url], name: 'alice' });
-    void chat.run();
-    await chat.ready;
+    const { first, second, events } = await aliceOnTwoNodes();
     const bob = await connectPeer(first.url, { name: 'bob' });
     peers.push(bob);
     bob.socket.emit('dm', { to: 'alice', text: 'psst' }, () => undefined);
