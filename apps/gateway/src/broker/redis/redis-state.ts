@@ -161,8 +161,9 @@ export class RedisState implements ClusterState {
           joined: announce ? encodeEnvelope(joined) : '',
           joined_quiet: announce ? encodeEnvelope(joinedNotice(joined, 'crossing')) : '',
           to_channel: names.channel({ kind: 'room', room }),
-          left: encodeEnvelope(from(current)),
-          left_loud: encodeEnvelope(leftNotice(from(current), 'crossing')),
+          // No previous room (a handshake's join): the script reads no `left`, encode none.
+          left: current === '' ? '' : encodeEnvelope(from(current)),
+          left_loud: current === '' ? '' : encodeEnvelope(leftNotice(from(current), 'crossing')),
           from_channel: names.channel({ kind: 'room', room: current }),
           quiet_above: this.quietAbove,
         },
