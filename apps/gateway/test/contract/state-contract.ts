@@ -190,6 +190,35 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       expect(await state.findUser(cy.name)).toEqual(cy);
     });
 
+    it('moves a session from the room it is really in, whatever room the caller believed', async () => {
+      const { state, bus } = await fixture();
+      const a = `a${++counter}`;
+      const b = `b${counter}`;
+      const lines = await watch(bus, a, b);
+      const di = { id: 3000 + counter, name: `di${counter}` };
+      const s = session(node(), di);
+      await state.openSession(s, TTL);
+      await state.enterRoom({ ...s, room: b }, joined(a, di), left(di, 'moved'));
+      await state.enterRoom({ ...s, room: '' }, joined(b, di), left(di, 'moved'));
+      expect(await state.exitRoom(s, left(di, 'moved'))).toBe(b);
+      await eventually(() =>
+        expect(lines).toEqual([
+          `${a}: ${di.name} joined`,
+          `${a}: ${di.name} left (moved)`,
+          `${b}: ${di.name} joined`,
+          `${b}: ${di.name} left (moved)`,
+        ]),
+      );
+      const gone = session(node(), { id: 4000 + counter, name: `gone${counter}` });
+      expect(
+        await state.enterRoom({ ...gone, room: '' }, joined(a, gone.user), left(gone.user)),
+      ).toEqual({
+        first: false,
+        members: 0,
+      });
+      expect(await state.members(a)).toEqual([]);
+    });
+
     it('keeps a room above the quiet size unannounced, flagging the changes across it', async () => {
       const { state, bus } = await fixture();
       const room = `big${++counter}`;
