@@ -58,6 +58,14 @@ export interface GatewayConfig extends RedisSettings, ArchiveSettings {
    * (see broker/quiet-rooms.ts). @default 200
    */
   presenceQuietAbove: number;
+  /**
+   * V8's old-generation growing factor as a percentage over the live heap after a full GC
+   * (`--heap-growing-percent`, set at start-up); 0 leaves V8's own factor (up to 4x). A burst
+   * of connects promotes each connect's short-lived objects, and V8 keeps the pages it grew to
+   * committed: a small factor collects them sooner (less RSS per connection) at the price of
+   * more full GCs (CPU, tail latency). See BENCHMARKS.md, issue 18, memory. @default 0
+   */
+  heapGrowingPercent: number;
   /** Messages per second per user, across all sessions and nodes. @default 20 */
   ratePerSecond: number;
   /** Burst size of the per-user token bucket. @default 40 */
@@ -232,6 +240,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     trustProxy: flag(env, 'TRUST_PROXY'),
     maxBufferedKb: integer(env, 'MAX_BUFFERED_KB', 1_024, 16, 1_048_576),
     batchWindowMs: integer(env, 'BATCH_WINDOW_MS', 5, 0, 1_000),
+    heapGrowingPercent: integer(env, 'HEAP_GROWING_PERCENT', 0, 0, 1_000),
     ...auth(env),
   };
   if (config.drainDelayMs >= config.drainTimeoutMs) {

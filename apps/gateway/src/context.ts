@@ -48,7 +48,12 @@ export function userLock(user: UserRef): string {
 }
 
 export function sessionRef(ctx: GatewayContext, session: LocalSession): SessionRef {
-  return { nodeId: ctx.nodeId, key: session.socket.id, user: session.user };
+  return {
+    nodeId: ctx.nodeId,
+    key: session.socket.id,
+    user: session.user,
+    room: session.room ?? '',
+  };
 }
 
 /** What the session's resume token stands for (saved on connect, and again after a reset). */

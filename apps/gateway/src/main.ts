@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { createBroker } from './broker/create-broker';
 import { ConfigError, loadConfig, type GatewayConfig } from './config';
 import { createGateway } from './gateway';
@@ -13,6 +14,11 @@ async function main(): Promise<void> {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`gateway: ${error.message}\n`);
     process.exit(2);
+  }
+  // Read by V8 at every full GC (the next limit), so setting it here, before the gateway
+  // allocates anything, is as good as the command-line flag, and holds however node is started.
+  if (config.heapGrowingPercent > 0) {
+    setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
   }
   const logger = createLogger(config.nodeId, config.logLevel);
   if (INJECTED_BUG !== undefined) {

@@ -6,6 +6,12 @@ export interface SessionRef {
   nodeId: string;
   key: string;
   user: UserRef;
+  /**
+   * The room this node last put the session in ('' for none), a hint for enterRoom: a state
+   * that checks the session's real room in the same step (Redis) starts from it instead of
+   * reading it first. A wrong hint costs a retry, never a wrong move.
+   */
+  room?: string;
 }
 
 /** What a `resumeToken` stands for: the same user, and the same session for no-self-echo. */

@@ -167,7 +167,11 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       expect(await state.findUser(bob.name)).toBeUndefined();
     });
 
-    it('moves a session between rooms, announcing in both', async () => {
+    // `room` in the session ref is the caller's belief, a hint: a wrong one changes nothing.
+    it.each([
+      ['no belief', undefined, undefined],
+      ['a wrong belief', 'elsewhere', ''],
+    ])('moves a session between rooms, announcing in both (%s)', async (_, first, second) => {
       const { state, bus } = await fixture();
       const a = `a${++counter}`;
       const b = `b${counter}`;
@@ -175,8 +179,8 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
       const cy = { id: 3000 + counter, name: `cy${counter}` };
       const s = session(node(), cy);
       await state.openSession(s, TTL);
-      await state.enterRoom(s, joined(a, cy), left(cy, 'moved'));
-      await state.enterRoom(s, joined(b, cy), left(cy, 'moved'));
+      await state.enterRoom({ ...s, room: first }, joined(a, cy), left(cy, 'moved'));
+      await state.enterRoom({ ...s, room: second }, joined(b, cy), left(cy, 'moved'));
       expect(await state.exitRoom(s, left(cy, 'moved'))).toBe(b);
       expect(await state.exitRoom(s, left(cy, 'moved'))).toBeUndefined();
       await eventually(() =>
@@ -188,6 +192,15 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
         ]),
       );
       expect(await state.findUser(cy.name)).toEqual(cy);
+      // A session the broker does not know is not entered, whatever the caller believed.
+      const gone = session(node(), { id: 4000 + counter, name: `gone${counter}` });
+      const entered = await state.enterRoom(
+        { ...gone, room: first },
+        joined(a, gone.user),
+        left(gone.user),
+      );
+      expect(entered).toEqual({ first: false, members: 0 });
+      expect(await state.members(a)).toEqual([]);
     });
 
     it('keeps a room above the quiet size unannounced, flagging the changes across it', async () => {

@@ -9,6 +9,14 @@ describe('loadConfig', () => {
     expect(config.nodeId).toMatch(/^[A-Za-z0-9_.-]+-[0-9a-f]{6}$/);
     expect(config.logLevel).toBe('info');
     expect(config.historyOnJoin).toBe(50);
+    expect(config.heapGrowingPercent).toBe(0);
+  });
+
+  it("reads V8's heap growing percentage and refuses one that is not a whole number", () => {
+    expect(loadConfig({ HEAP_GROWING_PERCENT: '30' }).heapGrowingPercent).toBe(30);
+    expect(() => loadConfig({ HEAP_GROWING_PERCENT: '1.5' })).toThrow(
+      /^invalid HEAP_GROWING_PERCENT=/,
+    );
   });
 
   it('reads every setting', () => {

@@ -136,8 +136,10 @@ export class RedisDms implements DmStore {
     const ids = await this.redis.call((redis) =>
       redis.zrevrangebyscore(index, '+inf', Date.now() - this.storage.ttlMs),
     );
-    const marks = await this.redis.call((redis) => redis.hgetall(names.dmMarks(userId)));
     const out: ConversationState[] = [];
+    // Most users have no conversation: their connect skips the marks' round trip.
+    if (ids.length === 0) return out;
+    const marks = await this.redis.call((redis) => redis.hgetall(names.dmMarks(userId)));
     for (const conversation of ids) {
       const page = await this.page(conversation, 0, 1);
       if (page.head === 0) continue;

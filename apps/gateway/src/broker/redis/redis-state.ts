@@ -141,32 +141,38 @@ export class RedisState implements ClusterState {
     const { names } = this.redis;
     const room = joined.room;
     const from = (previous: string) => ({ ...left, room: previous });
-    const reply = await this.changeMembership(session, (current) =>
-      this.redis.run(ENTER_ROOM, {
-        keys: {
-          node_sessions: names.nodeSessions(session.nodeId),
-          rooms_online: names.roomsOnline(),
-          to_users: names.roomUsers(room),
-          to_names: names.roomNames(room),
-          from_users: names.roomUsers(current),
-          from_names: names.roomNames(current),
-        },
-        argv: {
-          publish: noticesInScript(this.redis),
-          session: session.key,
-          expected: current,
-          room,
-          user_id: session.user.id,
-          user: userJson(session.user),
-          joined: announce ? encodeEnvelope(joined) : '',
-          joined_quiet: announce ? encodeEnvelope(joinedNotice(joined, 'crossing')) : '',
-          to_channel: names.channel({ kind: 'room', room }),
-          left: encodeEnvelope(from(current)),
-          left_loud: encodeEnvelope(leftNotice(from(current), 'crossing')),
-          from_channel: names.channel({ kind: 'room', room: current }),
-          quiet_above: this.quietAbove,
-        },
-      }),
+    const reply = await this.changeMembership(
+      session,
+      (current) =>
+        this.redis.run(ENTER_ROOM, {
+          keys: {
+            node_sessions: names.nodeSessions(session.nodeId),
+            rooms_online: names.roomsOnline(),
+            to_users: names.roomUsers(room),
+            to_names: names.roomNames(room),
+            from_users: names.roomUsers(current),
+            from_names: names.roomNames(current),
+          },
+          argv: {
+            publish: noticesInScript(this.redis),
+            session: session.key,
+            expected: current,
+            room,
+            user_id: session.user.id,
+            user: userJson(session.user),
+            joined: announce ? encodeEnvelope(joined) : '',
+            joined_quiet: announce ? encodeEnvelope(joinedNotice(joined, 'crossing')) : '',
+            to_channel: names.channel({ kind: 'room', room }),
+            // No previous room (a handshake's join): the script reads no `left`, encode none.
+            left: current === '' ? '' : encodeEnvelope(from(current)),
+            left_loud: current === '' ? '' : encodeEnvelope(leftNotice(from(current), 'crossing')),
+            from_channel: names.channel({ kind: 'room', room: current }),
+            quiet_above: this.quietAbove,
+          },
+        }),
+      // The script checks the session's room itself: the node's belief saves reading it first
+      // (one round trip less per join; a handshake's join is always from '').
+      session.room,
     );
     if (reply.status !== 'done') return { first: false, members: 0 };
     await publishNotices(this.redis, reply, from(reply.previous), joined);
@@ -346,18 +352,24 @@ export class RedisState implements ClusterState {
   }
 
   /**
-   * Runs a membership script for the room the session is in now: read from its entry, then
-   * passed with that room's keys; if the session moved in between, again with the room found.
+   * Runs a membership script for the room the session is in now: read from its entry (unless
+   * `guess` names it), then passed with that room's keys; if the session moved in between, or
+   * the guess was wrong, again with the room the script found (a guess gets one more attempt).
    */
   private async changeMembership(
     session: SessionRef,
     attempt: (from: string) => Promise<MembershipReply>,
+    guess?: string,
   ): Promise<MembershipReply> {
-    const key = this.redis.names.nodeSessions(session.nodeId);
-    const entry = await this.redis.call((redis) => redis.hget(key, session.key));
-    if (entry === null) return { status: 'missing' };
-    let from = entry.slice(0, entry.indexOf('\n'));
-    for (let i = 0; i < MEMBERSHIP_ATTEMPTS; i++) {
+    let from = guess;
+    if (from === undefined) {
+      const key = this.redis.names.nodeSessions(session.nodeId);
+      const entry = await this.redis.call((redis) => redis.hget(key, session.key));
+      if (entry === null) return { status: 'missing' };
+      from = entry.slice(0, entry.indexOf('\n'));
+    }
+    const attempts = MEMBERSHIP_ATTEMPTS + (guess === undefined ? 0 : 1);
+    for (let i = 0; i < attempts; i++) {
       const reply = await attempt(from);
       if (reply.status !== 'moved') return reply;
       from = reply.current;
