@@ -20,6 +20,7 @@ import { BrokerCheckIn, noticesInScript, publishNotices } from './sharded-state'
 import type { RedisBackend } from './redis-backend';
 import { NEXT_USER_ID, RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
+import { RECOVERING } from './scripts/recovery';
 import {
   RENEW_NAMES,
   ENTER_ROOM,
@@ -201,6 +202,17 @@ export class RedisState implements ClusterState {
   async findUser(name: string): Promise<UserRef | undefined> {
     const json = await this.redis.call((redis) => redis.get(this.redis.names.name(name)));
     return json === null ? undefined : parseUser(json);
+  }
+
+  async settled(): Promise<void> {
+    const { names, fence } = this.redis;
+    fence.guard();
+    if (fence.starting()) fence.refused('settling');
+    const why = await this.redis.run(RECOVERING, {
+      keys: { node_mark: names.nodeMark(fence.node), settle: names.settle() },
+      argv: { mark: fence.mark },
+    });
+    if (why !== undefined) fence.refused(why);
   }
 
   async holdName(name: string, hold: NameHold): Promise<void> {
