@@ -166,7 +166,7 @@ export interface ClusterState {
    * Rejects with BrokerSettlingError while the broker may have lost data that live nodes have
    * not written back yet (their users' names and sessions among it): this node has not checked
    * in since a loss (it checks in at once), the settle window after one is open, or this process
-   * has just started (see BrokerFence). A name not found meanwhile may be back in a moment. The
+   * has just started (one Redis and Sentinel, as for appends; see BrokerFence). A name not found meanwhile may be back in a moment. The
    * embedded broker never loses data: it resolves.
    */
   settled(): Promise<void>;

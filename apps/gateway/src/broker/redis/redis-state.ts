@@ -205,9 +205,10 @@ export class RedisState implements ClusterState {
   }
 
   async settled(): Promise<void> {
-    const { names, fence } = this.redis;
+    const { names, fence, sharded } = this.redis;
     fence.guard();
-    if (fence.starting()) fence.refused('settling');
+    // As for appends: on a Redis Cluster a process that just started does not wait.
+    if (!sharded && fence.starting()) fence.refused('settling');
     const why = await this.redis.run(RECOVERING, {
       keys: { node_mark: names.nodeMark(fence.node), settle: names.settle() },
       argv: { mark: fence.mark },
