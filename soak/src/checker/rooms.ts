@@ -167,7 +167,14 @@ export function checkRooms(model: HistoryModel): Violation[] {
     const { conflict, twice } = place(sent.room, v.epoch, sent.ack.seq, sent.ack.id, sent.text);
     if (conflict !== undefined) add('position-conflict', conflict, [entry.c]);
     if (twice !== undefined) add('stored-twice', twice + unsureNote(sent), [entry.c]);
-    const key = `${entry.c}\u0000${sent.room}\u0000${v.epoch ?? '?'}`;
+    // As for positions: with no epoch known (the ack of a send answered from its `cid` record
+    // names none, and the log may have been lost whole since), the seq is in a log the client
+    // cannot name, so it is compared with nothing.
+    if (v.epoch === undefined) {
+      notePresent(sent);
+      return;
+    }
+    const key = `${entry.c}\u0000${sent.room}\u0000${v.epoch}`;
     const previous = lastSeqOfSender.get(key);
     if (previous !== undefined && sent.ack.seq <= previous) {
       add(

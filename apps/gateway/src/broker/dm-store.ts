@@ -1,3 +1,4 @@
+import type { UserRef } from '@chat/protocol';
 import type { RateLimit } from './bus';
 import type { DmDraft, DmEnvelope } from './envelope';
 
@@ -25,6 +26,12 @@ export interface DmStore {
   noteHolder(name: string, userId: number): Promise<void>;
   /** The user id that last held `name` within the retention period. */
   lastHolder(name: string): Promise<number | undefined>;
+  /**
+   * The user the sender's DM with retry id `cid` was first addressed to. With `to`, records it
+   * when no try did yet (and returns the first try's user either way); without, only reads. A
+   * retry of a DM whose recipient's name changed hands meanwhile goes where the first try went.
+   */
+  firstRecipient(from: number, cid: string, to?: UserRef): Promise<UserRef | undefined>;
   /**
    * Raises a conversation's seq counter to `atLeast` (never lowers it): after the broker lost
    * data, positions a node's sessions were given are never given to other messages.

@@ -42,10 +42,30 @@ async function resolve(ctx: GatewayContext, name: string): Promise<UserRef> {
   throw clientError('USER_NOT_FOUND', `nobody called '${name}' is known`);
 }
 
+/**
+ * Who a DM goes to. A DM with a retry id goes to the user its first try went to, even when the
+ * name has changed hands since (the first try may be stored and delivered already: a retry must
+ * not give the same text to a second user), or nobody holds it any more.
+ */
+async function recipient(
+  ctx: GatewayContext,
+  session: LocalSession,
+  request: { to: string; cid?: string },
+): Promise<UserRef> {
+  const { cid } = request;
+  if (cid === undefined) return resolve(ctx, request.to);
+  const named = await resolve(ctx, request.to).catch(async (error: unknown) => {
+    const first = await ctx.dms.firstRecipient(session.user.id, cid);
+    if (first === undefined) throw error;
+    return first;
+  });
+  return (await ctx.dms.firstRecipient(session.user.id, cid, named)) ?? named;
+}
+
 /** Stores the DM in the pair's conversation and publishes it to both (see DmStore). */
 export const dm: Handler<DmResult> = async (ctx, session, payload) => {
   const request = valid(parseDm(payload));
-  const to = await resolve(ctx, request.to);
+  const to = await recipient(ctx, session, request);
   const conversation = conversationId(session.user.id, to.id);
   const id = ctx.nextMessageId();
   const outcome = await ctx.dms

@@ -221,6 +221,25 @@ export function dmSuite(
       );
     });
 
+    it('a retried DM (same cid) goes where its first try went, though the name changed hands meanwhile', async () => {
+      nodes = await start();
+      const alice = await open(0, { name: 'alice' });
+      const bob = await open(1, { name: 'bob' });
+      const once = { to: 'bob', text: 'only for the first bob', cid: 'a-1' };
+      const first = await alice.request('dm', once);
+      expect(first).toMatchObject({ ok: true, seq: 1, to: { id: bob.welcome.user.id } });
+      await eventually(() => expect(bob.dms.map((d) => d.text)).toEqual([once.text]));
+      bob.close();
+      await eventually(async () =>
+        expect(await alice.request('who', {})).toMatchObject({ members: [{ name: 'alice' }] }),
+      );
+      const impostor = await open(2, { name: 'bob' });
+      // Alice never saw the first answer (say): she sends the same DM again, same cid.
+      expect(await alice.request('dm', once)).toEqual(first);
+      await alice.request('dm', { to: 'bob', text: 'hello new bob' });
+      await eventually(() => expect(impostor.dms.map((d) => d.text)).toEqual(['hello new bob']));
+    });
+
     it('a name nobody has held is USER_NOT_FOUND', async () => {
       nodes = await start();
       const alice = await open(0, { name: 'alice' });

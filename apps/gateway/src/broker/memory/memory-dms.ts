@@ -1,4 +1,4 @@
-import { nameKey } from '@chat/protocol';
+import { nameKey, type UserRef } from '@chat/protocol';
 import { CID_TTL_MS } from '../bus';
 import {
   DEFAULT_DM_STORAGE,
@@ -34,6 +34,8 @@ export class MemoryDms implements DmStore {
   private readonly marks = new Map<string, { read: number; delivered: number }>();
   private readonly holders = new Map<string, { userId: number; until: number }>();
   private readonly cids = new Map<string, { id: string; seq: number; expires: number }>();
+  /** `${from}:${cid}` -> the user the first try was addressed to (see firstRecipient). */
+  private readonly recipients = new Map<string, { to: UserRef; expires: number }>();
   private readonly storage: DmStorage;
 
   constructor(
@@ -136,6 +138,21 @@ export class MemoryDms implements DmStore {
   async lastHolder(name: string): Promise<number | undefined> {
     const holder = this.holders.get(nameKey(name));
     return holder && holder.until > this.now() ? holder.userId : undefined;
+  }
+
+  async firstRecipient(from: number, cid: string, to?: UserRef): Promise<UserRef | undefined> {
+    const key = `${from}:${cid}`;
+    const now = this.now();
+    const first = this.recipients.get(key);
+    if (first && first.expires > now) return first.to;
+    if (to === undefined) return undefined;
+    // Expired records go when the map has grown by another thousand (none is read after expiry).
+    if (this.recipients.size % 1024 === 1023) {
+      for (const [k, record] of this.recipients)
+        if (record.expires <= now) this.recipients.delete(k);
+    }
+    this.recipients.set(key, { to, expires: now + CID_TTL_MS });
+    return to;
   }
 
   private raiseMark(userId: number, conversation: string, kind: MarkKind, seq: number): void {

@@ -35,6 +35,11 @@ export class BrokerFence {
    * showing it (see suspect); undefined when there is no such doubt.
    */
   suspicion: string | undefined;
+  /**
+   * Behind Sentinel: false from the loss of the command connection until the server its new
+   * connection reached is known (see serverUnknown).
+   */
+  private serverKnown = true;
   private listener: (() => void) | undefined;
   /** Until when (ms since the epoch) this process appends nothing: its first settle window. */
   private startedUntil = 0;
@@ -61,8 +66,28 @@ export class BrokerFence {
     this.suspicion = reason;
   }
 
-  /** Throws as a `forgot` refusal while a suspicion waits for its check-in (see suspect). */
+  /**
+   * The command connection was lost: the next one may reach another server (a promoted
+   * replica). Until `serverNoted`, fenced writes are refused (`settling`), so none reaches a new
+   * master before this node has seen that it is new (and suspects it, see suspect): a write
+   * sent while the server is still being asked would be stored in the data generation the
+   * promotion may have rolled back.
+   */
+  serverUnknown(): void {
+    this.serverKnown = false;
+  }
+
+  /** The server the command connection reached is known (a new one is suspected already). */
+  serverNoted(): void {
+    this.serverKnown = true;
+  }
+
+  /**
+   * Throws as a `settling` refusal while the server is not known (see serverUnknown), as a
+   * `forgot` refusal while a suspicion waits for its check-in (see suspect).
+   */
   guard(): void {
+    if (!this.serverKnown) this.refused('settling');
     if (this.suspicion !== undefined) this.refused('forgot');
   }
 

@@ -18,6 +18,13 @@ export interface LinkEvents {
    * master): it may lack writes the previous one acknowledged (see BrokerFence.suspect).
    */
   serverChanged(reason: string): void;
+  /**
+   * The command connection was lost: which server the next one reaches is not known until
+   * `serverNoted` (Sentinel only; see BrokerFence.serverUnknown).
+   */
+  serverUnknown(): void;
+  /** The server the command connection reached is known (after `serverChanged` if it changed). */
+  serverNoted(): void;
 }
 
 /**

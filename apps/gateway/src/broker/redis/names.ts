@@ -94,6 +94,11 @@ export class RedisNames {
     return this.key('dm-cid', `${userId}:${cid}`, this.dmTag(conversation));
   }
 
+  /** The user a sender's DM with this retry id was first addressed to (in the sender's slot). */
+  dmRecipient(userId: number, cid: string): string {
+    return this.key('dm-to', `${userId}:${cid}`);
+  }
+
   // ---- sends ----
   /** A sender's retry id (`cid`) of a room message (on a cluster, in the room's slot). */
   sendCid(room: string, userId: number, cid: string): string {

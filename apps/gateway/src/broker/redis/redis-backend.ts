@@ -67,6 +67,8 @@ export class RedisBackend {
         logger.warn({ reason }, 'redis master changed; writes it lacks count as lost');
         this.fence.suspect(reason);
       },
+      serverUnknown: () => this.fence.serverUnknown(),
+      serverNoted: () => this.fence.serverNoted(),
     };
     this.link =
       target.kind === 'cluster'

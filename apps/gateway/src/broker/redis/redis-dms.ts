@@ -1,4 +1,6 @@
+import type { UserRef } from '@chat/protocol';
 import type { ChainableCommander } from 'ioredis';
+import { CID_TTL_MS } from '../bus';
 import { sendOnceArgv } from './scripts/fragments';
 import {
   DEFAULT_DM_STORAGE,
@@ -13,7 +15,7 @@ import {
 } from '../dm-store';
 import { decodeStoredDm, encodeEnvelope, type DmDraft, type DmEnvelope } from '../envelope';
 import type { RedisBackend } from './redis-backend';
-import { DM_APPEND, DM_MARK, DM_RAISE } from './scripts/dm-log';
+import { DM_APPEND, DM_MARK, DM_RAISE, DM_RECIPIENT } from './scripts/dm-log';
 import { DM_TOUCH } from './scripts/cluster';
 import { LocalBudget } from '../local-budget';
 import { takeTokens } from './tokens';
@@ -196,6 +198,19 @@ export class RedisDms implements DmStore {
   async lastHolder(name: string): Promise<number | undefined> {
     const value = await this.redis.call((redis) => redis.get(this.redis.names.dmHolder(name)));
     return value === null ? undefined : Number(value);
+  }
+
+  async firstRecipient(from: number, cid: string, to?: UserRef): Promise<UserRef | undefined> {
+    const reply = await this.redis.run(DM_RECIPIENT, {
+      keys: { recipient_key: this.redis.names.dmRecipient(from, cid) },
+      argv: { recipient: to === undefined ? '' : `${to.id}:${to.name}`, ttl_ms: CID_TTL_MS },
+    });
+    if (reply === undefined) return undefined;
+    const colon = reply.indexOf(':');
+    const id = Number(reply.slice(0, colon));
+    // A record this code did not write: act as if there were none (the try goes where `to` says).
+    if (colon < 1 || !Number.isSafeInteger(id)) return to;
+    return { id, name: reply.slice(colon + 1) };
   }
 
   /** Head, oldest entry and the entries `pick` selects, in one MULTI (a consistent snapshot). */

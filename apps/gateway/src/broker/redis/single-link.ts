@@ -41,6 +41,7 @@ export class SingleLink implements RedisLink {
         events.failed(error.message);
       });
       redis.on('close', () => {
+        if (this.watchServer && role === 'commands') events.serverUnknown();
         this.subscribed = this.subscribed && this.subscriber.status === 'ready';
         events.lost(`${role} connection closed`);
       });
@@ -53,6 +54,7 @@ export class SingleLink implements RedisLink {
   }
 
   connect(): void {
+    if (this.watchServer) this.events.serverUnknown();
     for (const redis of [this.commands, this.subscriber]) {
       redis
         .connect()
@@ -120,18 +122,19 @@ export class SingleLink implements RedisLink {
    * another run id than the last one is another server (a promoted replica, or a restart). Its
    * replication was asynchronous, so it may lack the last writes the old one acknowledged, and
    * its data shows no sign of it when our marks had been copied: it counts as a possible loss.
+   * Fenced writes wait for this answer (see LinkEvents.serverUnknown).
    */
   private async noteServer(): Promise<void> {
     const info = await this.commands.info('server');
     const runId = /^run_id:(\w+)/m.exec(info)?.[1];
-    if (runId === undefined) return;
     const before = this.serverId;
-    this.serverId = runId;
-    if (before !== undefined && before !== runId) {
+    if (runId !== undefined) this.serverId = runId;
+    if (runId !== undefined && before !== undefined && before !== runId) {
       this.events.serverChanged(
         `redis master changed (run id ${before.slice(0, 8)} -> ${runId.slice(0, 8)})`,
       );
     }
+    this.events.serverNoted();
   }
 
   private async loadScripts(): Promise<void> {

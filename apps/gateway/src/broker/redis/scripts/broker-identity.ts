@@ -15,9 +15,12 @@ import { LuaScript, replyArray, replyNumber } from './lua-script';
  * (`user_counter`) is raised above Redis' time in ms, so no id handed out before the loss comes
  * back (see BrokerFence). Every node that finds the loss starts a generation: a rolled-back
  * cluster epoch cannot tell whether another node's rotation came before or after the loss.
- * `suspect` '1' (the node saw a new Sentinel master, see BrokerFence.suspect) opens the settle
- * window and raises the counter whatever the marks show, but keeps the generation: a promotion
- * usually lost nothing, and a new generation would end every room's history.
+ * `suspect` '1' (the node saw a new Sentinel master, see BrokerFence.suspect) is a loss whatever
+ * the marks show: a promoted replica may lack appends the old master acknowledged and published
+ * while holding every mark, so its room counters would give those positions again in the same
+ * epoch. Every node that sees the new master starts a generation this way before its first
+ * fenced write to it; the cost: every room's next append starts a new epoch (members told
+ * `synced {renewed}`) and retries across the promotion are refused `RECORDS_LOST`.
  */
 export const CHECK_IN = new LuaScript({
   name: 'check-in',
@@ -34,7 +37,7 @@ redis.call('SET', node_mark, mark, 'PX', mark_ttl_ms)
 -- Numerically: a check-in of ours that timed out but ran (a higher mark) is no loss.
 local lost = expected ~= '' and mark_number(previous) < mark_number(expected)
 if tonumber(settle_ms) > 0 and (lost or suspect == '1') then
-  if lost then epoch = candidate end
+  epoch = candidate
   loss_found(cluster_epoch, epoch, settle, settle_ms, mark, user_counter)
 end
 return {epoch, previous}

@@ -137,3 +137,22 @@ return 1
 `,
   parse: () => undefined,
 });
+
+/**
+ * The recipient a sender's DM with this `cid` was first addressed to (`recipient`, kept
+ * `ttl_ms`): recorded by the first try, returned to every retry, so a retry after the name
+ * changed hands goes to the same user as the try it repeats. With `recipient` empty, only reads.
+ */
+export const DM_RECIPIENT = new LuaScript({
+  name: 'dm-recipient',
+  keys: ['recipient_key'],
+  argv: ['recipient', 'ttl_ms'],
+  body: `
+local first = redis.call('GET', recipient_key)
+if first then return first end
+if recipient == '' then return false end
+redis.call('SET', recipient_key, recipient, 'PX', ttl_ms)
+return recipient
+`,
+  parse: (reply): string | undefined => (typeof reply === 'string' ? reply : undefined),
+});
