@@ -1,6 +1,10 @@
 import type { ChatError } from './errors';
 
-/** A user as others see them. `id` is unique in the cluster; `name` among online users. */
+/**
+ * A user as others see them. `id` is unique in the cluster for good (never handed to another
+ * user, even after the broker lost its data; on Redis a safe integer of 16 digits, which may
+ * grow by more than one between users); `name` among online users.
+ */
 export interface UserRef {
   id: number;
   name: string;

@@ -168,6 +168,14 @@ export interface ClusterState {
   renewNames(users: UserRef[], ttlMs: number): Promise<void>;
   /** The online user holding `name` (case-insensitively). */
   findUser(name: string): Promise<UserRef | undefined>;
+  /**
+   * Rejects with BrokerSettlingError while the broker may have lost data that live nodes have
+   * not written back yet (their users' names and sessions among it): this node has not checked
+   * in since a loss (it checks in at once), the settle window after one is open, or this process
+   * has just started (one Redis and Sentinel, as for appends; see BrokerFence). A name not found meanwhile may be back in a moment. The
+   * embedded broker never loses data: it resolves.
+   */
+  settled(): Promise<void>;
   /** Records a grace-period hold on `name` until `hold.until` (best effort, advisory only). */
   holdName(name: string, hold: NameHold): Promise<void>;
   /** The current hold on `name` (case-insensitively), if its grace period has not ended. */

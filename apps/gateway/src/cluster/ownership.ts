@@ -42,9 +42,10 @@ export async function reassertOwnership(
   }
   const sessions = [...ctx.registry.all()];
   const highest = Math.max(0, ...sessions.map((s) => s.user.id));
-  // Which ids the lost counter had handed out to users now offline is unknown: after a loss, new
-  // ids start above the current time in ms, which no earlier id reached unless the cluster gave
-  // out more than one id per ms on average since the previous loss. An id is never reused.
+  // Which ids the lost counter had handed out to users now offline is unknown; it does not
+  // matter: every new id is above Redis' time in µs (NEXT_ID in scripts/fragments.ts), so above
+  // every earlier id even when no live node saw the data before the loss. Raising to our own
+  // users' ids (and the time in ms after a loss) only keeps the counter where it was.
   const floor = rolledBack ? Math.max(highest, Date.now()) : highest;
   if (floor > 0) await ctx.state.raiseUserIds(floor);
   // Conversations, like rooms, never give a position twice: back to what our sessions were given.

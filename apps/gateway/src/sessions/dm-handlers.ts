@@ -29,14 +29,17 @@ function valid<T>(result: Result<T>): T {
 
 /**
  * The user a name stands for in a conversation: whoever holds it online, else the user id that
- * last held it within the retention period. Names nobody has held: USER_NOT_FOUND.
+ * last held it within the retention period. Names nobody has held: USER_NOT_FOUND, which is
+ * final; so while the broker recovers from a loss (a connected user's node may not have written
+ * its name back yet) the answer is a retryable UNAVAILABLE instead, nothing stored.
  */
 async function resolve(ctx: GatewayContext, name: string): Promise<UserRef> {
   const online = await ctx.state.findUser(name);
   if (online) return online;
   const id = await ctx.dms.lastHolder(name);
-  if (id === undefined) throw clientError('USER_NOT_FOUND', `nobody called '${name}' is known`);
-  return { id, name };
+  if (id !== undefined) return { id, name };
+  await ctx.state.settled();
+  throw clientError('USER_NOT_FOUND', `nobody called '${name}' is known`);
 }
 
 /**

@@ -340,10 +340,12 @@ export function stateContract(name: string, fixture: () => Promise<StateFixture>
     it('raises the user id counter only upward, so held ids are never handed out again', async () => {
       const { state } = await fixture();
       const first = await state.nextUserId();
-      await state.raiseUserIds(first + 50);
-      expect(await state.nextUserId()).toBe(first + 51);
+      // Far enough up that Redis' floor for new ids (its time in µs) stays below for days.
+      const raised = first + 1_000_000_000_000;
+      await state.raiseUserIds(raised);
+      expect(await state.nextUserId()).toBe(raised + 1);
       await state.raiseUserIds(first + 10);
-      expect(await state.nextUserId()).toBe(first + 52);
+      expect(await state.nextUserId()).toBe(raised + 2);
     });
 
     it('restores a forgotten subject without changing a known one', async () => {

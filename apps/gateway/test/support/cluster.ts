@@ -62,17 +62,21 @@ export async function memoryCluster(
   return nodes;
 }
 
-/** One gateway on the Redis (or Redis Cluster) at `where`; a fresh prefix per cluster keeps tests apart. */
+/**
+ * One gateway on the Redis (or Redis Cluster) at `where`; a fresh prefix per cluster keeps tests
+ * apart. Resolves once it is ready, or once it listens with `ready: false`.
+ */
 export async function redisGateway(
   where: RedisWhere,
   overrides: Record<string, string> = {},
+  { ready = true }: { ready?: boolean } = {},
 ): Promise<RunningGateway> {
   const target: Record<string, string> =
     typeof where === 'string' ? { REDIS_URL: where } : { REDIS_CLUSTER: where.cluster };
   const config = testConfig({ ...target, ...overrides });
   const logger = createLogger(config.nodeId, config.logLevel);
   const running = await start(config, createBroker(config, logger));
-  await waitReady(running.gateway);
+  if (ready) await waitReady(running.gateway);
   return running;
 }
 
@@ -99,7 +103,8 @@ export async function redisCluster(
 export function waitReady(gateway: Gateway, timeout = 15_000): Promise<void> {
   return vi.waitFor(
     () => {
-      if (!gateway.readiness.report().ready) throw new Error('gateway is not ready');
+      const report = gateway.readiness.report();
+      if (!report.ready) throw new Error(`gateway is not ready: ${report.reason ?? ''}`);
     },
     { timeout, interval: 25 },
   );

@@ -158,6 +158,10 @@ export class MemoryState implements ClusterState {
     return this.live(this.names, nameKey(name));
   }
 
+  async settled(): Promise<void> {
+    // The embedded broker never loses data under a live node: nothing to wait for.
+  }
+
   async holdName(name: string, hold: NameHold): Promise<void> {
     this.holds.set(nameKey(name), hold);
   }

@@ -20,6 +20,7 @@ import { BrokerCheckIn, noticesInScript, publishNotices } from './sharded-state'
 import type { RedisBackend } from './redis-backend';
 import { NEXT_USER_ID, RAISE_COUNTER } from './scripts/broker-identity';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './scripts/node-leases';
+import { RECOVERING } from './scripts/recovery';
 import {
   RENEW_NAMES,
   ENTER_ROOM,
@@ -207,6 +208,18 @@ export class RedisState implements ClusterState {
   async findUser(name: string): Promise<UserRef | undefined> {
     const json = await this.redis.call((redis) => redis.get(this.redis.names.name(name)));
     return json === null ? undefined : parseUser(json);
+  }
+
+  async settled(): Promise<void> {
+    const { names, fence, sharded } = this.redis;
+    fence.guard();
+    // As for appends: on a Redis Cluster a process that just started does not wait.
+    if (!sharded && fence.starting()) fence.refused('settling');
+    const why = await this.redis.run(RECOVERING, {
+      keys: { node_mark: names.nodeMark(fence.node), settle: names.settle() },
+      argv: { mark: fence.mark },
+    });
+    if (why !== undefined) fence.refused(why);
   }
 
   async holdName(name: string, hold: NameHold): Promise<void> {

@@ -1,4 +1,4 @@
-import { FENCE, LOSS_FOUND, NOW } from './fragments';
+import { FENCE, LOSS_FOUND, NEXT_ID, NOW } from './fragments';
 import { LuaScript, replyArray, replyNumber } from './lua-script';
 
 /**
@@ -63,16 +63,17 @@ return 1
 });
 
 /**
- * The next user id, unless this node's mark shows Redis lost or rolled back data since the
- * node's last check-in (then -1, nothing changed: the node checks in, which raises the counter).
+ * The next user id (never below Redis' time in µs, see NEXT_ID), unless this node's mark shows
+ * Redis lost or rolled back data since the node's last check-in (then -1, nothing changed: the
+ * node checks in, which raises the counter).
  */
 export const NEXT_USER_ID = new LuaScript({
   name: 'next-user-id',
   keys: ['user_counter', 'node_mark'],
   argv: ['mark'],
-  body: `${FENCE}
+  body: `${FENCE}${NEXT_ID}
 if fence_refusal(node_mark, mark, '', '0') then return -1 end
-return redis.call('INCR', user_counter)
+return next_user_id(user_counter)
 `,
   parse: (reply) => replyNumber(reply, 'next-user-id'),
 });

@@ -151,3 +151,23 @@ local function loss_found(cluster_epoch, candidate, settle, settle_ms, settle_va
   end
 end
 `;
+
+/**
+ * `next_user_id(user_counter)`: a new user id, never below Redis' time in µs. Ids therefore grow
+ * with time, so one handed out after Redis lost or rolled back its counter (restarted empty,
+ * FLUSHALL, an older snapshot, a promoted replica that lacked the last writes) is above every
+ * id handed out before, whether or not any live node saw the data before the loss: no id comes
+ * back to a new user while a client that kept it can still use it. It holds while Redis' clock
+ * does not go back and the cluster hands out fewer than one id per µs (one Redis cannot).
+ * (`%.0f`: the floor is written as an integer, whatever the number conversion.)
+ */
+export const NEXT_ID = `
+local function next_user_id(user_counter)
+  local time = redis.call('TIME')
+  local floor = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  if tonumber(redis.call('GET', user_counter) or '0') < floor then
+    redis.call('SET', user_counter, string.format('%.0f', floor - 1))
+  end
+  return redis.call('INCR', user_counter)
+end
+`;

@@ -1,4 +1,5 @@
 import type { Announcement } from '../../quiet-rooms';
+import { NEXT_ID } from './fragments';
 import { LuaScript, replyArray, replyNumber } from './lua-script';
 
 /**
@@ -14,10 +15,10 @@ export const SUBJECT_USER = new LuaScript({
   name: 'subject-user',
   keys: ['subject_key', 'user_counter'],
   argv: [],
-  body: `
+  body: `${NEXT_ID}
 local id = redis.call('GET', subject_key)
 if id then return tonumber(id) end
-id = redis.call('INCR', user_counter)
+id = next_user_id(user_counter)
 redis.call('SET', subject_key, id)
 return id
 `,
