@@ -27,11 +27,10 @@ export interface DmStore {
   /** The user id that last held `name` within the retention period. */
   lastHolder(name: string): Promise<number | undefined>;
   /**
-   * The user the sender's DM with retry id `cid` was first addressed to. With `to`, records it
-   * when no try did yet (and returns the first try's user either way); without, only reads. A
-   * retry of a DM whose recipient's name changed hands meanwhile goes where the first try went.
+   * The user the sender's DM with retry id `cid` was first addressed to (recorded by `append`),
+   * if a try of it was made: a retry goes there, even if the name changed hands meanwhile.
    */
-  firstRecipient(from: number, cid: string, to?: UserRef): Promise<UserRef | undefined>;
+  firstRecipient(from: number, cid: string): Promise<UserRef | undefined>;
   /**
    * Raises a conversation's seq counter to `atLeast` (never lowers it): after the broker lost
    * data, positions a node's sessions were given are never given to other messages.
@@ -56,7 +55,10 @@ export interface ActiveConversations {
 export type MarkKind = 'read' | 'delivered';
 
 export interface DmAppendOptions {
-  /** Client retry id, unique per sender: a second append with it is a no-op. */
+  /**
+   * Client retry id, unique per sender: a second append with it is a no-op. The first try's
+   * recipient is recorded with it (see firstRecipient).
+   */
   cid?: string;
   limit?: RateLimit;
   /** See AppendOptions.firstGeneration. */
@@ -68,7 +70,12 @@ export type DmAppendOutcome =
   | { status: 'duplicate'; id: string; seq: number }
   | { status: 'rate-limited' }
   /** See AppendOutcome 'unsure'. */
-  | { status: 'unsure' };
+  | { status: 'unsure' }
+  /**
+   * Nothing stored: an earlier try with this `cid` was addressed to `to` (another user than the
+   * draft's): the retry is that DM, and goes there.
+   */
+  | { status: 'redirected'; to: UserRef };
 
 export interface DmPage {
   messages: DmEnvelope[];
@@ -118,4 +125,17 @@ export function participants(conversation: string): [number, number] | undefined
   const match = /^(\d{1,16})-(\d{1,16})$/.exec(conversation);
   if (!match) return undefined;
   return [Number(match[1]), Number(match[2])];
+}
+
+/** How a recorded first recipient is kept: `<id>:<name>`. */
+export function encodeRecipient(to: UserRef): string {
+  return `${to.id}:${to.name}`;
+}
+
+/** The recipient `encodeRecipient` wrote; undefined for anything else. */
+export function decodeRecipient(value: string): UserRef | undefined {
+  const colon = value.indexOf(':');
+  const id = Number(value.slice(0, colon));
+  if (colon < 1 || !Number.isSafeInteger(id)) return undefined;
+  return { id, name: value.slice(colon + 1) };
 }

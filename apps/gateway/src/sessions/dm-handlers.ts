@@ -9,7 +9,7 @@ import {
   type RoomHistoryResult,
   type UserRef,
 } from '@chat/protocol';
-import { conversationId } from '../broker/dm-store';
+import { conversationId, type DmAppendOutcome } from '../broker/dm-store';
 import { ENVELOPE_VERSION } from '../broker/envelope';
 import { type GatewayContext, userRateLimit } from '../context';
 import { toDirectMessage } from '../delivery/dm-inbox';
@@ -43,9 +43,9 @@ async function resolve(ctx: GatewayContext, name: string): Promise<UserRef> {
 }
 
 /**
- * Who a DM goes to. A DM with a retry id goes to the user its first try went to, even when the
- * name has changed hands since (the first try may be stored and delivered already: a retry must
- * not give the same text to a second user), or nobody holds it any more.
+ * Who a DM goes to. A retry (a `cid` tried before) goes to the user its first try went to, even
+ * when the name has changed hands since (the first try may be stored and delivered already: a
+ * retry must not give the same text to a second user) or nobody holds it any more.
  */
 async function recipient(
   ctx: GatewayContext,
@@ -53,19 +53,40 @@ async function recipient(
   request: { to: string; cid?: string },
 ): Promise<UserRef> {
   const { cid } = request;
-  if (cid === undefined) return resolve(ctx, request.to);
-  const named = await resolve(ctx, request.to).catch(async (error: unknown) => {
-    const first = await ctx.dms.firstRecipient(session.user.id, cid);
-    if (first === undefined) throw error;
-    return first;
-  });
-  return (await ctx.dms.firstRecipient(session.user.id, cid, named)) ?? named;
+  const first = cid === undefined ? undefined : await ctx.dms.firstRecipient(session.user.id, cid);
+  return first ?? resolve(ctx, request.to);
 }
 
 /** Stores the DM in the pair's conversation and publishes it to both (see DmStore). */
 export const dm: Handler<DmResult> = async (ctx, session, payload) => {
   const request = valid(parseDm(payload));
-  const to = await recipient(ctx, session, request);
+  let tried = await storeDm(ctx, session, request, await recipient(ctx, session, request));
+  // Another try of this DM, racing this one, was addressed to someone else first: it is that DM.
+  if (tried.outcome.status === 'redirected') {
+    tried = await storeDm(ctx, session, request, tried.outcome.to);
+  }
+  const { outcome, id, to, conversation } = tried;
+  switch (outcome.status) {
+    case 'rate-limited':
+      throw clientError('RATE_LIMITED');
+    case 'duplicate':
+      return { id: outcome.id, to, conversation, seq: outcome.seq };
+    case 'stored':
+      return { id, to, conversation, seq: outcome.seq };
+    case 'unsure':
+      throw clientError('RECORDS_LOST');
+    case 'redirected':
+      throw clientError('UNAVAILABLE', 'this DM is being sent elsewhere; nothing stored, retry');
+  }
+};
+
+/** One try at storing the DM `request` to `to`: what the store said, and the id it offered. */
+async function storeDm(
+  ctx: GatewayContext,
+  session: LocalSession,
+  request: { text: string; cid?: string; generation?: string },
+  to: UserRef,
+): Promise<{ outcome: DmAppendOutcome; id: string; to: UserRef; conversation: string }> {
   const conversation = conversationId(session.user.id, to.id);
   const id = ctx.nextMessageId();
   const outcome = await ctx.dms
@@ -92,17 +113,8 @@ export const dm: Handler<DmResult> = async (ctx, session, payload) => {
     .catch((error: unknown) =>
       rethrowWriteFailure(error, request.cid, ctx.logger, { event: 'dm', user: session.user }),
     );
-  switch (outcome.status) {
-    case 'rate-limited':
-      throw clientError('RATE_LIMITED');
-    case 'duplicate':
-      return { id: outcome.id, to, conversation, seq: outcome.seq };
-    case 'stored':
-      return { id, to, conversation, seq: outcome.seq };
-    case 'unsure':
-      throw clientError('RECORDS_LOST');
-  }
-};
+  return { outcome, id, to, conversation };
+}
 
 /**
  * A page of the caller's conversation with `with`. Only conversations that include the caller's

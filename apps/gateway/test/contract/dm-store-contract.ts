@@ -123,6 +123,23 @@ export function dmStoreContract(
       expect((await store.page(first.conversation, 0, 10)).head).toBe(1);
     });
 
+    it("records a DM's first recipient with its cid: a try of it to another user is sent back there", async () => {
+      const { store } = await open({ limit: 100, ttlMs: 60_000 });
+      const carol = { id: 13, name: 'bob' };
+      expect(await store.firstRecipient(alice.id, 'c1')).toBeUndefined();
+      const first = dmDraft('for the first bob');
+      expect(await store.append(first, { cid: 'c1' })).toEqual({ status: 'stored', seq: 1 });
+      expect(await store.firstRecipient(alice.id, 'c1')).toEqual(bob);
+      // The name changed hands; the same DM resolved to the new holder is not stored for them.
+      const again = dmDraft('for the first bob', alice, carol);
+      expect(await store.append(again, { cid: 'c1' })).toEqual({ status: 'redirected', to: bob });
+      expect((await store.page(again.conversation, 0, 10)).head).toBe(0);
+      expect(await store.append(dmDraft('for the first bob'), { cid: 'c1' })).toMatchObject({
+        status: 'duplicate',
+        seq: 1,
+      });
+    });
+
     it('answers a retry from another broker generation from its cid record alone, storing nothing', async () => {
       const { store } = await open({ limit: 100, ttlMs: 60_000 });
       const first = dmDraft('kept');

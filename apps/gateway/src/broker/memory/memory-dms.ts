@@ -33,9 +33,11 @@ export class MemoryDms implements DmStore {
   /** `${userId} ${conversation}` -> marks */
   private readonly marks = new Map<string, { read: number; delivered: number }>();
   private readonly holders = new Map<string, { userId: number; until: number }>();
-  private readonly cids = new Map<string, { id: string; seq: number; expires: number }>();
-  /** `${from}:${cid}` -> the user the first try was addressed to (see firstRecipient). */
-  private readonly recipients = new Map<string, { to: UserRef; expires: number }>();
+  /** `${from}:${cid}` -> what its first try stored, and to whom (see firstRecipient). */
+  private readonly cids = new Map<
+    string,
+    { id: string; seq: number; to: UserRef; expires: number }
+  >();
   private readonly storage: DmStorage;
 
   constructor(
@@ -51,6 +53,7 @@ export class MemoryDms implements DmStore {
     const cidKey = options.cid === undefined ? undefined : `${draft.from.id}:${options.cid}`;
     const previous = cidKey === undefined ? undefined : this.cids.get(cidKey);
     if (previous && previous.expires > now) {
+      if (previous.to.id !== draft.to.id) return { status: 'redirected', to: previous.to };
       return { status: 'duplicate', id: previous.id, seq: previous.seq };
     }
     if (cidKey !== undefined && this.broker.unsure(options.firstGeneration)) {
@@ -70,7 +73,7 @@ export class MemoryDms implements DmStore {
     this.raiseMark(draft.from.id, draft.conversation, 'read', seq);
     this.raiseMark(draft.from.id, draft.conversation, 'delivered', seq);
     if (cidKey !== undefined)
-      this.cids.set(cidKey, { id: draft.id, seq, expires: now + CID_TTL_MS });
+      this.cids.set(cidKey, { id: draft.id, seq, to: draft.to, expires: now + CID_TTL_MS });
     const frame = encodeStoredMessage(seq, encoded);
     this.broker.publish({ kind: 'user', userId: draft.to.id }, frame);
     if (draft.from.id !== draft.to.id)
@@ -140,19 +143,9 @@ export class MemoryDms implements DmStore {
     return holder && holder.until > this.now() ? holder.userId : undefined;
   }
 
-  async firstRecipient(from: number, cid: string, to?: UserRef): Promise<UserRef | undefined> {
-    const key = `${from}:${cid}`;
-    const now = this.now();
-    const first = this.recipients.get(key);
-    if (first && first.expires > now) return first.to;
-    if (to === undefined) return undefined;
-    // Expired records go when the map has grown by another thousand (none is read after expiry).
-    if (this.recipients.size % 1024 === 1023) {
-      for (const [k, record] of this.recipients)
-        if (record.expires <= now) this.recipients.delete(k);
-    }
-    this.recipients.set(key, { to, expires: now + CID_TTL_MS });
-    return to;
+  async firstRecipient(from: number, cid: string): Promise<UserRef | undefined> {
+    const previous = this.cids.get(`${from}:${cid}`);
+    return previous && previous.expires > this.now() ? previous.to : undefined;
   }
 
   private raiseMark(userId: number, conversation: string, kind: MarkKind, seq: number): void {

@@ -12,6 +12,8 @@ import {
   type DmStorage,
   type DmStore,
   type MarkKind,
+  decodeRecipient,
+  encodeRecipient,
 } from '../dm-store';
 import { decodeStoredDm, encodeEnvelope, type DmDraft, type DmEnvelope } from '../envelope';
 import type { RedisBackend } from './redis-backend';
@@ -58,6 +60,11 @@ export class RedisDms implements DmStore {
     }
     const { fence } = this.redis;
     if (!sharded && fence.starting()) fence.refused('settling');
+    if (sharded && cid !== undefined) {
+      const first = await this.claimRecipient(draft.from.id, cid, draft.to);
+      if (first.id !== draft.to.id) return { status: 'redirected', to: first };
+    }
+    const record = !sharded && cid !== undefined;
     const seqCounter = names.dmSeq(draft.conversation);
     const toChannel = names.channel({ kind: 'user', userId: draft.to.id });
     const fromChannel = names.channel({ kind: 'user', userId: draft.from.id });
@@ -76,6 +83,7 @@ export class RedisDms implements DmStore {
         // On a cluster these are in another slot: placeholders, and the fence is off.
         node_mark: sharded ? seqCounter : names.nodeMark(fence.node),
         settle: sharded ? seqCounter : names.settle(),
+        recipient_key: record ? names.dmRecipient(draft.from.id, cid) : seqCounter,
       },
       argv: {
         publish: this.redis.publishCommand,
@@ -90,6 +98,7 @@ export class RedisDms implements DmStore {
         ...sendOnceArgv(draft.id, cid, sharded ? undefined : limit),
         use_fence: sharded ? '0' : '1',
         mark: fence.mark,
+        recipient: record ? encodeRecipient(draft.to) : '',
       },
     });
     if (reply.status === 'fenced') return fence.refused(reply.reason);
@@ -202,17 +211,19 @@ export class RedisDms implements DmStore {
     return value === null ? undefined : Number(value);
   }
 
-  async firstRecipient(from: number, cid: string, to?: UserRef): Promise<UserRef | undefined> {
+  async firstRecipient(from: number, cid: string): Promise<UserRef | undefined> {
+    const key = this.redis.names.dmRecipient(from, cid);
+    const value = await this.redis.call((redis) => redis.get(key));
+    return value === null ? undefined : decodeRecipient(value);
+  }
+
+  /** Cluster only: records the first try's recipient (see DM_RECIPIENT); the one recorded. */
+  private async claimRecipient(from: number, cid: string, to: UserRef): Promise<UserRef> {
     const reply = await this.redis.run(DM_RECIPIENT, {
       keys: { recipient_key: this.redis.names.dmRecipient(from, cid) },
-      argv: { recipient: to === undefined ? '' : `${to.id}:${to.name}`, ttl_ms: CID_TTL_MS },
+      argv: { recipient: encodeRecipient(to), ttl_ms: CID_TTL_MS },
     });
-    if (reply === undefined) return undefined;
-    const colon = reply.indexOf(':');
-    const id = Number(reply.slice(0, colon));
-    // A record this code did not write: act as if there were none (the try goes where `to` says).
-    if (colon < 1 || !Number.isSafeInteger(id)) return to;
-    return { id, name: reply.slice(colon + 1) };
+    return (reply === undefined ? undefined : decodeRecipient(reply)) ?? to;
   }
 
   /** Head, oldest entry and the entries `pick` selects, in one MULTI (a consistent snapshot). */

@@ -1,3 +1,5 @@
+import type { UserRef } from '@chat/protocol';
+import { decodeRecipient } from '../../dm-store';
 import { LuaScript, replyArray, replyNumber } from './lua-script';
 import { FENCE, SEND_ONCE, TAKE_TOKEN } from './fragments';
 
@@ -5,6 +7,8 @@ export type DmAppendReply =
   | { status: 'stored'; seq: number }
   | { status: 'duplicate'; id: string; seq: number }
   | { status: 'rate-limited' }
+  /** Nothing stored: an earlier try with the `cid` went to `to` (see DmStore.firstRecipient). */
+  | { status: 'redirected'; to: UserRef }
   /** Nothing stored: the broker fence refused (see FENCE). */
   | { status: 'fenced'; reason: 'forgot' | 'settling' };
 
@@ -21,6 +25,10 @@ export type DmAppendReply =
  * with `store_only` = '1' the script takes the seq and stores the draft (cid check included) and
  * nothing else; the caller then takes the token before, and touches the indexes, the marks and
  * the users' channels after (see RedisDms).
+ *
+ * With a `cid` and `recipient` (`<id>:<name>`, one Redis only), the first try's recipient is
+ * recorded in `recipient_key` with the store, and a try addressed to another user is refused
+ * (5, the first recipient): a retry goes where its first try went.
  *
  * One Redis only (`use_fence` '1'): nothing is stored while the broker fence refuses (as for a
  * room's APPEND), so no conversation takes a position before every live node raised the
@@ -39,6 +47,7 @@ export const DM_APPEND = new LuaScript({
     'active_index',
     'node_mark',
     'settle',
+    'recipient_key',
   ],
   argv: [
     'publish',
@@ -58,11 +67,16 @@ export const DM_APPEND = new LuaScript({
     'burst',
     'use_fence',
     'mark',
+    'recipient',
   ],
   body: `${TAKE_TOKEN}${SEND_ONCE}${FENCE}
 if use_fence == '1' then
   local refusal = fence_refusal(node_mark, mark, settle, '1')
   if refusal then return {4, refusal} end
+end
+if recipient ~= '' then
+  local first = redis.call('GET', recipient_key)
+  if first and first ~= recipient then return {5, first} end
 end
 if use_cid == '1' then
   local previous = sent_before(cid_key)
@@ -95,6 +109,7 @@ redis.call('PEXPIRE', from_marks, ttl)
 redis.call(publish, to_channel, seq .. ' ' .. draft)
 if from_channel ~= to_channel then redis.call(publish, from_channel, seq .. ' ' .. draft) end
 if use_cid == '1' then remember_send(cid_key, message_id, seq, cid_ttl_ms) end
+if recipient ~= '' then redis.call('SET', recipient_key, recipient, 'PX', cid_ttl_ms) end
 return {0, seq}
 `,
   parse(reply): DmAppendReply {
@@ -103,6 +118,12 @@ return {0, seq}
       return { status: 'duplicate', id: String(first), seq: replyNumber(second, 'dm-append') };
     }
     if (status === 2) return { status: 'rate-limited' };
+    if (status === 5) {
+      const to = decodeRecipient(String(first));
+      if (to === undefined)
+        throw new Error(`dm-append: unreadable first recipient ${String(first)}`);
+      return { status: 'redirected', to };
+    }
     if (status === 4) {
       return { status: 'fenced', reason: first === 'forgot' ? 'forgot' : 'settling' };
     }
@@ -139,9 +160,9 @@ return 1
 });
 
 /**
- * The recipient a sender's DM with this `cid` was first addressed to (`recipient`, kept
- * `ttl_ms`): recorded by the first try, returned to every retry, so a retry after the name
- * changed hands goes to the same user as the try it repeats. With `recipient` empty, only reads.
+ * Redis Cluster only (where the record is in the sender's slot, not the conversation's): the
+ * recipient a sender's DM with this `cid` was first addressed to (`recipient`, kept `ttl_ms`),
+ * recorded by the first try before its store and returned to every retry (see DM_APPEND).
  */
 export const DM_RECIPIENT = new LuaScript({
   name: 'dm-recipient',
@@ -150,7 +171,6 @@ export const DM_RECIPIENT = new LuaScript({
   body: `
 local first = redis.call('GET', recipient_key)
 if first then return first end
-if recipient == '' then return false end
 redis.call('SET', recipient_key, recipient, 'PX', ttl_ms)
 return recipient
 `,
