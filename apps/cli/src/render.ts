@@ -92,6 +92,8 @@ export function renderEvent(
       return out(style.notice(leftText(name(event.notice.user, style), event.notice)));
     case 'synced':
       if (event.synced.renewed) {
+        // The first epoch of a new room's log: nothing was there to lose.
+        if (event.synced.seq === 0) return undefined;
         const room = sanitize(event.synced.room);
         return out(
           style.notice(`! the servers lost data: the history of #${room} starts again from here`),

@@ -122,6 +122,14 @@ describe('renderEvent', () => {
     expect(plain(event)).toEqual({ stream: 'out', text });
   });
 
+  it("shows nothing for a new room's first epoch (seq 0: nothing was lost)", () => {
+    const first: ClientEvent = {
+      type: 'synced',
+      synced: { room: 'lobby', seq: 0, replayed: 0, lost: 0, epoch: 'e1', renewed: true },
+    };
+    expect(renderEvent(first, plainStyle)).toBeUndefined();
+  });
+
   it('marks history as earlier only when asked (terminal mode)', () => {
     const old: ClientEvent = { type: 'message', message: { ...message('before'), history: true } };
     expect(plain(old)).toEqual({ stream: 'out', text: '[bob] before' });

@@ -298,7 +298,10 @@ export class ChatSession {
     this.seqs.synced(synced.room, synced.seq, synced.restarted === true, synced.epoch);
     // Sent unasked when the room's log starts a new epoch: the room (and a join under way) stay.
     if (synced.renewed === true) {
-      if (synced.room === this.room) this.onEvent({ type: 'renewed', room: synced.room });
+      // (At seq 0, the first epoch of a new room's log: nothing was there to lose.)
+      if (synced.room === this.room && synced.seq > 0) {
+        this.onEvent({ type: 'renewed', room: synced.room });
+      }
       return;
     }
     this.room = synced.room;

@@ -146,8 +146,10 @@ export interface Synced {
    * Present (with `replayed` and `lost` 0) on a `synced` the gateway sends unasked to the room's
    * live members when the room's log starts a new epoch (Redis lost or rolled back data): the
    * messages that follow are in `epoch`, after `seq`. Resume bookkeeping restarts at `seq` in
-   * `epoch`; the room, and any join under way, are unchanged. Added in v1 without a version
-   * change: an older client reads it as a `synced` of its room with another epoch.
+   * `epoch`; the room, and any join under way, are unchanged. Also sent when members were told
+   * the log has no epoch (a new room, or a log lost whole) and it gets its first: at `seq` 0 (a
+   * new room) nothing was lost. Added in v1 without a version change: an older client reads it
+   * as a `synced` of its room with another epoch.
    */
   renewed?: true;
   /**

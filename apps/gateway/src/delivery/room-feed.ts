@@ -94,9 +94,12 @@ export class RoomFeed {
   /**
    * The epoch of the messages this node's members were last given (by a `synced`, or by the
    * last message delivered): a message of another epoch (the log started a new one after the
-   * broker lost data) is preceded by a `synced` with `renewed` (see {@link deliver}).
+   * broker lost data) is preceded by a `synced` with `renewed` (see {@link deliver}). `null`:
+   * they were told the log has no epoch (new, or lost whole): its first one is announced too, or
+   * a member would hold positions of an epoch it cannot name, and a resume with them could be
+   * read in a later epoch that gives the same positions again.
    */
-  told: string | undefined;
+  told: string | null | undefined;
   /** Members receiving history, and the live events held for each until its history is sent. */
   private readonly syncing = new Map<LocalSession, PendingEvent[]>();
   private outbox: Outgoing[] = [];
@@ -301,12 +304,14 @@ export class RoomFeed {
     this.told = epoch;
     this.epoch = epoch;
     if (told === undefined || told === epoch) return;
-    // Joins must not be served the old epoch's messages as the new one's.
-    this.recent.clear();
-    this.deps.logger.warn(
-      { room: this.room, from: told, to: epoch, seq: before },
-      'room log started a new epoch (broker lost or rolled back data); told its members',
-    );
+    if (told !== null) {
+      // Joins must not be served the old epoch's messages as the new one's.
+      this.recent.clear();
+      this.deps.logger.warn(
+        { room: this.room, from: told, to: epoch, seq: before },
+        'room log started a new epoch (broker lost or rolled back data); told its members',
+      );
+    }
     const synced: Synced = {
       room: this.room,
       seq: before,

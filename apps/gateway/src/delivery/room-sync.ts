@@ -154,7 +154,7 @@ async function sync(
   await feed.sequencer.reach(target, 2 * ctx.config.commandTimeoutMs);
   // From here on everything is synchronous: no live event can slip between the steps.
   if (session.room !== room) return done();
-  feed.told ??= epoch;
+  if (feed.told === undefined) feed.told = epoch ?? null;
   session.socket.emit('synced', {
     room,
     seq: target,

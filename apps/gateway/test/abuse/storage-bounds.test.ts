@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, eventually, texts, type TestClient } from '../support/client';
+import { connect, eventually, renewals, texts, type TestClient } from '../support/client';
 import { closeAll, at, redisCluster, type RunningGateway } from '../support/cluster';
 import { adminClient, useRedis } from '@chat/test-support';
 
@@ -112,7 +112,7 @@ describe('bounded storage (issue #11, point 4)', () => {
       expect(after.epoch).toEqual(expect.any(String));
       expect(after.epoch).not.toBe(epoch);
       await eventually(() => expect(texts(carol)).toHaveLength(5));
-      expect(carol.synced.filter((s) => s.renewed === true)).toEqual([
+      expect(renewals(carol)).toEqual([
         { room: 'quiet', seq: 4, replayed: 0, lost: 0, epoch: after.epoch, renewed: true },
       ]);
       const back = await open(at(nodes, 0).url, {

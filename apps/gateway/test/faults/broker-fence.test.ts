@@ -2,7 +2,7 @@ import type { Ack, ChatMessage, HistoryResult, SendResult } from '@chat/protocol
 import { adminClient, useRedis } from '@chat/test-support';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, eventually, texts, type TestClient } from '../support/client';
+import { connect, eventually, renewals, texts, type TestClient } from '../support/client';
 import { at, closeAll, redisCluster, type RunningGateway } from '../support/cluster';
 import { expectPositionsUnique, prefixOf } from '../support/reset-checks';
 
@@ -204,7 +204,7 @@ describe('writes right after Redis lost its data, before the nodes checked in', 
     const l2 = await sendRetrying(erin, 'l2');
     expect(l2.epoch).not.toBe(l1.epoch);
     await eventually(() => expect(texts(frank)).toEqual(['l1', 'l2']));
-    const renewed = frank.synced.filter((s) => s.renewed === true);
+    const renewed = renewals(frank);
     expect(renewed).toEqual([
       { room: 'lobby', seq: l2.seq - 1, replayed: 0, lost: 0, epoch: l2.epoch, renewed: true },
     ]);

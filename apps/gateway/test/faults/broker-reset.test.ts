@@ -1,7 +1,7 @@
 import { adminClient, useRestartableRedis } from '@chat/test-support';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, eventually, refused, texts } from '../support/client';
+import { connect, eventually, refused, renewals, texts } from '../support/client';
 import {
   converse,
   expectPositionsUnique,
@@ -176,7 +176,7 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
       // were told before that message.
       // (Each node that finds the loss starts a generation; they normally all check in within
       // the settle window, before the room's next message, so there is one new epoch.)
-      const renewed = alice.synced.filter((s) => s.renewed === true);
+      const renewed = renewals(alice);
       expect(renewed.length).toBeGreaterThanOrEqual(1);
       expect(renewed[0]?.epoch).not.toBe(frankEpoch);
 
@@ -259,7 +259,7 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
       expect(notices(client.lines)).not.toContain('ann left');
 
     // The log started a new epoch at m41; eve, online, was told before it.
-    const renewed = eve.synced.filter((s) => s.renewed === true);
+    const renewed = renewals(eve);
     expect(renewed[0]).toEqual({
       room: 'lobby',
       seq: 40,

@@ -42,6 +42,26 @@ describe('rooms across nodes', () => {
     expect(opsC.lines.some((l) => l.includes('dev'))).toBe(false);
   });
 
+  // Found by the soak: a member told the log had no epoch (lost whole, at seq 24) was given the
+  // first message of its next epoch without being told that epoch; after a later loss the room
+  // gave seq 25 again in another epoch, and the member's resume from 25 (no epoch) was read in it.
+  it("tells members who were told the log has no epoch the epoch of the log's first message", async () => {
+    nodes = await redisCluster(redis.url, 2);
+    const alice = await open(0, { name: 'alice', room: 'fresh' });
+    const bob = await open(1, { name: 'bob', room: 'fresh' });
+    expect(alice.synced).toEqual([{ room: 'fresh', seq: 0, replayed: 0, lost: 0 }]);
+    const first = await bob.send('first');
+    await eventually(() => expect(texts(alice)).toEqual(['first']));
+    expect(alice.synced.at(-1)).toEqual({
+      room: 'fresh',
+      seq: 0,
+      replayed: 0,
+      lost: 0,
+      epoch: first.epoch,
+      renewed: true,
+    });
+  });
+
   it('subscribes a node to a room only while it has local members there', async () => {
     const prefix = `sub${Date.now().toString(36)}`;
     nodes = await redisCluster(redis.url, 2, { REDIS_PREFIX: prefix });

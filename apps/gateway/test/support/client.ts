@@ -136,6 +136,14 @@ export function eventually(check: () => void, timeout = 10_000): Promise<void> {
   return vi.waitFor(check, { timeout, interval: 20 });
 }
 
+/**
+ * The unasked `synced` a client got when its room's log started a new epoch after a loss (those
+ * at seq 0 announce a new room's first epoch: nothing was lost there).
+ */
+export function renewals(client: TestClient): Synced[] {
+  return client.synced.filter((s) => s.renewed === true && s.seq > 0);
+}
+
 /** Texts of the room messages a client received, in order. */
 export function texts(client: TestClient): string[] {
   return client.messages.map((m) => m.text);
