@@ -27,8 +27,11 @@ const size = (message: MessageEnvelope): number => 2 * message.text.length + 256
  * contract: a seq that does not follow the newest (a loss, a log that restarted) empties it.
  */
 export class RecentWindow {
-  /** The messages held are `messages[head..]`: evicting moves `head`, compacted now and then. */
-  private messages: MessageEnvelope[] = [];
+  /**
+   * The messages held are `messages[head..]`: evicting empties a slot and moves `head` (the
+   * message is garbage at once, as HISTORY_MEMORY_MB counts it), compacted now and then.
+   */
+  private messages: (MessageEnvelope | undefined)[] = [];
   private head = 0;
   private bytes = 0;
 
@@ -61,7 +64,7 @@ export class RecentWindow {
         budget.used - freed > budget.limit)
     ) {
       freed += size(this.messages[this.head] as MessageEnvelope);
-      this.head++;
+      this.messages[this.head++] = undefined;
     }
     this.bytes -= freed;
     budget.used -= freed;
