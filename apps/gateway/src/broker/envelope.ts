@@ -173,7 +173,10 @@ export function decodeEnvelope(payload: string): Envelope | undefined {
       epoch = draft.slice(0, next);
       draft = draft.slice(next + 1);
     }
-    return decodeStoredMessage(seq, draft, epoch) ?? decodeStoredDm(seq, draft);
+    // One parse, whichever kind of stored draft it is.
+    const fields = parseObject(draft);
+    if (fields?.type === 'message') return storedMessage(fields, seq, epoch);
+    return fields?.type === 'dm' ? storedDm(fields, seq) : undefined;
   }
   const fields = parseObject(payload);
   return fields && isValid(fields) ? (fields as unknown as Envelope) : undefined;
@@ -186,17 +189,25 @@ export function decodeStoredMessage(
   epoch?: string,
 ): MessageEnvelope | undefined {
   const fields = parseObject(draft);
-  if (!fields || fields.type !== 'message') return undefined;
-  fields.seq = seq;
-  delete fields.epoch;
-  if (epoch !== undefined) fields.epoch = epoch;
-  return isValid(fields) ? (fields as unknown as MessageEnvelope) : undefined;
+  return fields?.type === 'message' ? storedMessage(fields, seq, epoch) : undefined;
 }
 
 /** A DM read back from its conversation's log (or a stored-DM frame): its draft and seq. */
 export function decodeStoredDm(seq: number, draft: string): DmEnvelope | undefined {
   const fields = parseObject(draft);
-  if (!fields || fields.type !== 'dm') return undefined;
+  return fields?.type === 'dm' ? storedDm(fields, seq) : undefined;
+}
+
+function storedMessage(fields: Fields, seq: number, epoch?: string): MessageEnvelope | undefined {
+  fields.seq = seq;
+  // A draft never carries one (the broker's word is beside it); `delete` only when it does,
+  // as deleting a property makes every later access to the object slower.
+  if (fields.epoch !== undefined) delete fields.epoch;
+  if (epoch !== undefined) fields.epoch = epoch;
+  return isValid(fields) ? (fields as unknown as MessageEnvelope) : undefined;
+}
+
+function storedDm(fields: Fields, seq: number): DmEnvelope | undefined {
   fields.seq = seq;
   return isValid(fields) ? (fields as unknown as DmEnvelope) : undefined;
 }

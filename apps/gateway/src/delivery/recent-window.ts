@@ -27,19 +27,24 @@ const size = (message: MessageEnvelope): number => 2 * message.text.length + 256
  * contract: a seq that does not follow the newest (a loss, a log that restarted) empties it.
  */
 export class RecentWindow {
-  private messages: MessageEnvelope[] = [];
+  /**
+   * The messages held are `messages[head..]`: evicting empties a slot and moves `head` (the
+   * message is garbage at once, as HISTORY_MEMORY_MB counts it), compacted now and then.
+   */
+  private messages: (MessageEnvelope | undefined)[] = [];
+  private head = 0;
   private bytes = 0;
 
   constructor(private readonly options: RecentWindowOptions) {}
 
   /** The newest seq held, if any. */
   get newest(): number | undefined {
-    return this.messages.at(-1)?.seq;
+    return this.head < this.messages.length ? this.messages.at(-1)?.seq : undefined;
   }
 
   /** True when every message from seq `from` up to the newest is held. */
   holds(from: number): boolean {
-    const oldest = this.messages[0];
+    const oldest = this.messages[this.head];
     return oldest !== undefined && oldest.seq <= from;
   }
 
@@ -51,30 +56,34 @@ export class RecentWindow {
     this.bytes += bytes;
     this.options.budget.used += bytes;
     const { maxMessages, maxBytes, budget } = this.options;
-    let evict = 0;
     let freed = 0;
     while (
-      evict < this.messages.length &&
-      (this.messages.length - evict > maxMessages ||
+      this.head < this.messages.length &&
+      (this.messages.length - this.head > maxMessages ||
         this.bytes - freed > maxBytes ||
         budget.used - freed > budget.limit)
     ) {
-      freed += size(this.messages[evict] as MessageEnvelope);
-      evict++;
+      freed += size(this.messages[this.head] as MessageEnvelope);
+      this.messages[this.head++] = undefined;
     }
-    if (evict > 0) this.messages = this.messages.slice(evict);
     this.bytes -= freed;
     budget.used -= freed;
+    // A full window evicts one message per add: copy what is held once it is half the array,
+    // not on every add (amortised O(1) instead of O(maxMessages) per message).
+    if (this.head > 0 && this.head * 2 >= this.messages.length) {
+      this.messages = this.messages.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /** As Bus.range, from memory; undefined unless every message after `after` is held. */
   page(after: number, limit: number, maxBytes: number): StoredRange | undefined {
-    const oldest = this.messages[0];
+    const oldest = this.messages[this.head];
     const newest = this.newest;
     if (oldest === undefined || newest === undefined || oldest.seq > after + 1) return undefined;
     const messages: MessageEnvelope[] = [];
     let bytes = 0;
-    for (let i = Math.max(0, after + 1 - oldest.seq); i < this.messages.length; i++) {
+    for (let i = this.head + Math.max(0, after + 1 - oldest.seq); i < this.messages.length; i++) {
       if (messages.length >= limit || bytes >= maxBytes) break;
       const message = this.messages[i] as MessageEnvelope;
       messages.push(message);
@@ -87,5 +96,6 @@ export class RecentWindow {
     this.options.budget.used -= this.bytes;
     this.bytes = 0;
     this.messages = [];
+    this.head = 0;
   }
 }

@@ -106,11 +106,16 @@ export class RoomFeed {
   private flushScheduled = false;
   private readonly window: BatchWindow;
   private readonly throttle: PresenceThrottle;
+  /** {@link ioRoom} and {@link ioBatchRoom} of this room, named once. */
+  private readonly eventName: string;
+  private readonly batchName: string;
 
   constructor(
     readonly room: string,
     private readonly deps: FeedDeps,
   ) {
+    this.eventName = ioRoom(room);
+    this.batchName = ioBatchRoom(room);
     this.window = new BatchWindow(deps.batchWindowMs, deps.load);
     this.recent = new RecentWindow(deps.recent);
     this.throttle = new PresenceThrottle(deps.presence, (userId, emit) =>
@@ -192,7 +197,7 @@ export class RoomFeed {
       else if (event.synced.epoch !== epoch) session.socket.emit('synced', event.synced);
     }
     emitMessages(session, run);
-    void session.socket.join(session.batch ? ioBatchRoom(this.room) : ioRoom(this.room));
+    void session.socket.join(session.batch ? this.batchName : this.eventName);
   }
 
   /** Forgets a session that left the room mid-sync. */
@@ -216,7 +221,7 @@ export class RoomFeed {
   notify(userId: number, emit: (to: Emitter) => void): void {
     this.flush();
     const own = [...this.deps.registry.ofUser(userId)].map((s) => s.socket.id);
-    emit(this.deps.io.to([ioRoom(this.room), ioBatchRoom(this.room)]).except(own));
+    emit(this.deps.io.to([this.eventName, this.batchName]).except(own));
     for (const [session, pending] of this.syncing) {
       if (session.user.id !== userId) pending.push({ kind: 'notice', emit });
     }
@@ -236,21 +241,15 @@ export class RoomFeed {
     if (outbox.length === 0) return;
     this.outbox = [];
     this.window.flushed(performance.now());
+    const own = this.ownBatchMembers(outbox);
     const messages = outbox.map((o) => o.message);
-    const senders = new Set(outbox.map((o) => o.sid));
-    const own: LocalSession[] = [];
-    for (const sid of senders) {
-      for (const session of this.deps.registry.ofSid(sid)) {
-        if (session.batch && session.room === this.room && !this.syncing.has(session)) {
-          own.push(session);
-        }
+    const room = this.deps.io.to(this.batchName);
+    const others = own.length === 0 ? room : room.except(own.map((s) => s.socket.id));
+    if (messages.length <= MAX_BATCH) others.emit('messages', messages);
+    else {
+      for (let i = 0; i < messages.length; i += MAX_BATCH) {
+        others.emit('messages', messages.slice(i, i + MAX_BATCH));
       }
-    }
-    for (let i = 0; i < messages.length; i += MAX_BATCH) {
-      this.deps.io
-        .to(ioBatchRoom(this.room))
-        .except(own.map((s) => s.socket.id))
-        .emit('messages', messages.slice(i, i + MAX_BATCH));
     }
     for (const session of own) {
       emitMessages(
@@ -258,6 +257,32 @@ export class RoomFeed {
         outbox.filter((o) => o.sid !== session.sid).map((o) => o.message),
       );
     }
+  }
+
+  /**
+   * The live batch members here whose session sent something in `outbox`: they get the batch
+   * without their own messages. Usually none (senders are spread over nodes) or one.
+   */
+  private ownBatchMembers(outbox: readonly Outgoing[]): LocalSession[] {
+    const own: LocalSession[] = [];
+    let previous: string | undefined;
+    for (const { sid } of outbox) {
+      // A run of messages from one session is looked up once; a session seen earlier is
+      // skipped below by the `includes` (batches are short).
+      if (sid === previous) continue;
+      previous = sid;
+      for (const session of this.deps.registry.ofSid(sid)) {
+        if (
+          session.batch &&
+          session.room === this.room &&
+          !this.syncing.has(session) &&
+          !own.includes(session)
+        ) {
+          own.push(session);
+        }
+      }
+    }
+    return own;
   }
 
   /** Live local members in one of the room's Socket.IO rooms (a map lookup, no allocation). */
@@ -273,11 +298,12 @@ export class RoomFeed {
     const message = toChatMessage(envelope);
     this.recent.add(envelope);
     const own = registry.ofSid(envelope.sid);
-    if (this.members(ioRoom(this.room)) > 0) {
-      const ownIds = own.size === 0 ? [] : [...own].map((s) => s.socket.id);
-      io.to(ioRoom(this.room)).except(ownIds).emit('message', message);
+    if (this.members(this.eventName) > 0) {
+      const room = io.to(this.eventName);
+      if (own.size === 0) room.emit('message', message);
+      else room.except([...own].map((s) => s.socket.id)).emit('message', message);
     }
-    if (this.members(ioBatchRoom(this.room)) > 0) {
+    if (this.members(this.batchName) > 0) {
       const plan = this.window.arrived(performance.now());
       this.outbox.push({ message, sid: envelope.sid });
       // On an idle node a message goes out at once (a batch of one); on a busy one at the window.
@@ -321,7 +347,7 @@ export class RoomFeed {
       renewed: true,
     };
     this.flush();
-    this.deps.io.to([ioRoom(this.room), ioBatchRoom(this.room)]).emit('synced', synced);
+    this.deps.io.to([this.eventName, this.batchName]).emit('synced', synced);
     for (const pending of this.syncing.values()) pending.push({ kind: 'renewed', synced });
   }
 
@@ -334,7 +360,7 @@ export class RoomFeed {
     this.recent.clear();
     const gap = { room: this.room, from, to };
     this.flush();
-    this.deps.io.to([ioRoom(this.room), ioBatchRoom(this.room)]).emit('gap', gap);
+    this.deps.io.to([this.eventName, this.batchName]).emit('gap', gap);
     for (const pending of this.syncing.values()) {
       pending.push({ kind: 'notice', emit: (to) => to.emit('gap', gap) });
     }

@@ -66,6 +66,13 @@ export class RoomSequencer {
       if (message.seq === 1 && this.next > 2) void this.repair();
       return;
     }
+    if (message.seq === this.next && this.held.size === 0 && !this.repairing) {
+      // The usual case, the next seq with nothing held: what drain does, without the map.
+      this.next++;
+      this.deps.deliver(message);
+      this.wake();
+      return;
+    }
     this.held.set(message.seq, message);
     if (this.next === undefined || this.repairing) return;
     this.drain();
@@ -176,6 +183,12 @@ export class RoomSequencer {
       this.next++;
       this.deps.deliver(message);
     }
+    this.wake();
+  }
+
+  /** Resolves the waiters of `reach` whose seq was delivered. */
+  private wake(): void {
+    if (this.waiters.size === 0) return;
     for (const waiter of this.waiters) {
       if (this.delivered >= waiter.seq) {
         this.waiters.delete(waiter);

@@ -37,6 +37,9 @@ function remove<K, V>(map: Map<K, Set<V>>, key: K, value: V): boolean {
   return true;
 }
 
+/** What a look-up that finds nobody returns: one shared empty set, no allocation per call. */
+const NOBODY: ReadonlySet<LocalSession> = new Set();
+
 /**
  * This node's clients, indexed by socket, user, session and room. Only the connection handler
  * changes it, and only under the per-user lock, so its indexes never disagree with Redis about
@@ -80,15 +83,15 @@ export class Registry {
   }
 
   ofUser(userId: number): ReadonlySet<LocalSession> {
-    return this.byUser.get(userId) ?? new Set();
+    return this.byUser.get(userId) ?? NOBODY;
   }
 
   ofSid(sid: string): ReadonlySet<LocalSession> {
-    return this.bySid.get(sid) ?? new Set();
+    return this.bySid.get(sid) ?? NOBODY;
   }
 
   inRoom(room: string): ReadonlySet<LocalSession> {
-    return this.byRoom.get(room) ?? new Set();
+    return this.byRoom.get(room) ?? NOBODY;
   }
 
   rooms(): IterableIterator<string> {

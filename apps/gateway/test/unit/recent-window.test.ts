@@ -64,3 +64,25 @@ describe('a room window in memory', () => {
     expect(budget.used).toBe(0);
   });
 });
+
+describe('a full room window', () => {
+  it('keeps serving the newest messages, in order, over many evictions', () => {
+    const budget = new MemoryBudget(1e9);
+    const window = new RecentWindow({ maxMessages: 100, maxBytes: 1e9, budget });
+    for (let seq = 1; seq <= 1_050; seq++) window.add(message(seq));
+    expect(window.holds(951)).toBe(true);
+    expect(window.holds(950)).toBe(false);
+    expect(window.newest).toBe(1_050);
+    expect(seqs(window.page(950, 1_000, 1e9))).toEqual(
+      Array.from({ length: 100 }, (_, i) => 951 + i),
+    );
+    expect(seqs(window.page(1_047, 2, 1e9))).toEqual([1_048, 1_049]);
+    // What is held counts against the budget, what was evicted no longer does.
+    let held = 0;
+    for (let seq = 951; seq <= 1_050; seq++) held += 2 * `t${seq}`.length + 256;
+    expect(budget.used).toBe(held);
+    window.clear();
+    expect(window.newest).toBeUndefined();
+    expect(budget.used).toBe(0);
+  });
+});

@@ -130,6 +130,10 @@ export class ClusterLink implements RedisLink {
     }
   }
 
+  coalesce(): void {
+    // The cluster client auto-pipelines per node (one write per node and turn).
+  }
+
   shards(): string[] {
     return [...this.masters()].map((master) => this.tag(master));
   }

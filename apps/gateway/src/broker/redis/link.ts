@@ -35,6 +35,12 @@ export interface LinkEvents {
  */
 export interface RedisLink {
   readonly commands: RedisClient;
+  /**
+   * Called before each use of `commands`: the commands issued in one turn of the event loop go
+   * to Redis together, in the order issued (one Redis: the first at once, the rest in one write
+   * at the end of the turn; a cluster: its client's auto-pipelining).
+   */
+  coalesce(): void;
   /** The command that publishes to our channels: PUBLISH, or SPUBLISH on a cluster. */
   readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
   connect(): void;

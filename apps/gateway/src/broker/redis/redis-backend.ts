@@ -129,6 +129,7 @@ export class RedisBackend {
    */
   async call<T>(operation: (redis: RedisClient) => Promise<T>): Promise<T> {
     try {
+      this.link.coalesce();
       return await operation(this.link.commands);
     } catch (error) {
       throw new BrokerUnavailableError(error, redisOutcome(error));

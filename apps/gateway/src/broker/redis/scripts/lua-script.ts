@@ -51,13 +51,15 @@ export class LuaScript<K extends string, A extends string, R> {
   }
 
   async run(redis: RedisClient, call: ScriptCall<K, A>): Promise<R> {
-    const args = [
-      ...this.spec.keys.map((key) => call.keys[key]),
-      ...(call.more?.keys ?? []),
-      ...this.spec.argv.map((arg) => call.argv[arg]),
-      ...(call.more?.argv ?? []),
-    ];
-    const count = this.spec.keys.length + (call.more?.keys.length ?? 0);
+    // Plain loops: this runs for every message sent (APPEND), spreads and maps cost more.
+    const { keys, argv } = this.spec;
+    const { more } = call;
+    const args: (string | number)[] = [];
+    for (const key of keys) args.push(call.keys[key]);
+    if (more) for (const key of more.keys) args.push(key);
+    for (const arg of argv) args.push(call.argv[arg]);
+    if (more) for (const arg of more.argv) args.push(arg);
+    const count = keys.length + (more?.keys.length ?? 0);
     let reply: unknown;
     try {
       reply = await redis.evalsha(this.sha, count, ...args);
