@@ -37,6 +37,29 @@ export function draft(room: string, text: string, userId = 1): MessageDraft {
   };
 }
 
+/**
+ * Appends `text` to `room`, retried while the broker refuses it (settling after a loss, or a
+ * master not seen yet: nothing stored meanwhile); the position it was stored at.
+ */
+export async function storeWhenSettled(
+  bus: Bus,
+  room: string,
+  text: string,
+  timeout = 5_000,
+): Promise<{ seq: number; epoch: string }> {
+  let stored: { seq: number; epoch: string } | undefined;
+  await vi.waitFor(
+    async () => {
+      const outcome = await bus.append(draft(room, text));
+      if (outcome.status !== 'stored') throw new Error(outcome.status);
+      stored = { seq: outcome.seq, epoch: outcome.epoch };
+    },
+    { timeout, interval: 20 },
+  );
+  if (stored === undefined) throw new Error(`${text} never stored`);
+  return stored;
+}
+
 const eventually = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 10 });
 
 /** The Bus contract; run against every implementation. */

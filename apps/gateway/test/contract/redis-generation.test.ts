@@ -6,7 +6,7 @@ import { conversationId, type DmStore } from '../../src/broker/dm-store';
 import type { Envelope } from '../../src/broker/envelope';
 import { BrokerSettlingError } from '../../src/broker/errors';
 import { openRedisBroker } from '../support/redis';
-import { draft } from './bus-contract';
+import { draft, storeWhenSettled } from './bus-contract';
 import { dmDraft } from './dm-store-contract';
 
 /**
@@ -44,25 +44,6 @@ async function broker(): Promise<{
 
 let counter = 0;
 
-/** Appends, retried while the settle window refuses it (nothing stored meanwhile). */
-async function store(
-  bus: Bus,
-  room: string,
-  text: string,
-): Promise<{ seq: number; epoch: string }> {
-  let stored: { seq: number; epoch: string } | undefined;
-  await vi.waitFor(
-    async () => {
-      const outcome = await bus.append(draft(room, text));
-      if (outcome.status !== 'stored') throw new Error(outcome.status);
-      stored = { seq: outcome.seq, epoch: outcome.epoch };
-    },
-    { timeout: 5_000, interval: 20 },
-  );
-  if (stored === undefined) throw new Error(`${text} never stored`);
-  return stored;
-}
-
 describe('the broker data generation (one Redis)', () => {
   it('a check-in that finds its mark rolled back starts a new generation; one that does not keeps it', async () => {
     const { state } = await broker();
@@ -81,16 +62,16 @@ describe('the broker data generation (one Redis)', () => {
     const room = `r${++counter}`;
     await bus.subscribe({ kind: 'room', room });
     await state.checkIn('n', 'n:1', TTL);
-    const one = await store(bus, room, 'one');
-    expect(await store(bus, room, 'two')).toEqual({ seq: 2, epoch: one.epoch });
+    const one = await storeWhenSettled(bus, room, 'one');
+    expect(await storeWhenSettled(bus, room, 'two')).toEqual({ seq: 2, epoch: one.epoch });
 
     await state.checkIn('n', 'n:3', TTL, { expected: 'n:9', settleMs: 50 });
     // Reads do not renew: the log is as it was until its next append.
     expect((await bus.latest(room, 0)).epoch).toBe(one.epoch);
-    const three = await store(bus, room, 'three');
+    const three = await storeWhenSettled(bus, room, 'three');
     expect(three.seq).toBe(3);
     expect(three.epoch).not.toBe(one.epoch);
-    expect(await store(bus, room, 'four')).toEqual({ seq: 4, epoch: three.epoch });
+    expect(await storeWhenSettled(bus, room, 'four')).toEqual({ seq: 4, epoch: three.epoch });
     const range = await bus.range(room, 0, 10);
     expect(range).toMatchObject({ head: 4, first: 3, epoch: three.epoch });
     expect(range.messages.map((m) => [m.text, m.seq, m.epoch])).toEqual([
@@ -111,14 +92,14 @@ describe('the broker data generation (one Redis)', () => {
     const { bus, state } = await broker();
     const room = `r${++counter}`;
     const before = await state.checkIn('n', 'n:1', TTL);
-    const one = await store(bus, room, 'one');
+    const one = await storeWhenSettled(bus, room, 'one');
     const generation = await state.lossWitnessed('n', 300);
     expect(generation).not.toBe(before.epoch);
     expect((await state.checkIn('n', 'n:2', TTL, { expected: 'n:1', settleMs: 50 })).epoch).toBe(
       generation,
     );
     await expect(bus.append(draft(room, 'refused'))).rejects.toBeInstanceOf(BrokerSettlingError);
-    const two = await store(bus, room, 'two');
+    const two = await storeWhenSettled(bus, room, 'two');
     expect(two.seq).toBe(2);
     expect(two.epoch).not.toBe(one.epoch);
     expect((await bus.range(room, 0, 10)).messages.map((m) => m.text)).toEqual(['two']);
@@ -133,7 +114,7 @@ describe('the broker data generation (one Redis)', () => {
     await expect(bus.append(draft(room, 'early'))).rejects.toBeInstanceOf(BrokerSettlingError);
     expect((await bus.latest(room, 0)).head).toBe(0);
     await vi.waitFor(() => expect(bus.starting()).toBe(false), { timeout: 2_000 });
-    expect(await store(bus, room, 'later')).toMatchObject({ seq: 1 });
+    expect(await storeWhenSettled(bus, room, 'later')).toMatchObject({ seq: 1 });
     // Later check-ins do not open it again.
     await state.checkIn('n', 'n:2', TTL, { expected: 'n:1', settleMs: 300 });
     expect(bus.starting()).toBe(false);

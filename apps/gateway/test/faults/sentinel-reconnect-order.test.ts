@@ -6,7 +6,7 @@ import { RedisBackend } from '../../src/broker/redis/redis-backend';
 import { RedisBus } from '../../src/broker/redis/redis-bus';
 import { RedisState } from '../../src/broker/redis/redis-state';
 import { createLogger } from '../../src/logger';
-import { draft } from '../contract/bus-contract';
+import { draft, storeWhenSettled } from '../contract/bus-contract';
 
 /**
  * Behind Sentinel a node learns that its master changed by asking the server it reconnected to
@@ -27,25 +27,6 @@ afterEach(async () => {
   await group?.close();
   group = undefined;
 });
-
-/** Appends, retried while refused (nothing stored meanwhile); resolves to the stored outcome. */
-async function store(
-  target: RedisBus,
-  room: string,
-  text: string,
-): Promise<{ seq: number; epoch: string }> {
-  let stored: { seq: number; epoch: string } | undefined;
-  await vi.waitFor(
-    async () => {
-      const outcome = await target.append(draft(room, text));
-      if (outcome.status !== 'stored') throw new Error(outcome.status);
-      stored = { seq: outcome.seq, epoch: outcome.epoch };
-    },
-    { timeout: 15_000, interval: 50 },
-  );
-  if (stored === undefined) throw new Error(`${text} never stored`);
-  return stored;
-}
 
 describe('a Sentinel promotion and the appends issued as the node reconnects', () => {
   it('an append issued the moment the connection reaches the new master is refused, and the next one starts a new epoch', async () => {
@@ -70,7 +51,7 @@ describe('a Sentinel promotion and the appends issued as the node reconnects', (
     redis.connect();
     await up;
     await state.checkIn('n', 'n:1', TTL, { expected: '', settleMs: SETTLE_MS });
-    const before = await store(opened, 'lobby', 'before');
+    const before = await storeWhenSettled(opened, 'lobby', 'before', 15_000);
 
     // The node's own listener on the command connection: runs right after the link's, which
     // has just asked the server who it is and has no answer yet.
@@ -97,7 +78,7 @@ describe('a Sentinel promotion and the appends issued as the node reconnects', (
     });
     const found = await state.checkIn('n', 'n:2', TTL, { expected: 'n:1', settleMs: SETTLE_MS });
     expect(found.suspected).toMatch(/redis master changed/);
-    const after = await store(opened, 'lobby', 'after');
+    const after = await storeWhenSettled(opened, 'lobby', 'after', 15_000);
     expect(after.epoch).not.toBe(before.epoch);
     const range = await opened.range('lobby', 0, 10);
     expect(range.messages.map((m) => m.text)).toEqual(['after']);
