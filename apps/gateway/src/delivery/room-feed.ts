@@ -329,15 +329,7 @@ export class RoomFeed {
     const told = this.told;
     this.told = epoch;
     this.epoch = epoch;
-    if (told === undefined || told === epoch) return;
-    if (told !== null) {
-      // Joins must not be served the old epoch's messages as the new one's.
-      this.recent.clear();
-      this.deps.logger.warn(
-        { room: this.room, from: told, to: epoch, seq: before },
-        'room log started a new epoch (broker lost or rolled back data); told its members',
-      );
-    }
+    if (told === epoch) return;
     const synced: Synced = {
       room: this.room,
       seq: before,
@@ -346,6 +338,22 @@ export class RoomFeed {
       epoch,
       renewed: true,
     };
+    if (told === undefined) {
+      // Nobody here was told an epoch yet; but a join under way may have read the log before
+      // this message renewed it (the soak: a first member synced in the old epoch, then given
+      // this message as if of it). Its sync says which epoch it read; endSync tells it of this
+      // one only if that differs.
+      for (const pending of this.syncing.values()) pending.push({ kind: 'renewed', synced });
+      return;
+    }
+    if (told !== null) {
+      // Joins must not be served the old epoch's messages as the new one's.
+      this.recent.clear();
+      this.deps.logger.warn(
+        { room: this.room, from: told, to: epoch, seq: before },
+        'room log started a new epoch (broker lost or rolled back data); told its members',
+      );
+    }
     this.flush();
     this.deps.io.to([this.eventName, this.batchName]).emit('synced', synced);
     for (const pending of this.syncing.values()) pending.push({ kind: 'renewed', synced });
