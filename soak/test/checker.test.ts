@@ -138,6 +138,50 @@ describe('the history checker', () => {
     );
   });
 
+  // Found by CI's soak: a join sent before a dropped connection was sent again after the resume;
+  // its history (a new epoch) came with no join op after the reconnect, and was read in the
+  // epoch the client had known in that room before.
+  it("holds a join's history sent again after a reconnect until the synced that names its epoch", () => {
+    const D = { id: 4, name: 'dan' };
+    const entries = history(
+      { c: 'c1', k: 'welcome', node: 'n1', user: A, room: 'r2', again: false },
+      { c: 'c1', k: 'synced', node: 'n1', room: 'r2', seq: 2, lost: 0, epoch: 'old' },
+      { c: 'c3', k: 'welcome', node: 'n2', user: C, room: 'r2', again: false },
+      { c: 'c3', k: 'synced', node: 'n2', room: 'r2', seq: 2, lost: 0, epoch: 'old' },
+      { c: 'c3', k: 'op', n: 1, op: 'send', room: 'r2', text: 'c3#1' },
+      { c: 'c3', k: 'ok', n: 1, op: 'send', room: 'r2', seq: 3, id: 'c3-1', epoch: 'old' },
+      { c: 'c1', k: 'msg', node: 'n1', room: 'r2', seq: 3, id: 'c3-1', from: C, text: 'c3#1' },
+      { c: 'c3', k: 'op', n: 2, op: 'quit' },
+      { c: 'c3', k: 'end', how: 'quit', detail: '' },
+      { c: 'c1', k: 'op', n: 1, op: 'join', room: 'lobby' },
+      { c: 'c1', k: 'synced', node: 'n1', room: 'lobby', seq: 0, lost: 0, epoch: E },
+      { c: 'c1', k: 'ok', n: 1, op: 'join', room: 'lobby', seq: 0 },
+      // After a loss r2 starts a new epoch; its seq 3 is dan's.
+      { c: 'c4', k: 'welcome', node: 'n2', user: D, room: 'r2', again: false },
+      { c: 'c4', k: 'synced', node: 'n2', room: 'r2', seq: 2, lost: 0, epoch: 'new' },
+      { c: 'c4', k: 'op', n: 1, op: 'send', room: 'r2', text: 'c4#1' },
+      { c: 'c4', k: 'ok', n: 1, op: 'send', room: 'r2', seq: 3, id: 'c4-1', epoch: 'new' },
+      { c: 'c1', k: 'op', n: 2, op: 'join', room: 'r2' },
+      { c: 'c1', k: 'lost', node: 'n1', reason: 'transport close' },
+      { c: 'c1', k: 'welcome', node: 'n2', user: A, room: 'lobby', again: true },
+      { c: 'c1', k: 'synced', node: 'n2', room: 'lobby', seq: 0, lost: 0, epoch: E },
+      {
+        c: 'c1',
+        k: 'msg',
+        node: 'n2',
+        room: 'r2',
+        seq: 3,
+        id: 'c4-1',
+        from: D,
+        text: 'c4#1',
+        history: true,
+      },
+      { c: 'c1', k: 'synced', node: 'n2', room: 'r2', seq: 3, lost: 0, epoch: 'new' },
+      { c: 'c1', k: 'ok', n: 2, op: 'join', room: 'r2', seq: 3 },
+    );
+    expect(check(entries).map((v) => describeViolation(v, entries))).toEqual([]);
+  });
+
   it('names a member that went past an acked message it never got and was not told of', () => {
     const entries = history(
       ...start,
