@@ -24,7 +24,8 @@ const size = (message: MessageEnvelope): number => 2 * message.text.length + 256
  * The newest messages a subscribed room delivered on this node, contiguous by seq, so joins
  * and resumes that only need recent history are served without asking Redis. Anything it cannot
  * serve whole (older than its oldest message) is read from the log instead. Contiguity is the
- * contract: a seq that does not follow the newest (a loss, a log that restarted) empties it.
+ * contract: a seq that does not follow the newest (a loss, a log that restarted) empties it, and
+ * so does a message of another epoch: what it holds are positions of one epoch, {@link epoch}.
  */
 export class RecentWindow {
   /**
@@ -34,12 +35,22 @@ export class RecentWindow {
   private messages: (MessageEnvelope | undefined)[] = [];
   private head = 0;
   private bytes = 0;
+  private heldEpoch: string | undefined;
 
   constructor(private readonly options: RecentWindowOptions) {}
 
   /** The newest seq held, if any. */
   get newest(): number | undefined {
     return this.head < this.messages.length ? this.messages.at(-1)?.seq : undefined;
+  }
+
+  /**
+   * The log epoch of the messages held: a join may be served from here only in this epoch (a
+   * node can hold a newer epoch's messages than the log it reads after Redis came back older, and
+   * those positions were given in the old epoch to other messages).
+   */
+  get epoch(): string | undefined {
+    return this.heldEpoch;
   }
 
   /** True when every message from seq `from` up to the newest is held. */
@@ -50,7 +61,10 @@ export class RecentWindow {
 
   add(message: MessageEnvelope): void {
     const newest = this.newest;
-    if (newest !== undefined && message.seq !== newest + 1) this.clear();
+    if (newest !== undefined && (message.seq !== newest + 1 || message.epoch !== this.heldEpoch)) {
+      this.clear();
+    }
+    this.heldEpoch = message.epoch;
     this.messages.push(message);
     const bytes = size(message);
     this.bytes += bytes;
@@ -89,7 +103,10 @@ export class RecentWindow {
       messages.push(message);
       bytes += size(message);
     }
-    return { messages, first: oldest.seq, head: newest };
+    const epoch = this.heldEpoch;
+    return epoch === undefined
+      ? { messages, first: oldest.seq, head: newest }
+      : { messages, first: oldest.seq, head: newest, epoch };
   }
 
   clear(): void {

@@ -110,6 +110,8 @@ async function sync(
     target = Math.max(target, placed.head);
     cursor = placed.from;
   } else if (newest !== undefined && feed.recent.holds(Math.max(1, newest - historyOnJoin + 1))) {
+    // Served from memory whole: in the epoch of the messages held.
+    epoch = feed.recent.epoch ?? epoch;
     target = Math.max(target, newest);
     cursor = Math.max(0, newest - historyOnJoin);
   } else {
@@ -127,8 +129,11 @@ async function sync(
     if (pages > 0) await drained(session.socket, ctx.history.options.pageBytes);
     if (!session.socket.connected || session.room !== room) return done();
     const { pageMessages, pageBytes } = ctx.history.options;
-    const page =
-      feed.recent.page(cursor, pageMessages, pageBytes) ?? (await ctx.history.page(room, cursor));
+    // Memory serves only positions of the epoch this sync reads (after Redis came back older,
+    // the node may hold a newer epoch's messages at positions the old one gave to others).
+    const held =
+      feed.recent.epoch === epoch ? feed.recent.page(cursor, pageMessages, pageBytes) : undefined;
+    const page = held ?? (await ctx.history.page(room, cursor));
     if (pages === 0) target = Math.max(target, page.head);
     epoch = page.epoch ?? epoch;
     await ctx.history.turn();

@@ -1,7 +1,8 @@
 import { adminClient, useRestartableRedis } from '@chat/test-support';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, eventually, refused, renewals, texts } from '../support/client';
+import type { SendResult } from '@chat/protocol';
+import { connect, eventually, refused, renewals, texts, type TestClient } from '../support/client';
 import {
   converse,
   expectPositionsUnique,
@@ -293,6 +294,89 @@ describe('Redis that loses or rolls back its data under three gateways', () => {
     expect(eveBack.synced.at(-1)).toMatchObject({ replayed: 5, lost: 0, epoch: newEpoch });
     expectPositionsUnique([ann, ben, cat, eve, danBack, eveBack].map((c) => c.messages));
   }, 60_000);
+  // Found by the one-Redis soak at a29bbd0: Redis came back from a snapshot whose log had the
+  // epoch before the one a node held in memory; a join read the old epoch's entries from the log
+  // and the rest from memory, the newer epoch's messages under the old epoch's positions, which
+  // that epoch had given to other messages.
+  it('Redis restored from an older snapshot twice: a join is not served the newer epoch a node holds in memory as the old one', async () => {
+    nodes = await redisCluster(redis.url, 2, { ...ENV, HISTORY_MEMORY_KB: '256' });
+    const [n0, n1] = [at(nodes, 0), at(nodes, 1)];
+    admin = adminClient(redis.url);
+    const ann = await connect(n0.url, { name: 'ann' });
+    const ben = await connect(n1.url, { name: 'ben' });
+    closers.push(ann.close, ben.close);
+    /** Sends until stored (refused while the nodes recover from a loss); the ack. */
+    const store = async (client: TestClient, text: string): Promise<SendResult> => {
+      let result: SendResult | undefined;
+      await eventually(async () => {
+        result = await client.send(text, { cid: text });
+      }, 15_000);
+      if (result === undefined) throw new Error(`${text} was not stored`);
+      return result;
+    };
+    const seqOf = (client: TestClient, text: string) =>
+      client.messages.find((m) => m.text === text)?.seq;
+    for (let i = 1; i <= 20; i++) await store(ann, `m${i}`);
+    await eventually(() => expect(seqOf(ben, 'm20')).toBe(20));
+
+    // The snapshot: lobby's log up to 20, in its first epoch.
+    const dir = String(((await admin.call('CONFIG', 'GET', 'dir')) as string[])[1]);
+    await admin.call('SAVE');
+    const copied = await redis.container.exec(['cp', `${dir}/dump.rdb`, `${dir}/old.rdb`]);
+    expect(copied.exitCode).toBe(0);
+    const markKeys = nodes.map((n) => `${prefixOf(n0)}:mark:${n.nodeId}`);
+    const marksAtSave = await Promise.all(markKeys.map((key) => admin?.get(key)));
+    /** From the snapshot, once every node has checked in since it (so the rollback is seen). */
+    const restore = async () => {
+      await eventually(async () => {
+        const now = await Promise.all(markKeys.map((key) => admin?.get(key)));
+        now.forEach((mark, i) => expect(mark).not.toBe(marksAtSave[i]));
+      });
+      const restored = await redis.container.exec(['cp', `${dir}/old.rdb`, `${dir}/dump.rdb`]);
+      expect(restored.exitCode).toBe(0);
+      await admin?.call('DEBUG', 'RELOAD', 'NOSAVE');
+    };
+
+    // ann steps out; ben alone is given 21..25 in that epoch, then steps out too.
+    expect(await ann.request('join', { room: 'side' })).toMatchObject({ ok: true });
+    const first = await store(ben, 'b21');
+    expect(first.seq).toBe(21);
+    const oldEpoch = first.epoch;
+    expect(oldEpoch).toEqual(expect.any(String));
+    const given = new Map<number, string>([[21, 'b21']]);
+    for (let i = 22; i <= 25; i++) given.set((await store(ben, `b${i}`)).seq, `b${i}`);
+    expect([...given.keys()]).toEqual([21, 22, 23, 24, 25]);
+    expect(await ben.request('join', { room: 'side' })).toMatchObject({ ok: true });
+
+    // Redis comes back older: 21..25 are lost, and nobody online holds them. ann comes back
+    // and the log goes on at 21 in a new epoch; ann's node holds 21..30 of it in memory.
+    await restore();
+    // Joins too are refused (retryable) until the nodes have recovered.
+    await eventually(async () => {
+      expect(await ann.request('join', { room: 'lobby' })).toMatchObject({ ok: true, seq: 20 });
+    }, 15_000);
+    const next = await store(ann, 'n21');
+    expect(next.seq).toBe(21);
+    expect(next.epoch).not.toBe(oldEpoch);
+    for (let i = 22; i <= 30; i++) expect((await store(ann, `n${i}`)).seq).toBe(i);
+
+    // Redis comes back from the same snapshot again: the log is the old epoch's, up to 20.
+    await restore();
+    let dan: TestClient | undefined;
+    await eventually(async () => {
+      dan = await connect(n0.url, { name: 'dan' });
+    }, 15_000);
+    if (dan === undefined) throw new Error('dan did not get in');
+    closers.push(dan.close);
+    const synced = at(dan.synced, 0);
+    // Whatever dan is given under an epoch is what that epoch holds at each position.
+    for (const m of dan.messages) {
+      if (synced.epoch === oldEpoch && m.seq > 20) expect(m.text).toBe(given.get(m.seq));
+      if (synced.epoch === next.epoch) expect(m.text).toBe(m.seq > 20 ? `n${m.seq}` : `m${m.seq}`);
+    }
+    expect(texts(dan).slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i + 1}`));
+  }, 60_000);
+
   it('keeps private conversations going through an emptied Redis: no DM position given twice, none ignored', async () => {
     nodes = await redisCluster(redis.url, 2, ENV);
     const [n0, n1] = [at(nodes, 0), at(nodes, 1)];

@@ -50,6 +50,22 @@ describe('a room window in memory', () => {
     expect(seqs(window.page(4, 100, 1e9))).toEqual([5]);
   });
 
+  it('holds one epoch: a message of another empties it, and a page names the epoch', () => {
+    const window = new RecentWindow({
+      maxMessages: 10,
+      maxBytes: 1e9,
+      budget: new MemoryBudget(1e9),
+    });
+    window.add({ ...message(1), epoch: 'old' });
+    window.add({ ...message(2), epoch: 'old' });
+    expect(window.page(0, 100, 1e9)).toMatchObject({ epoch: 'old', first: 1, head: 2 });
+    // The log went on in a new epoch at the next seq: positions 1 and 2 are not the new epoch's.
+    window.add({ ...message(3), epoch: 'new' });
+    expect(window.epoch).toBe('new');
+    expect(window.page(0, 100, 1e9)).toBeUndefined();
+    expect(window.page(2, 100, 1e9)).toMatchObject({ epoch: 'new', first: 3, head: 3 });
+  });
+
   it('stays within its bytes and within the budget shared by every room of the node', () => {
     const budget = new MemoryBudget(10_000);
     const a = new RecentWindow({ maxMessages: 1_000, maxBytes: 4_000, budget });
