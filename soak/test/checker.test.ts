@@ -361,7 +361,7 @@ describe('the history checker', () => {
     expect(kinds(history(...joining, answered, lost, leftLobby))).toEqual(['bad-left']);
   });
 
-  it('allows a node-failure `left` for a user whose welcome never reached its client, only after that client lost its connection and a node died', () => {
+  it('allows a node-failure `left` for a user whose welcome never reached its client, only after that client lost its connection or gave up, and a node died', () => {
     const orphan = { id: 7, name: 'dan' };
     const hello: Draft[] = [
       ...start,
@@ -380,6 +380,10 @@ describe('the history checker', () => {
     });
     expect(check(history(...hello, killed, lost, left('node-failure')))).toEqual([]);
     expect(check(history(...hello, lost, left('disconnected')))).toEqual([]);
+    // The Sentinel soak at 6946893: the client never read its welcome (it stopped reading), its
+    // retried hello was refused NAME_TAKEN by that very session, and it gave up.
+    const gaveUp: Draft = { c: 'c3', k: 'end', how: 'rejected', detail: 'NAME_TAKEN' };
+    expect(check(history(...hello, killed, gaveUp, left('node-failure')))).toEqual([]);
     // Still named: no node died, the client never lost its connection, another reason, or a
     // user no client ever asked to be.
     expect(kinds(history(...hello, lost, left('node-failure')))).toEqual(['bad-left']);

@@ -27,8 +27,8 @@ export function checkPresence(model: HistoryModel): Violation[] {
   /** Client -> the name it asked for, until its first welcome. */
   const unwelcomed = new Map<string, string>();
   /**
-   * Names (lower case) a client asked for and lost its connection before any welcome: a node
-   * may have taken the hello and made that user, whose welcome never arrived.
+   * Names (lower case) a client asked for and lost its connection, or gave up, before any
+   * welcome: a node may have taken the hello and made that user, whose welcome never arrived.
    */
   const orphanNames = new Set<string>();
   /** Client -> its join not answered yet (request number and room). */
@@ -77,11 +77,16 @@ export function checkPresence(model: HistoryModel): Violation[] {
         if (name !== undefined) orphanNames.add(name);
         break;
       }
-      case 'end':
+      case 'end': {
         release(entry.c);
         dropped.add(entry.c);
         quit.add(entry.c);
+        // Gave up before any welcome (e.g. a retry of its hello refused NAME_TAKEN by the
+        // session its first, unanswered hello made): that user is an orphan too.
+        const name = unwelcomed.get(entry.c);
+        if (name !== undefined) orphanNames.add(name);
         break;
+      }
       case 'op':
         if (entry.op === 'quit') quit.add(entry.c);
         if (entry.op === 'reconnect') dropped.add(entry.c);
