@@ -47,7 +47,8 @@ end
  * no epoch, or one created in another generation (Redis lost or rolled back data since: positions
  * given before the loss may be unknown to every live process), gets `fresh`, so no position
  * after a loss can equal one given before it. An empty `generation` (a Redis Cluster, whose room
- * keys cannot reach the cluster epoch's slot) never replaces an epoch.
+ * keys cannot reach the cluster epoch's slot) never replaces an epoch. The key's time to live is
+ * set to `ttl` in the same call that reads it (GETEX: one call per append, not two).
  */
 export const ROOM_EPOCH = `
 local function split_epoch(stored)
@@ -57,14 +58,13 @@ local function split_epoch(stored)
   return string.sub(stored, 1, space - 1), string.sub(stored, space + 1)
 end
 local function room_epoch(key, generation, fresh, ttl)
-  local current, made = split_epoch(redis.call('GET', key))
+  local current, made = split_epoch(redis.call('GETEX', key, 'PX', ttl))
   local renewed = false
   if not current or (generation ~= '' and made ~= generation) then
     renewed = current ~= nil
     current = fresh
-    redis.call('SET', key, current .. ' ' .. generation)
+    redis.call('SET', key, current .. ' ' .. generation, 'PX', ttl)
   end
-  redis.call('PEXPIRE', key, ttl)
   return current, renewed
 end
 `;

@@ -101,8 +101,11 @@ if use_address_limit == '1' then
 end
 local ttl = tonumber(room_ttl_ms)
 if use_room_index == '1' then
-  redis.call('ZREMRANGEBYSCORE', room_index, '-inf', now - ttl)
-  if not redis.call('ZSCORE', room_index, room) then
+  -- A room with a live entry is admitted as it is; expired entries are dropped (and the rest
+  -- counted) only for a room that has none, the only case the count decides.
+  local last = redis.call('ZSCORE', room_index, room)
+  if not last or tonumber(last) <= now - ttl then
+    redis.call('ZREMRANGEBYSCORE', room_index, '-inf', now - ttl)
     if redis.call('ZCARD', room_index) >= tonumber(max_rooms) then return {3} end
   end
 end
@@ -116,7 +119,8 @@ if seq <= tonumber(floor) then
   redis.call('SET', seq_counter, seq)
 end
 redis.call('XADD', log, seq .. '-0', 'e', draft)
-local bytes = redis.call('INCRBY', log_bytes, #draft)
+-- Read, not INCRBY: the SET below writes the count anyway (with the key's time to live).
+local bytes = tonumber(redis.call('GET', log_bytes) or '0') + #draft
 local length = redis.call('XLEN', log)
 local limit_len, limit_bytes = tonumber(max_len), tonumber(max_bytes)
 while length > 1 and (length > limit_len or bytes > limit_bytes) do
