@@ -164,7 +164,7 @@ export class Connections {
     const { user } = session;
     try {
       // The DM topic's subscription, the resume record and the name's DM holder do not wait
-      // for each other: one round trip (BENCHMARKS.md, "Issue 18: the handshake's round trips").
+      // for each other: one round trip (BENCHMARKS.md, "The handshake's round trips").
       await ctx.lock.run(userLock(user), async () => {
         ctx.registry.add(session);
         const subscribed = ctx.relay.retainUser(user.id).catch((error: unknown) => {
