@@ -1,5 +1,5 @@
 import type { DirectMessage } from '@chat/protocol';
-import type { DmStore } from '../broker/dm-store';
+import type { ConversationState, DmStore } from '../broker/dm-store';
 import type { DmEnvelope } from '../broker/envelope';
 import type { Logger } from '../logger';
 import type { LocalSession } from '../sessions/registry';
@@ -59,16 +59,19 @@ export class DmInbox {
    * per conversation, from its handshake) or else the user's delivered mark, then the live ones
    * that arrived meanwhile. Only the user's own conversations are read: a position for any other
    * conversation id is ignored, and one beyond a conversation's head counts as 0. Resolves when done; failures are logged (the DMs stay stored
-   * and unread: `dms` and `history` still show them).
+   * and unread: `dms` and `history` still show them). `read`: the user's conversations, when
+   * the caller asked for them already (after the user's topic was subscribed, so every DM
+   * stored after that read reaches the session live).
    */
   async catchUp(
     session: LocalSession,
     positions: Readonly<Record<string, number>> = {},
+    read?: Promise<ConversationState[]>,
   ): Promise<void> {
     const state = this.state(session);
     state.held = [];
     try {
-      const conversations = await this.store.conversations(session.user.id);
+      const conversations = await (read ?? this.store.conversations(session.user.id));
       for (const c of conversations) {
         // A position beyond the head belongs to a conversation that expired (or that the broker
         // lost) and started over: everything in it now is new to this client.

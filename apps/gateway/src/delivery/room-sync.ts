@@ -8,6 +8,7 @@ import {
 } from '../context';
 import { settleWindowMs } from '../cluster/node-leases';
 import { ClientError } from '../errors';
+import type { StoredRange } from '../broker/bus';
 import type { LocalSession } from '../sessions/registry';
 import { drained } from './flow-control';
 import { emitMessages, ioBatchRoom, ioRoom, toChatMessage, type RoomFeed } from './room-feed';
@@ -40,6 +41,11 @@ export async function joinRoom(
     const refused = ctx.joins.take(session.user.id, session.socket, since, origin);
     if (refused) throw new ClientError(refused);
     const feed = await ctx.relay.retainRoom(room);
+    // A plain join that memory cannot serve asks the log where it stands: asked now, in the
+    // membership change's round trip. A probe older than beginSync is as good (see sync).
+    const probe =
+      since === undefined && !servedFromMemory(ctx, feed) ? ctx.bus.latest(room, 0) : undefined;
+    probe?.catch(() => undefined);
     let members: number;
     try {
       ({ members } = await ctx.state.enterRoom(
@@ -60,6 +66,7 @@ export async function joinRoom(
       feed,
       since === undefined ? undefined : { since, epoch },
       members > ctx.config.presenceQuietAbove,
+      probe,
     );
     ctx.logger.debug({ user: session.user, room }, 'joined room');
     return withEpoch({ room, seq: synced.head }, synced.epoch);
@@ -68,6 +75,14 @@ export async function joinRoom(
 
 function withEpoch<T extends object>(value: T, epoch: string | undefined): T & { epoch?: string } {
   return epoch === undefined ? value : { ...value, epoch };
+}
+
+/** Whether the node's recent window holds a plain join's whole history of the room. */
+function servedFromMemory(ctx: GatewayContext, feed: RoomFeed): boolean {
+  const newest = feed.recent.newest;
+  return (
+    newest !== undefined && feed.recent.holds(Math.max(1, newest - ctx.config.historyOnJoin + 1))
+  );
 }
 
 /** Where a client says it is in a room's log: `since` in `epoch` (unknown: the current one). */
@@ -93,6 +108,7 @@ async function sync(
   feed: RoomFeed,
   position: Position | undefined,
   quiet: boolean,
+  asked?: Promise<StoredRange>,
 ): Promise<{ head: number; epoch: string | undefined }> {
   const room = feed.room;
   const { historyOnJoin } = ctx.config;
@@ -102,6 +118,8 @@ async function sync(
   let cursor: number;
   let epoch = feed.epoch;
   let restarted = false;
+  /** Whether the log (or memory) is read even when the probe shows nothing to replay. */
+  let mustRead = true;
   const newest = feed.recent.newest;
   if (position !== undefined) {
     const placed = await place(ctx, feed, position);
@@ -109,23 +127,29 @@ async function sync(
     epoch = placed.epoch ?? epoch;
     target = Math.max(target, placed.head);
     cursor = placed.from;
-  } else if (newest !== undefined && feed.recent.holds(Math.max(1, newest - historyOnJoin + 1))) {
+  } else if (newest !== undefined && servedFromMemory(ctx, feed)) {
     // Served from memory whole: in the epoch of the messages held.
     epoch = feed.recent.epoch ?? epoch;
     target = Math.max(target, newest);
     cursor = Math.max(0, newest - historyOnJoin);
   } else {
-    const probe = await ctx.bus.latest(room, 0);
+    // Asked before beginSync at most one round trip earlier: its head may be below what the
+    // node delivered since, which `target` covers, and the first page read from the log brings
+    // its own head and epoch, as a probe asked here may be overtaken by messages just the same.
+    const probe = await (asked ?? ctx.bus.latest(room, 0));
     epoch = probe.epoch ?? epoch;
     target = Math.max(target, probe.head);
     cursor = Math.max(0, probe.first - 1, probe.head - historyOnJoin);
+    // Nothing stored to replay (a new or quiet room): no page read. A message stored since the
+    // probe is above `target`, so it reaches the session live, after `synced`.
+    mustRead = false;
   }
   const done = () => ({ head: target, epoch });
   // A resume is told about every position in (since, head] it does not get: older than the
   // window, or a hole the broker left (Redis lost or rolled back data). A plain join is not.
   let lost = 0;
   let replayed = 0;
-  for (let pages = 0; pages === 0 || cursor < target; pages++) {
+  for (let pages = 0; (pages === 0 && mustRead) || cursor < target; pages++) {
     if (pages > 0) await drained(session.socket, ctx.history.options.pageBytes);
     if (!session.socket.connected || session.room !== room) return done();
     const { pageMessages, pageBytes } = ctx.history.options;

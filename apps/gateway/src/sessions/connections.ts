@@ -161,16 +161,32 @@ export class Connections {
     previous: SessionRef | undefined,
   ) {
     const { ctx } = this;
+    const { user } = session;
     try {
-      await ctx.lock.run(userLock(session.user), async () => {
-        await ctx.relay.retainUser(session.user.id);
+      // The DM topic's subscription, the resume record and the name's DM holder do not wait
+      // for each other: one round trip (BENCHMARKS.md, "The handshake's round trips").
+      await ctx.lock.run(userLock(user), async () => {
         ctx.registry.add(session);
-        await ctx.state.saveResume(
-          session.resumeToken,
-          resumeRecord(ctx, session),
-          ctx.config.resumeTtlMs,
-        );
+        const subscribed = ctx.relay.retainUser(user.id).catch((error: unknown) => {
+          // Not subscribed: the disconnect that follows must not release the topic.
+          ctx.registry.delete(session);
+          throw error;
+        });
+        await settleAll([
+          subscribed,
+          ctx.state.saveResume(
+            session.resumeToken,
+            resumeRecord(ctx, session),
+            ctx.config.resumeTtlMs,
+          ),
+          // DMs to this name while it is offline reach this user id (see README, "known user").
+          ctx.dms.noteHolder(user.name, user.id),
+        ]);
       });
+      // Read with the join's first round trip; the catch-up below still runs after the join.
+      // Subscribed first, so a DM stored after this read reaches the session live.
+      const conversations = ctx.dms.conversations(user.id);
+      conversations.catch(() => undefined);
       const generation = ctx.bus.generation();
       session.socket.emit('welcome', {
         v: PROTOCOL_VERSION,
@@ -183,9 +199,7 @@ export class Connections {
       ctx.logger.info({ user: session.user, socket: session.socket.id }, 'user connected');
       await joinRoom(ctx, session, room ?? DEFAULT_ROOM, since, 'handshake', epoch);
       if (previous) await this.takeOver(session, previous);
-      // DMs to this name while it is offline reach this user id (see README, "known user").
-      await ctx.dms.noteHolder(session.user.name, session.user.id);
-      await ctx.inbox.catchUp(session, dms);
+      await ctx.inbox.catchUp(session, dms, conversations);
     } catch (error) {
       this.fail(session, toChatError(error, ctx.logger, { phase: 'setup', user: session.user }));
     }
@@ -315,4 +329,15 @@ export class Connections {
       this.failed.push({ session, until: Date.now() + keepNameMs });
     }
   }
+}
+
+/**
+ * Waits for every one of `tasks`, then rejects with the first failure, if any: nothing is
+ * left running when the caller handles the failure (a subscription still opening would be
+ * released twice, once by the disconnect and once by its own failure).
+ */
+async function settleAll(tasks: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }

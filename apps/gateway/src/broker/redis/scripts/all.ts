@@ -1,10 +1,11 @@
-import { CHECK_IN, LOSS_WITNESSED, RAISE_COUNTER } from './broker-identity';
+import { CHECK_IN, LOSS_WITNESSED, NEXT_USER_ID, RAISE_COUNTER } from './broker-identity';
 import { ADMIT_ROOM, DM_TOUCH, GIVE_BACK, TAKE } from './cluster';
 import type { LoadableScript } from './lua-script';
-import { DM_APPEND, DM_MARK, DM_RAISE } from './dm-log';
+import { DM_APPEND, DM_MARK, DM_RAISE, DM_RECIPIENT } from './dm-log';
 import { EXPIRED_NODES, HEARTBEAT, LOCK_REAP } from './node-leases';
 import { APPEND, PUBLISH_ONCE, RAISE, RANGE } from './room-log';
 import { RANGE_PAGE } from './room-page';
+import { RECOVERING } from './recovery';
 import {
   CLAIM_NAME,
   ENTER_ROOM,
@@ -34,9 +35,12 @@ export const ALL_SCRIPTS: readonly LoadableScript[] = [
   CHECK_IN,
   LOSS_WITNESSED,
   RAISE_COUNTER,
+  NEXT_USER_ID,
+  RECOVERING,
   DM_APPEND,
   DM_MARK,
   DM_RAISE,
+  DM_RECIPIENT,
   TAKE,
   GIVE_BACK,
   ADMIT_ROOM,
