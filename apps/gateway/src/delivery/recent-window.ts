@@ -110,6 +110,7 @@ export class RecentWindow {
   }
 
   clear(): void {
+    this.heldEpoch = undefined;
     this.options.budget.used -= this.bytes;
     this.bytes = 0;
     this.messages = [];
