@@ -30,13 +30,27 @@ export async function converse(
   for (let i = 0; i < count; i++) {
     const [name, sender] = at(senders, i % senders.length);
     const text = `${tag}${from + i}`;
-    await eventually(async () => {
-      await sender.send(text, { cid: text });
-    }, 15_000);
+    await sendUntilStored(sender, text);
     sent.set(text, name);
     texts.push(text);
   }
   return texts;
+}
+
+/**
+ * Sends `text` with itself as its cid until it is stored (right after a loss the cluster refuses
+ * sends, UNAVAILABLE, nothing stored, until every node has restored its rooms); the ack.
+ */
+export async function sendUntilStored<R>(
+  sender: { send(text: string, extra?: { cid?: string }): Promise<R> },
+  text: string,
+): Promise<R> {
+  let ack: { value: R } | undefined;
+  await eventually(async () => {
+    ack = { value: await sender.send(text, { cid: text }) };
+  }, 15_000);
+  if (ack === undefined) throw new Error(`${text} was not stored`);
+  return ack.value;
 }
 
 /** No message twice to one client, and no (epoch, seq) position given to two messages. */
