@@ -15,6 +15,8 @@
  *   npx tsx bench/src/s6-connections.ts [--clients 10000,20000] [--big-room 10000]
  *     [--systems ours,adapter] [--skip broadcast,storm] [--gateway-ref <ref>]
  *     [--baseline-ref <ref>]   (adds system `ours-ref`, the gateway at that ref, to the run)
+ *     [--profile <system>]     (node 0 of that system with --cpu-prof; the last session's profile
+ *                               stays, so pair it with --skip)
  *
  * A server needs one file descriptor per client: the script raises its open-files limit where
  * it may (children inherit it) and skips, saying so, client counts that one server cannot hold.
@@ -52,6 +54,18 @@ const SKIP = new Set((arg('skip') ?? '').split(','));
 const SOURCES = 4;
 const CONNECT = { concurrency: 64, timeoutMs: 600_000 };
 const TRICKLE: Timing = { warmupMs: 1_000, measureMs: 5_000, drainMs: 3_000 };
+/** Messages per second of the idle step's trickle. */
+const TRICKLE_RATE = 50;
+
+/**
+ * The idle step's timing: its warm-up lasts until every room has had messages (the senders
+ * take the rooms in turn), so the measured window holds no room's first message. On ours that
+ * message also tells every member the room log's first epoch (a `synced` to each of the 50): a
+ * once-per-room cost of the join, which measured as part of the trickle made it ~40% more frames.
+ */
+function trickleTiming(rooms: number): Timing {
+  return { ...TRICKLE, warmupMs: Math.max(TRICKLE.warmupMs, (2 * rooms * 1000) / TRICKLE_RATE) };
+}
 
 /** The soft limit on open files of this process (children inherit it). */
 function openFilesLimit(): number {
@@ -92,11 +106,12 @@ function roomsOf50(clients: number, nodes: number): Layout {
 
 async function idle(system: SystemName, clients: number, env: BenchEnv): Promise<S6Row['idle']> {
   const layout = roomsOf50(clients, 1);
-  const session = await Session.open(system, 's6', layout, TRICKLE, env, CONNECT);
+  const timing = trickleTiming(layout.rooms);
+  const session = await Session.open(system, 's6', layout, timing, env, CONNECT);
   try {
     const c = session.connected;
     const grownKb = (c.rssKbAfter[0] ?? Number.NaN) - (c.rssKbBefore[0] ?? Number.NaN);
-    const step = await session.step(50);
+    const step = await session.step(TRICKLE_RATE);
     return {
       connectMs: c.ms,
       connectPerSec: (c.clients * 1000) / c.ms,
@@ -207,6 +222,12 @@ async function main(): Promise<void> {
     textBytes: 64,
     client: 'raw',
   };
+  const profiled = arg('profile');
+  if (profiled !== undefined) {
+    if (!isSystemName(profiled)) throw new Error(`unknown system '${profiled}' for --profile`);
+    env.profile = { system: profiled, dir: join(TMP, 'profile', `s6-${stamp}`) };
+    say(`s6: profiling node 0 of ${profiled} into ${env.profile.dir}`);
+  }
   say(`s6: ${SYSTEMS.join(', ')}; clients ${COUNTS.join(', ')}; logs in ${logDir}`);
   const rows: S6Row[] = [];
   try {
