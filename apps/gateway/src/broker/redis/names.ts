@@ -1,6 +1,9 @@
 import { nameKey } from '@chat/protocol';
 import { channelName, parseChannel, type Topic } from '../topics';
 
+/** Comparison keys a {@link RedisNames} remembers before it forgets them all. @default 65536 */
+const NAME_KEYS_REMEMBERED = 65_536;
+
 /**
  * Every Redis key and channel of one cluster, built here and nowhere else (scripts receive them
  * as KEYS and ARGV). All start with the cluster's prefix, so several clusters can share a Redis.
@@ -18,9 +21,6 @@ import { channelName, parseChannel, type Topic } from '../topics';
  * Keys used alone (rate buckets, resume records, name holds) need no tag. Without `sharded`
  * no key carries a tag and every name is as it always was.
  */
-/** Comparison keys a {@link RedisNames} remembers before it forgets them all. @default 65536 */
-const NAME_KEYS_REMEMBERED = 65_536;
-
 export class RedisNames {
   /**
    * Names' comparison keys (see nameKey: NFKC, case folding, the confusables skeleton), by name:
