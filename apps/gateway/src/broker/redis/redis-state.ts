@@ -198,13 +198,15 @@ export class RedisState implements ClusterState {
       // for all of a node's users (at 10,000, a stall that set the p99 of S6's trickle).
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       const chunk = users.slice(i, i + RENEW_NAMES_CHUNK);
-      calls.push(
-        this.redis.run(RENEW_NAMES, {
-          keys: {},
-          argv: { ttl_ms: ttlMs },
-          more: { keys: chunk.map((u) => names.name(u.name)), argv: chunk.map(userJson) },
-        }),
-      );
+      const call = this.redis.run(RENEW_NAMES, {
+        keys: {},
+        argv: { ttl_ms: ttlMs },
+        more: { keys: chunk.map((u) => names.name(u.name)), argv: chunk.map(userJson) },
+      });
+      // Handled here at once: a chunk that fails while later ones wait for their turn must not
+      // be an unhandled rejection (the process would exit); Promise.all below still rejects.
+      call.catch(() => undefined);
+      calls.push(call);
     }
     await Promise.all(calls);
   }
