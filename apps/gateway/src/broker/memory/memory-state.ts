@@ -1,4 +1,4 @@
-import { nameKey, type UserRef } from '@chat/protocol';
+import type { UserRef } from '@chat/protocol';
 import type {
   BrokerIdentity,
   ClusterState,
@@ -11,6 +11,7 @@ import type {
   SessionRef,
 } from '../cluster-state';
 import { encodeEnvelope, type JoinedEnvelope } from '../envelope';
+import { NameKeys } from '../name-keys';
 import { announcement, DEFAULT_QUIET_ABOVE, joinedNotice, leftNotice } from '../quiet-rooms';
 import type { MemoryBroker } from './memory-broker';
 import { MAX_RESUME_KEYS } from '../resume-keys';
@@ -37,6 +38,8 @@ export class MemoryState implements ClusterState {
   private lastUserId = 0;
   private readonly subjects = new Map<string, number>();
   private readonly names = new Map<string, Lease<UserRef>>();
+  /** The names' comparison keys, remembered (every lease round claims every user's again). */
+  private readonly nameKeys = new NameKeys();
   private readonly resumes = new Map<string, Lease<ResumeRecord>>();
   private readonly resumeKeys = new Map<string, ResumeKey>();
   /** name key → grace-period hold; an expired hold is dropped when read or replaced. */
@@ -155,7 +158,7 @@ export class MemoryState implements ClusterState {
   }
 
   async findUser(name: string): Promise<UserRef | undefined> {
-    return this.live(this.names, nameKey(name));
+    return this.live(this.names, this.nameKeys.of(name));
   }
 
   async settled(): Promise<void> {
@@ -163,11 +166,11 @@ export class MemoryState implements ClusterState {
   }
 
   async holdName(name: string, hold: NameHold): Promise<void> {
-    this.holds.set(nameKey(name), hold);
+    this.holds.set(this.nameKeys.of(name), hold);
   }
 
   async nameHold(name: string): Promise<NameHold | undefined> {
-    const key = nameKey(name);
+    const key = this.nameKeys.of(name);
     const hold = this.holds.get(key);
     if (hold && hold.until > this.now()) return hold;
     this.holds.delete(key);
@@ -253,7 +256,7 @@ export class MemoryState implements ClusterState {
       return;
     }
     this.userSessions.delete(entry.user.id);
-    const key = nameKey(entry.user.name);
+    const key = this.nameKeys.of(entry.user.name);
     const claim = this.names.get(key);
     if (claim?.value.id !== entry.user.id) return;
     if (keepNameMs > 0) claim.expires = this.now() + keepNameMs;
@@ -274,7 +277,7 @@ export class MemoryState implements ClusterState {
   }
 
   private claim(user: UserRef, ttlMs: number): boolean {
-    const key = nameKey(user.name);
+    const key = this.nameKeys.of(user.name);
     const holder = this.live(this.names, key);
     if (holder && holder.id !== user.id) return false;
     this.names.set(key, { value: user, expires: this.now() + ttlMs });

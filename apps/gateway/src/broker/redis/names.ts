@@ -1,8 +1,5 @@
-import { nameKey } from '@chat/protocol';
+import { NameKeys } from '../name-keys';
 import { channelName, parseChannel, type Topic } from '../topics';
-
-/** Comparison keys a {@link RedisNames} remembers before it forgets them all. @default 65536 */
-const NAME_KEYS_REMEMBERED = 65_536;
 
 /**
  * Every Redis key and channel of one cluster, built here and nowhere else (scripts receive them
@@ -22,13 +19,7 @@ const NAME_KEYS_REMEMBERED = 65_536;
  * no key carries a tag and every name is as it always was.
  */
 export class RedisNames {
-  /**
-   * Names' comparison keys (see nameKey: NFKC, case folding, the confusables skeleton), by name:
-   * a node renews every local user's name lease each `NAME_TTL_MS` / 3, and at 10,000 users the
-   * keys alone took ~30 ms of one turn. Bounded: forgotten whole once full (a flood of names
-   * costs their computation again, never memory).
-   */
-  private readonly nameKeys = new Map<string, string>();
+  private readonly nameKeys = new NameKeys();
 
   constructor(
     readonly prefix: string,
@@ -42,16 +33,6 @@ export class RedisNames {
   /** The topic of one of our channels; undefined for anything else. */
   topic(channel: string): Topic | undefined {
     return parseChannel(this.prefix, channel);
-  }
-
-  private nameKey(name: string): string {
-    let key = this.nameKeys.get(name);
-    if (key === undefined) {
-      if (this.nameKeys.size >= NAME_KEYS_REMEMBERED) this.nameKeys.clear();
-      key = nameKey(name);
-      this.nameKeys.set(name, key);
-    }
-    return key;
   }
 
   // ---- rooms: log and membership ----
@@ -108,7 +89,7 @@ export class RedisNames {
   }
   /** The user id that last held a name, under its comparison key. */
   dmHolder(name: string): string {
-    return this.key('dm-holder', this.nameKey(name));
+    return this.key('dm-holder', this.nameKeys.of(name));
   }
   /** A sender's retry id in a conversation (on a cluster, in the conversation's slot). */
   dmCid(conversation: string, userId: number, cid: string): string {
@@ -142,11 +123,11 @@ export class RedisNames {
   }
   /** A name's claim, under its comparison key (case-insensitive). */
   name(name: string): string {
-    return this.key('name', this.nameKey(name), this.stateTag());
+    return this.key('name', this.nameKeys.of(name), this.stateTag());
   }
   /** A name's grace-period hold (see ClusterState.holdName), under the same comparison key. */
   nameHold(name: string): string {
-    return this.key('name-hold', this.nameKey(name));
+    return this.key('name-hold', this.nameKeys.of(name));
   }
   userSessions(userId: number): string {
     return this.key('usessions', String(userId), this.stateTag());
